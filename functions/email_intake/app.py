@@ -1,0 +1,33 @@
+"""S3 ObjectCreated (an email SES stored) → parse → triage queue.
+
+S3 events can carry several records and can arrive twice; the worker is idempotent on the message key, so a
+duplicate here costs one extra queue message, never a second reply. A record that fails is retried by Lambda's
+asynchronous retries (then the on-failure destination) while the others still go through.
+"""
+
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from triage.observability import logger, metrics, tracer
+from triage.runtime import email_intake
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@event_source(data_class=S3Event)
+def handler(event: S3Event, context: LambdaContext) -> dict[str, int]:
+    intake = email_intake()
+    failures: list[Exception] = []
+    for record in event.records:
+        key = unquote_plus(record.s3.get_object.key)
+        try:
+            intake.accept(record.s3.bucket.name, key)
+        except Exception as error:
+            logger.exception("email intake failed", extra={"s3_key": key})
+            failures.append(error)
+    if failures:
+        raise RuntimeError(f"{len(failures)} of {len(list(event.records))} records failed") from failures[0]
+    return {"accepted": len(list(event.records))}

@@ -1,0 +1,1 @@
+"""Serverless support triage: the core package (imports nothing from the handlers)."""

@@ -1,0 +1,55 @@
+"""Facts a reply or an agent needs at a glance: order numbers, amounts, dates."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+_ORDER = re.compile(
+    r"""
+    (?:\b(?:order|pedido|bestellung|commande|ordine|encomenda|invoice|factura|rechnung|facture|ticket|case)
+        (?:\s*(?:number|num|no|nr|n°|nº|id|\#|:|-)\.?)*\s*\#?\s*
+       (?P<labelled>[A-Z0-9][A-Z0-9-]{3,19}))
+    | (?:\#\s?(?P<hashed>[A-Z0-9][A-Z0-9-]{3,19}))
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+_AMOUNT = re.compile(
+    r"(?:[$€£]\s?\d[\d.,]*\d?|\b\d[\d.,]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)", re.IGNORECASE
+)
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?"
+    "|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_DATE = re.compile(
+    rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b\.?"
+    rf"(?:\s+\d{{4}})?|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    r"|(?:last|next|this)\s+(?:week|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|yesterday|today)",
+    re.IGNORECASE,
+)
+
+
+class Entities(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    order_numbers: tuple[str, ...] = ()
+    amounts: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+
+
+def _unique(values: list[str], limit: int = 5) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value.strip() for value in values if value.strip()))[:limit]
+
+
+def extract_entities(text: str) -> Entities:
+    orders = [
+        match.group("labelled") or match.group("hashed")
+        for match in _ORDER.finditer(text)
+        if any(char.isdigit() for char in (match.group("labelled") or match.group("hashed") or ""))
+    ]
+    return Entities(
+        order_numbers=_unique(orders),
+        amounts=_unique(_AMOUNT.findall(text)),
+        dates=_unique(_DATE.findall(text)),
+    )

@@ -1,0 +1,64 @@
+"""Text → the terms the bundled model counts. Pure Python, shared by training and the numpy scorer.
+
+Training hands :func:`normalise` to scikit-learn's own analyzers; inference re-implements those analyzers here
+(``word_ngrams``, ``char_wb_ngrams``) so the Lambda never imports scikit-learn. A parity test proves both agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Bitext writes entities as {{Order Number}}; real mail writes #A-48213 or 55120. Both become one token.
+_PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
+_NUMBERISH = re.compile(r"(?<![\w])[#]?(?=[\w-]*\d)[\w-]{2,}")
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_NUMBER_PLACEHOLDER_WORDS = ("number", "id", "amount", "date", "phone", "zip", "code")
+
+NUMBER_TOKEN = "zznum"
+ENTITY_TOKEN = "zzentity"
+URL_TOKEN = "zzurl"
+EMAIL_TOKEN = "zzemail"
+
+WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
+_WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's whitespace folding for char_wb
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    name = match.group(1).lower()
+    token = NUMBER_TOKEN if any(word in name for word in _NUMBER_PLACEHOLDER_WORDS) else ENTITY_TOKEN
+    return f" {token} "
+
+
+def normalise(text: str) -> str:
+    """Lower case, with entities (numbers, ids, urls, addresses, template placeholders) folded to one token each."""
+    text = _PLACEHOLDER.sub(_placeholder, text)
+    text = _URL.sub(f" {URL_TOKEN} ", text)
+    text = _EMAIL.sub(f" {EMAIL_TOKEN} ", text)
+    text = _NUMBERISH.sub(f" {NUMBER_TOKEN} ", text)
+    return text.lower()
+
+
+def word_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    """Same terms as ``TfidfVectorizer(analyzer="word", preprocessor=normalise, ngram_range=...)``."""
+    tokens = WORD_TOKEN.findall(normalise(text))
+    low, high = ngram_range
+    terms = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), min(high, len(tokens)) + 1):
+        terms.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return terms
+
+
+def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    """Same terms as ``TfidfVectorizer(analyzer="char_wb", preprocessor=normalise, ngram_range=...)``."""
+    low, high = ngram_range
+    terms: list[str] = []
+    for word in _WHITE_SPACES.sub(" ", normalise(text)).split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            if len(padded) <= n:
+                # A word no longer than n yields itself once, and no longer n-grams.
+                terms.append(padded)
+                break
+            terms.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+    return terms

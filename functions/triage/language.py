@@ -1,0 +1,224 @@
+"""A tiny stop-word language guesser: enough to pick a reply language or send non-English mail to a person.
+
+It answers only when the evidence is clear (several stop words, a clear winner); otherwise ``None``.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+_STOP_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        [
+            "the",
+            "and",
+            "is",
+            "are",
+            "you",
+            "your",
+            "my",
+            "i",
+            "me",
+            "to",
+            "of",
+            "in",
+            "it",
+            "for",
+            "on",
+            "with",
+            "this",
+            "that",
+            "have",
+            "has",
+            "was",
+            "not",
+            "can",
+            "do",
+            "please",
+            "would",
+            "could",
+            "when",
+            "where",
+            "how",
+            "what",
+        ]
+    ),
+    "es": frozenset(
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "de",
+            "que",
+            "y",
+            "en",
+            "un",
+            "una",
+            "por",
+            "para",
+            "con",
+            "mi",
+            "es",
+            "no",
+            "se",
+            "su",
+            "al",
+            "lo",
+            "como",
+            "pero",
+            "quiero",
+            "gracias",
+            "dónde",
+            "cuándo",
+            "está",
+            "hola",
+        ]
+    ),
+    "de": frozenset(
+        [
+            "der",
+            "die",
+            "das",
+            "und",
+            "ist",
+            "nicht",
+            "ich",
+            "sie",
+            "es",
+            "zu",
+            "mit",
+            "auf",
+            "für",
+            "ein",
+            "eine",
+            "mein",
+            "meine",
+            "wie",
+            "wann",
+            "wo",
+            "bitte",
+            "danke",
+            "hallo",
+            "haben",
+            "habe",
+        ]
+    ),
+    "fr": frozenset(
+        [
+            "le",
+            "la",
+            "les",
+            "et",
+            "est",
+            "je",
+            "vous",
+            "il",
+            "elle",
+            "de",
+            "des",
+            "un",
+            "une",
+            "pour",
+            "pas",
+            "que",
+            "qui",
+            "dans",
+            "mon",
+            "ma",
+            "mes",
+            "avec",
+            "où",
+            "quand",
+            "bonjour",
+            "merci",
+            "commande",
+        ]
+    ),
+    "pt": frozenset(
+        [
+            "o",
+            "a",
+            "os",
+            "as",
+            "e",
+            "é",
+            "de",
+            "do",
+            "da",
+            "em",
+            "um",
+            "uma",
+            "para",
+            "com",
+            "não",
+            "meu",
+            "minha",
+            "obrigado",
+            "olá",
+            "onde",
+            "quando",
+        ]
+    ),
+    "it": frozenset(
+        [
+            "il",
+            "lo",
+            "la",
+            "gli",
+            "le",
+            "e",
+            "è",
+            "di",
+            "che",
+            "un",
+            "una",
+            "per",
+            "non",
+            "mio",
+            "mia",
+            "con",
+            "dove",
+            "quando",
+            "grazie",
+            "ciao",
+        ]
+    ),
+    "nl": frozenset(
+        [
+            "de",
+            "het",
+            "een",
+            "en",
+            "is",
+            "ik",
+            "je",
+            "u",
+            "van",
+            "niet",
+            "met",
+            "voor",
+            "mijn",
+            "waar",
+            "wanneer",
+            "bedankt",
+            "hallo",
+        ]
+    ),
+}
+
+MIN_HITS = 3
+
+
+def detect_language(text: str) -> str | None:
+    words = [word.lower() for word in _WORD.findall(text[:4000])]
+    if not words:
+        return None
+    scores = {lang: sum(word in stop for word in words) for lang, stop in _STOP_WORDS.items()}
+    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    (best, best_hits), (_, runner_up) = ranked[0], ranked[1]
+    if best_hits >= MIN_HITS and best_hits >= 1.5 * runner_up:
+        return best
+    return None

@@ -1,0 +1,227 @@
+"""Run the real Lambda handlers on this machine against moto: the stack's resources, events shaped like AWS's.
+
+Used by ``triage demo`` and by the handler tests, so both exercise exactly what Lambda would run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+FUNCTIONS_DIR = Path(__file__).resolve().parents[1]
+SUPPORT_ADDRESS = "support@example.com"
+
+
+@dataclass
+class LambdaContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name: str = "local"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:local"
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+    function_version: str = "$LATEST"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass(frozen=True)
+class Stack:
+    bucket: str
+    triage_queue_url: str
+    escalation_queue_url: str
+    table: str
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "TRIAGE_QUEUE_URL": self.triage_queue_url,
+            "ESCALATION_QUEUE_URL": self.escalation_queue_url,
+            "IDEMPOTENCY_TABLE": self.table,
+            "DECISION_LOG_BUCKET": self.bucket,
+            "REPLY_FROM_ADDRESS": SUPPORT_ADDRESS,
+            "SUPPORT_ADDRESSES": SUPPORT_ADDRESS,
+        }
+
+
+def fake_credentials() -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "SupportTriage",
+    }.items():
+        os.environ.setdefault(name, value)
+
+
+def create_stack(suffix: str = "local") -> Stack:
+    """The resources of ``template.yaml`` the functions touch, created in the current (moto) account."""
+    import boto3
+
+    s3 = boto3.client("s3", region_name=REGION)
+    sqs = boto3.client("sqs", region_name=REGION)
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    ses = boto3.client("ses", region_name=REGION)
+    bucket = f"triage-raw-mail-{suffix}"
+    s3.create_bucket(Bucket=bucket)
+    urls = {}
+    for name in ("triage", "escalation"):
+        dlq = sqs.create_queue(QueueName=f"{name}-dlq-{suffix}")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        urls[name] = sqs.create_queue(
+            QueueName=f"{name}-{suffix}",
+            Attributes={
+                "VisibilityTimeout": "180",
+                "RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}',
+            },
+        )["QueueUrl"]
+    table = f"triage-idempotency-{suffix}"
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ses.verify_domain_identity(Domain=SUPPORT_ADDRESS.split("@")[1])
+    return Stack(
+        bucket=bucket, triage_queue_url=urls["triage"], escalation_queue_url=urls["escalation"], table=table
+    )
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def handler_module(name: str) -> ModuleType:
+    """``email_intake.app`` or ``triage_worker.app``, imported from ``functions/`` as Lambda would."""
+    if str(FUNCTIONS_DIR) not in sys.path:
+        sys.path.insert(0, str(FUNCTIONS_DIR))
+    return importlib.import_module(f"{name}.app")
+
+
+def s3_put_event(bucket: str, key: str, size: int) -> dict[str, Any]:
+    """An S3 ObjectCreated:Put notification as S3 sends it (the key URL-encoded)."""
+    from urllib.parse import quote_plus
+
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": REGION,
+                "eventTime": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:AROAEXAMPLE:ses"},
+                "requestParameters": {"sourceIPAddress": "10.0.0.1"},
+                "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16], "x-amz-id-2": "local"},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "inbound-mail",
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": "EXAMPLE"},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "size": size,
+                        "eTag": hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
+                        "sequencer": f"{uuid.uuid4().int % 10**16:016X}",
+                    },
+                },
+            }
+        ]
+    }
+
+
+def sqs_event(queue_url: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Lambda SQS event for messages received from ``queue_url``."""
+    queue_name = queue_url.rsplit("/", 1)[-1]
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "0",
+                    "SenderId": ACCOUNT,
+                    "ApproximateFirstReceiveTimestamp": "0",
+                },
+                "messageAttributes": {},
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}",
+                "awsRegion": REGION,
+            }
+            for message in messages
+        ]
+    }
+
+
+def drain_to_worker(queue_url: str, worker_handler: Any, max_batches: int = 100) -> list[dict[str, Any]]:
+    """Do what the Lambda SQS poller does: receive, invoke, delete what succeeded. Returns the responses."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    responses = []
+    for _ in range(max_batches):
+        received = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not received:
+            break
+        response = worker_handler(
+            sqs_event(queue_url, received), LambdaContext(function_name="triage-worker")
+        )
+        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        for message in received:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        responses.append(response)
+        if failed:
+            break  # failed records come back after the visibility timeout, as on AWS
+    return responses
+
+
+def sent_emails() -> list[dict[str, Any]]:
+    """What moto's SES accepted for sending: [{"source", "destinations", "raw"}]."""
+    from moto.ses.models import ses_backends
+
+    backend = ses_backends[ACCOUNT][REGION]
+    return [
+        {
+            "source": sent.source,
+            "destinations": sent.destinations,
+            "raw": sent.raw_data.encode("utf-8") if isinstance(sent.raw_data, str) else sent.raw_data,
+        }
+        for sent in backend.sent_messages
+        if hasattr(sent, "raw_data")
+    ]

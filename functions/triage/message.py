@@ -1,0 +1,81 @@
+"""The one normalised shape every inbound support message takes, whatever door it came through."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = ""
+    address: str = ""
+
+
+class Attachment(BaseModel):
+    """Metadata only: attachment content never travels on a queue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    filename: str = ""
+    content_type: str = "application/octet-stream"
+    size: int = 0
+
+
+class RawPointer(BaseModel):
+    """Where the original bytes live (claim check), so a human can always open the real thing."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bucket: str
+    key: str
+    size: int = 0
+
+
+class InboundMessage(BaseModel):
+    id: str = Field(
+        description="Stable id of this delivery (SES message id / S3 object name); the idempotency key."
+    )
+    channel: Channel = Channel.EMAIL
+    provider: str = "ses"
+    message_id: str = ""
+    in_reply_to: str = ""
+    references: tuple[str, ...] = ()
+    from_: Address = Field(default_factory=Address, alias="from")
+    to: tuple[Address, ...] = ()
+    cc: tuple[Address, ...] = ()
+    reply_to: tuple[Address, ...] = ()
+    subject: str = ""
+    text: str = Field(
+        "", description="What the customer wrote this time: quoted history and signature removed."
+    )
+    full_text: str = Field("", description="The whole readable body, quotes and signature included.")
+    language: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    auto_signals: tuple[str, ...] = Field((), description="Machine-mail signals found (REFERENCE §1.3).")
+    defects: tuple[str, ...] = Field((), description="What went wrong while reading the message.")
+    raw: RawPointer | None = None
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """Every id that ties this message to a conversation, oldest first."""
+        ids = [*self.references]
+        if self.in_reply_to and self.in_reply_to not in ids:
+            ids.append(self.in_reply_to)
+        return tuple(ids)
+
+    def flat(self) -> dict[str, object]:
+        """The CLI's flat view (``from_address`` / ``from_name`` beside the nested model)."""
+        data = self.model_dump(mode="json", by_alias=True)
+        data["from_address"] = self.from_.address
+        data["from_name"] = self.from_.name
+        return data

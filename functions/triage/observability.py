@@ -1,0 +1,14 @@
+"""The one Logger, Tracer and Metrics of the service (Powertools).
+
+Logs carry ids, intents, confidences, decisions, reasons and the model version: never an address, a subject or a body.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+SERVICE = "triage"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace="SupportTriage", service=SERVICE)

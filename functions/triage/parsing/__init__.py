@@ -1,0 +1,1 @@
+"""Reading inbound messages: MIME email, quoted history and signatures, machine-mail signals."""

@@ -1,0 +1,368 @@
+"""Raw MIME bytes → InboundMessage, without ever losing a message to one broken header.
+
+CPython's ``email`` package with ``policy.default`` is the parser. Its header accessors can raise on real mail
+(Outlook ``<[x]@[y]>`` Message-IDs, ``To: (c):``, ``name*`` parameters; REFERENCE §4.1), and unknown charsets
+raise at ``get_content()``. Every accessor here is wrapped: on failure it falls back to the raw header value (what
+``policy.compat32`` would give) and records a defect code. Size caps run before the parser sees the bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from email import policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from email.utils import getaddresses
+
+from bs4 import BeautifulSoup
+
+from triage.language import detect_language
+from triage.message import Address, Attachment, Channel, InboundMessage, RawPointer
+from triage.parsing import machine_mail
+from triage.parsing.quoting import extract_reply
+
+MAX_HEADER_LINE_BYTES = 64 * 1024  # one (unfolded) header field
+MAX_HEADER_BLOCK_BYTES = 512 * 1024
+MAX_PARTS = 200
+MAX_DEPTH = 20
+MAX_FULL_TEXT_CHARS = 32_000  # what travels on the queue; the raw mail stays in S3
+MAX_TEXT_CHARS = 8_000
+MAX_SUBJECT_CHARS = 998  # RFC 5322 line limit
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_BLANK_RUN = re.compile(r"\n{3,}")
+_HTML_DROP = ("script", "style", "head", "title", "meta", "noscript", "template")
+_HTML_BLOCKS = (
+    "p",
+    "div",
+    "br",
+    "tr",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "blockquote",
+    "pre",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "header",
+    "footer",
+)
+
+
+@dataclass
+class _Reader:
+    """Collects defects while reading one message."""
+
+    defects: list[str] = field(default_factory=list)
+
+    def defect(self, code: str) -> None:
+        if code not in self.defects:
+            self.defects.append(code)
+
+
+def parse_email(
+    raw: bytes,
+    *,
+    pointer: RawPointer | None = None,
+    own_addresses: tuple[str, ...] = (),
+    own_domain: str = "",
+) -> InboundMessage:
+    """Read one raw email. Never raises on content: whatever is wrong ends up in ``defects``."""
+    reader = _Reader()
+    if not raw.strip():
+        reader.defect("empty_message")
+    raw = _cap_header_block(raw, reader)
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    for defect in getattr(msg, "defects", []):
+        reader.defect(_defect_code(defect))
+
+    headers = _decoded_headers(msg, reader)
+    if not any(name.lower() == "from" for name, _ in headers) and raw.strip():
+        reader.defect("missing_from")
+    subject = _clean_line(_first(headers, "subject"))[:MAX_SUBJECT_CHARS]
+    message_id = _clean_line(_first(headers, "message-id"))
+    in_reply_to = _clean_line(_first(headers, "in-reply-to"))
+    references = tuple(_clean_line(_first(headers, "references")).split())
+
+    from_ = _addresses(msg, "from", reader)
+    to = _addresses(msg, "to", reader)
+    cc = _addresses(msg, "cc", reader)
+    reply_to = _addresses(msg, "reply-to", reader)
+    sender = _addresses(msg, "sender", reader)
+
+    full_text, attachments, part_types = _body(msg, reader)
+    if not full_text.strip() and raw.strip():
+        reader.defect("no_readable_text")
+    if len(full_text) > MAX_FULL_TEXT_CHARS:
+        reader.defect("text_truncated")
+        full_text = full_text[:MAX_FULL_TEXT_CHARS]
+    text = extract_reply(full_text)[:MAX_TEXT_CHARS] if full_text.strip() else ""
+
+    if any(kind in part_types for kind in ("message/delivery-status", "message/disposition-notification")):
+        headers.append(("content-type", "multipart/report"))
+    signals = machine_mail.header_signals(headers)
+    signals += machine_mail.address_signals(
+        senders=[a.address for a in (*from_, *sender, *reply_to)],
+        recipients=[a.address for a in (*to, *cc)],
+        own_addresses=own_addresses,
+        own_domain=own_domain,
+    )
+    signals += machine_mail.message_id_signals(message_id, own_domain)
+
+    language = _first(headers, "content-language").split(",")[0].strip().lower()[:2] or None
+    language = language or detect_language(f"{subject}\n{text}")
+
+    return InboundMessage(
+        id=_message_key(pointer, raw),
+        channel=Channel.EMAIL,
+        provider="ses",
+        message_id=message_id,
+        in_reply_to=in_reply_to,
+        references=references,
+        **{"from": from_[0] if from_ else Address()},
+        to=tuple(to),
+        cc=tuple(cc),
+        reply_to=tuple(reply_to),
+        subject=subject,
+        text=text,
+        full_text=full_text,
+        language=language,
+        attachments=tuple(attachments),
+        auto_signals=tuple(dict.fromkeys(signals)),
+        defects=tuple(reader.defects),
+        raw=pointer,
+    )
+
+
+def _message_key(pointer: RawPointer | None, raw: bytes) -> str:
+    if pointer is not None:
+        return pointer.key.rsplit("/", 1)[-1] or pointer.key
+    return "sha256-" + hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _cap_header_block(raw: bytes, reader: _Reader) -> bytes:
+    """Drop header fields over the cap before the parser sees them (a 5 MB header costs seconds, not value)."""
+    split = re.search(rb"\r?\n\r?\n", raw)
+    head, body = (raw[: split.start()], raw[split.start() :]) if split else (raw, b"")
+    if len(head) <= MAX_HEADER_LINE_BYTES and len(raw) > 0 and b"\x00" not in head:
+        return raw
+    kept: list[bytes] = []
+    current: list[bytes] = []
+    total = 0
+
+    def flush() -> None:
+        nonlocal total
+        if not current:
+            return
+        size = sum(len(line) for line in current)
+        if size > MAX_HEADER_LINE_BYTES or total + size > MAX_HEADER_BLOCK_BYTES:
+            reader.defect("header_too_long")
+        else:
+            kept.extend(current)
+            total += size
+        current.clear()
+
+    for line in head.splitlines(keepends=True):
+        if line[:1] in (b" ", b"\t") and current:
+            current.append(line)
+            continue
+        flush()
+        current.append(line.replace(b"\x00", b""))
+    flush()
+    if b"\x00" in head:
+        reader.defect("nul_in_headers")
+    return b"".join(kept) + body
+
+
+def _defect_code(defect: object) -> str:
+    name = type(defect).__name__
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Defect")).lower() or "defect"
+
+
+def _decode_raw(value: str) -> str:
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:
+        return value
+
+
+def _decoded_headers(msg: Message, reader: _Reader) -> list[tuple[str, str]]:
+    """(name, value) for every header, repeats kept; a header the modern policy cannot parse falls back to raw."""
+    pairs: list[tuple[str, str]] = []
+    for name, raw_value in msg.raw_items() if isinstance(msg, EmailMessage) else msg.items():
+        try:
+            value = str(msg.policy.header_fetch_parse(name, raw_value))
+        except Exception:
+            reader.defect(f"unparsable_header:{name.lower()[:40]}")
+            value = _decode_raw(str(raw_value))
+        pairs.append((name, value))
+    return pairs
+
+
+def _first(headers: list[tuple[str, str]], name: str) -> str:
+    return next((value for key, value in headers if key.lower() == name), "")
+
+
+def _clean_line(value: str) -> str:
+    """One line of text: CR/LF and control characters (header injection) become spaces."""
+    return " ".join(_CONTROL.sub(" ", value.replace("\r", " ").replace("\n", " ")).split())
+
+
+def _addresses(msg: Message, name: str, reader: _Reader) -> list[Address]:
+    raw_values = [str(value) for key, value in _raw_items(msg) if key.lower() == name]
+    if not raw_values:
+        return []
+    try:
+        header: Any = msg[name]
+        parsed = [
+            Address(name=_clean_line(a.display_name), address=a.addr_spec.lower())
+            for group in (header.groups if header is not None else ())
+            for a in group.addresses
+            if a.addr_spec and "@" in a.addr_spec
+        ]
+        if parsed or not any("@" in value for value in raw_values):
+            return parsed
+    except Exception:
+        reader.defect(f"unparsable_address:{name}")
+    try:
+        pairs = getaddresses([_decode_raw(value) for value in raw_values], strict=True)
+    except TypeError:  # Python builds without the CVE-2023-27043 ``strict`` flag
+        pairs = getaddresses([_decode_raw(value) for value in raw_values])
+    return [
+        Address(name=_clean_line(display), address=_clean_line(addr).lower())
+        for display, addr in pairs
+        if "@" in addr
+    ]
+
+
+def _raw_items(msg: Message) -> list[tuple[str, object]]:
+    return list(msg.raw_items()) if isinstance(msg, EmailMessage) else list(msg.items())
+
+
+def _walk(part: Message, reader: _Reader, depth: int = 0, seen: list[int] | None = None) -> Iterator[Message]:
+    """Depth-first over MIME parts with caps on depth and part count."""
+    seen = seen if seen is not None else [0]
+    seen[0] += 1
+    if seen[0] > MAX_PARTS:
+        reader.defect("too_many_parts")
+        return
+    yield part
+    if depth >= MAX_DEPTH:
+        reader.defect("too_deep")
+        return
+    if part.is_multipart():
+        payload = part.get_payload()
+        for child in payload if isinstance(payload, list) else []:
+            if isinstance(child, Message):
+                yield from _walk(child, reader, depth + 1, seen)
+
+
+def _safe_content_type(part: Message, reader: _Reader) -> str:
+    try:
+        return part.get_content_type()
+    except Exception:
+        reader.defect("unparsable_content_type")
+        return "text/plain"
+
+
+def _is_attachment(part: Message, content_type: str) -> tuple[bool, str]:
+    try:
+        filename = part.get_filename() or ""
+        disposition = (part.get_content_disposition() or "").lower()
+    except Exception:
+        filename, disposition = "", ""
+    filename = _clean_line(_decode_raw(filename))
+    attached = (
+        disposition == "attachment" or bool(filename) or not content_type.startswith(("text/", "multipart/"))
+    )
+    return attached and not content_type.startswith("multipart/"), filename
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if isinstance(data, bytes):
+        return data
+    payload = part.get_payload()
+    return payload.encode("utf-8", "replace") if isinstance(payload, str) else b""
+
+
+def _part_text(part: Message, reader: _Reader) -> str:
+    """Decoded text of a text/* part, surviving unknown charsets and undeclared 8-bit bytes."""
+    data = _payload_bytes(part)
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    if charset:
+        try:
+            return data.decode(charset, "replace")
+        except LookupError:
+            reader.defect("unknown_charset")
+    elif any(byte > 0x7F for byte in data):
+        reader.defect("8bit_without_charset")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def html_to_text(html: str) -> str:
+    """Readable text from an HTML body (BeautifulSoup with the stdlib parser: no compiled dependency)."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(_HTML_DROP):
+        tag.decompose()
+    for tag in soup.find_all(_HTML_BLOCKS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    for cell in soup.find_all(["td", "th"]):
+        cell.insert_after(" ")
+    text = soup.get_text()
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _body(msg: Message, reader: _Reader) -> tuple[str, list[Attachment], set[str]]:
+    plain: list[str] = []
+    html: list[str] = []
+    attachments: list[Attachment] = []
+    part_types: set[str] = set()
+    for part in _walk(msg, reader):
+        content_type = _safe_content_type(part, reader)
+        part_types.add(content_type)
+        if content_type.startswith("multipart/"):
+            continue
+        attached, filename = _is_attachment(part, content_type)
+        if attached:
+            if content_type == "application/ms-tnef":
+                reader.defect("tnef_attachment")
+            attachments.append(
+                Attachment(filename=filename[:255], content_type=content_type, size=len(_payload_bytes(part)))
+            )
+        elif content_type == "text/html":
+            html.append(_part_text(part, reader))
+        elif content_type.startswith("text/") and content_type != "text/rfc822-headers":
+            plain.append(_part_text(part, reader))
+    if plain and any(chunk.strip() for chunk in plain):
+        text = "\n\n".join(chunk.strip("\n") for chunk in plain)
+    elif html:
+        text = "\n\n".join(html_to_text(chunk) for chunk in html)
+    else:
+        text = ""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return text.strip(), attachments, part_types

@@ -1,0 +1,118 @@
+"""Signals that a message was written by a machine, not a person (REFERENCE §1.3).
+
+Any signal found means: never auto-reply. Each signal is a short code that ends up on the message and the decision,
+so an engineer can see exactly why the system stayed silent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+# Header names are compared in lower case; values trimmed and lower-cased.
+_PRECEDENCE_MACHINE = frozenset({"bulk", "list", "junk", "auto_reply"})
+_AUTOREPLY_HEADERS = (
+    "x-autoreply",
+    "x-autorespond",
+    "x-autoresponder",
+    "x-autoresponse",
+    "x-autoreply-from",
+    "x-mail-autoreply",
+)
+_LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "list-help", "list-owner", "list-subscribe")
+_EXCHANGE_MACHINE_HEADERS = ("x-ms-exchange-inbox-rules-loop", "x-ms-exchange-generated-message-source")
+_SUPPRESS_VALUES = frozenset({"all", "autoreply", "oof"})
+_REPORT_TYPES = ("delivery-status", "disposition-notification")
+_SYSTEM_LOCAL_PART = re.compile(
+    r"^(mailer-daemon|postmaster|abuse|root|no-?reply.*|do-?not-?reply.*|donotreply.*|bounces?(\+.*|-.*)?)$",
+    re.IGNORECASE,
+)
+SUBJECT_BOUNCE = re.compile(
+    r"^\s*(delivery (status notification|failure)|undeliverable:|undelivered mail returned|"
+    r"mail delivery (failed|failure|subsystem)|returned mail:)",
+    re.IGNORECASE,
+)
+# Our own outgoing auto-replies carry this header and a recognisable Message-ID prefix.
+LOOP_HEADER = "x-support-triage-loop"
+REPLY_MESSAGE_ID_PREFIX = "triage-reply-"
+
+
+def _values(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
+    return [value.strip().lower() for key, value in headers if key.lower() == name]
+
+
+def header_signals(headers: Sequence[tuple[str, str]]) -> list[str]:
+    """Signals carried by the header block. ``headers`` are (name, decoded value) pairs, repeats kept."""
+    found: list[str] = []
+    if any(value and value != "no" for value in _values(headers, "auto-submitted")):
+        found.append("auto_submitted")
+    precedence = _values(headers, "precedence") + _values(headers, "x-precedence")
+    if any(value in _PRECEDENCE_MACHINE for value in precedence):
+        found.append("precedence_bulk")
+    if any(value != "no" for name in _AUTOREPLY_HEADERS for value in _values(headers, name)):
+        found.append("x_autoreply")
+    suppress = _values(headers, "x-auto-response-suppress")
+    if any(_SUPPRESS_VALUES & {part.strip() for part in value.split(",")} for value in suppress):
+        found.append("auto_response_suppress")
+    if any(value for value in _values(headers, "x-loop")):
+        found.append("x_loop")
+    if _values(headers, LOOP_HEADER):
+        found.append("own_loop_header")
+    if any(_values(headers, name) for name in _LIST_HEADERS):
+        found.append("list_mail")
+    if any(value.replace(" ", "") in {"<>", ""} for value in _values(headers, "return-path")):
+        found.append("null_return_path")
+    content_type = " ".join(_values(headers, "content-type"))
+    if content_type.startswith("multipart/report") or any(kind in content_type for kind in _REPORT_TYPES):
+        found.append("delivery_report")
+    if _values(headers, "x-failed-recipients"):
+        found.append("failed_recipients")
+    if any(_values(headers, name) for name in _EXCHANGE_MACHINE_HEADERS):
+        found.append("exchange_generated")
+    if "notification" in _values(headers, "x-amazon-mail-relay-type"):
+        found.append("amazon_relay_notification")
+    if "true" in _values(headers, "x-fc-machinegenerated"):
+        found.append("machine_generated")
+    if any(SUBJECT_BOUNCE.match(value) for value in _values(headers, "subject")):
+        found.append("bounce_subject")
+    return found
+
+
+def is_system_address(address: str) -> bool:
+    local, _, _domain = address.strip().lower().rpartition("@")
+    return bool(local) and bool(_SYSTEM_LOCAL_PART.match(local))
+
+
+def address_signals(
+    senders: Iterable[str], recipients: Iterable[str], own_addresses: Iterable[str], own_domain: str
+) -> list[str]:
+    """Signals from who wrote and to whom. ``senders`` = From, Sender and Reply-To addresses."""
+    found: list[str] = []
+    own = {address.lower() for address in own_addresses}
+    sender_list = [address.lower() for address in senders if address]
+    if any(is_system_address(address) for address in sender_list):
+        found.append("system_sender")
+    if any(address in own or (own_domain and address.endswith("@" + own_domain)) for address in sender_list):
+        found.append("own_address_sender")
+    recipient_list = {address.lower() for address in recipients if address}
+    if own and recipient_list and not (own & recipient_list):
+        # RFC 3834 §2: not addressed to us explicitly (Bcc, list expansion) ⇒ do not answer automatically.
+        found.append("not_addressed_to_us")
+    return found
+
+
+def message_id_signals(message_id: str, own_domain: str) -> list[str]:
+    """Our own Message-ID coming back to us: a loop."""
+    mid = message_id.strip("<> ").lower()
+    if mid.startswith(REPLY_MESSAGE_ID_PREFIX) or (own_domain and mid.endswith("@" + own_domain)):
+        return ["own_message_id"]
+    return []
+
+
+def replies_to_auto_reply(thread_ids: Iterable[str]) -> bool:
+    """The customer answered one of our automatic replies: a person is needed now, not a second robot."""
+    return any(ref.strip("<> ").lower().startswith(REPLY_MESSAGE_ID_PREFIX) for ref in thread_ids)
+
+
+# Signals that only say "do not answer me automatically": the sender may still be a person, so a human reads it.
+WEAK_SIGNALS = frozenset({"auto_response_suppress", "not_addressed_to_us"})

@@ -1,0 +1,480 @@
+"""What the customer wrote this time: an email body without its quoted history and without its signature.
+
+Our own rules, line based and table driven: every phrase lives in one of the tables below, so supporting another
+mail client or language means adding a row, not a branch. No third-party import (this runs in the Lambda).
+``triage.parsing.quoting_bench`` compares them with two maintained libraries on ``tests/fixtures/quoting``.
+
+How a body is read, top to bottom:
+
+1. Lines starting with ``>`` are quoted history and are dropped wherever they are, so a customer who answers
+   between quoted lines (inline or below the quote) keeps their answers. An attribution line ("On <date>, <name>
+   wrote:", also wrapped over up to three lines as Gmail does, its de/fr/es/nl/it/pt forms, and "<address>
+   wrote:") that introduces such a ``>`` block is dropped with it, and so is an unquoted line that only
+   continues a long quoted line (clients that wrap after quoting).
+2. The first *unquoted* history marker ends the new text: an attribution not followed by ``>`` lines,
+   "-----Original Message-----", an Outlook header block ("From:" then "Sent:"/"To:"/..., localized, with or
+   without the "_____" rule above it) or a forward marker ("---------- Forwarded message ---------").
+3. The signature is cut from what is left: the RFC 3676 "-- " line and everything below it, a mail-client footer
+   ("Sent from my iPhone", "Get Outlook for iOS") or a sign-off ("Best regards,", "Merci", "Thanks, Bob", ...)
+   followed only by a few short signature-like lines (name, title, company, phone).
+4. If no more than a greeting is left above an unquoted history marker, the message is a forward (whatever the
+   client calls it): the earlier message, past its header block, is read the same way and is the question.
+   Otherwise a message that is only a greeting and a sign-off keeps the sign-off line ("Hi team, Thank you!").
+5. Never empty for a non-blank input: failing the above, the text without quotes, else the original, trimmed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+SUPPORTED_LANGUAGES: Final[frozenset[str]] = frozenset({"en", "de", "fr", "es", "nl", "it", "pt"})
+
+SIGNATURE_MAX_LINES: Final = 5  # after a sign-off: name, title, company, phone, one web/email line
+SIGNATURE_MAX_LINE_CHARS: Final = 80
+SIGNATURE_MAX_LINE_WORDS: Final = 8
+SIGN_OFF_MAX_NAME_WORDS: Final = 3  # "Thanks, Mary Ann Smith"
+PROSE_MIN_WORDS: Final = (
+    4  # a tail line ending in "." or "!" with this many words is a sentence, not a signature
+)
+ATTRIBUTION_MAX_CHARS: Final = 300  # one "On ... wrote:" header, wrapped or not
+ATTRIBUTION_MAX_LINES: Final = 3  # Gmail wraps long headers: "On <date> Ana <" / "ana@example.org> wrote:"
+QUOTE_WRAP_MIN_CHARS: Final = 60  # a quoted line this long, cut mid-sentence, may wrap onto an unquoted line
+RULE_TO_HEADERS_MAX_LINES: Final = 2  # blank lines allowed between an Outlook "_____" rule and its "From:"
+MAX_FORWARD_DEPTH: Final = 3
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------------------------
+
+#: "On <date>, <name> wrote:" per language: (language, opening word, verb phrase before the final colon).
+ATTRIBUTION_FORMS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("en", "On", r"wrote"),
+    ("de", "Am", r"(?:schrieb|geschrieben)(?:\s.{0,150})?"),  # "Am 4. März 2025 um 09:30 schrieb Ana <a@x>:"
+    ("fr", "Le", r"a\s+écrit"),
+    ("es", "El", r"escribió"),
+    ("nl", "Op", r"(?:schreef|geschreven)(?:\s.{0,150})?"),  # "Op 4 mrt 2025 om 09:30 schreef Jan <j@x>:"
+    ("it", "Il", r"ha\s+scritto"),
+    ("pt", "Em", r"escreveu"),
+)
+
+#: The same verbs after a bare sender address, without the date: "Ana Lima <ana@example.org> wrote:" (one line).
+ADDRESS_ATTRIBUTION_VERBS: Final[tuple[str, ...]] = (
+    r"wrote",
+    r"schrieb",
+    r"a\s+écrit",
+    r"escribió",
+    r"schreef",
+    r"ha\s+scritto",
+    r"escreveu",
+)
+
+#: Titles framed by dashes that start the previous message of a reply ("-----Original Message-----").
+ORIGINAL_MESSAGE_TITLES: Final[tuple[str, ...]] = (
+    "Original Message",
+    "Ursprüngliche Nachricht",
+    "Message d'origine",
+    "Mensaje original",
+    "Oorspronkelijk bericht",
+    "Messaggio originale",
+    "Mensagem original",
+)
+
+#: Titles framed by dashes that start a forwarded message ("---------- Forwarded message ---------").
+FORWARD_TITLES: Final[tuple[str, ...]] = (
+    "Forwarded message",
+    "Weitergeleitete Nachricht",
+    "Message transféré",
+    "Mensaje reenviado",
+    "Doorgestuurd bericht",
+    "Messaggio inoltrato",
+    "Mensagem encaminhada",
+)
+
+#: Apple Mail style forward introductions, followed by a colon.
+FORWARD_INTRODUCTIONS: Final[tuple[str, ...]] = (
+    "Begin forwarded message",
+    "Anfang der weitergeleiteten Nachricht",
+    "Début du message réexpédié",
+    "Inicio del mensaje reenviado",
+    "Begin doorgestuurd bericht",
+    "Inizio messaggio inoltrato",
+    "Início da mensagem reencaminhada",
+)
+
+#: Header names of the block a mail client writes above the previous message, per language; the first one is
+#: the sender ("From:"), which must open the block.
+HEADER_BLOCK_KEYS: Final[dict[str, tuple[str, ...]]] = {
+    "en": ("From", "Sent", "Date", "To", "Cc", "Bcc", "Subject", "Reply-To"),
+    "de": ("Von", "Gesendet", "Datum", "An", "Cc", "Kopie", "Betreff"),
+    "fr": ("De", "Envoyé", "Date", "À", "Cc", "Objet"),
+    "es": ("De", "Enviado", "Fecha", "Para", "CC", "Asunto"),
+    "nl": ("Van", "Verzonden", "Datum", "Aan", "CC", "Onderwerp"),
+    "it": ("Da", "Inviato", "Data", "A", "Cc", "Oggetto"),
+    "pt": ("De", "Enviada", "Enviado", "Data", "Para", "Cc", "Assunto"),
+}
+
+#: Footers that mail clients append (a whole line each).
+CLIENT_FOOTERS: Final[tuple[str, ...]] = (
+    r"Sent from my\s.{1,60}",
+    r"Sent from (?:Outlook|Mail|Yahoo Mail|Gmail|Proton Mail|Samsung)\b.{0,60}",
+    r"Sent (?:with|via)\s.{1,60}",
+    r"Get Outlook for\s.{1,60}",
+    r"Von meinem\s.{1,40}\sgesendet\.?",
+    r"Gesendet (?:von|mit)\s.{1,60}",
+    r"Outlook für\s.{1,40}\sherunterladen",
+    r"Envoyé (?:de|depuis)\s.{1,60}",
+    r"Télécharger Outlook pour\s.{1,40}",
+    r"Enviado (?:desde|de|do|com)\s.{1,60}",
+    r"Obtener Outlook para\s.{1,40}",
+    r"Obter o Outlook para\s.{1,40}",
+    r"Verzonden (?:vanaf|met|van)\s.{1,60}",
+    r"Outlook voor\s.{1,40}\sdownloaden",
+    r"Inviato da\s.{1,60}",
+    r"Scarica Outlook per\s.{1,40}",
+)
+
+#: Sign-offs per language (case-insensitive regex fragments). A sign-off line is one of these, optionally followed
+#: by a name ("Thanks, Bob"); "Thanks, but that did not help" is not one. Two of them joined by a conjunction
+#: ("Thanks and regards", "Danke und Gruß") are one too.
+SIGN_OFFS: Final[dict[str, tuple[str, ...]]] = {
+    "en": (
+        r"(?:best|kind|kindest|warm|warmest|many)\s+regards",
+        r"regards",
+        r"best(?:\s+wishes)?",
+        r"all\s+the\s+best",
+        r"cheers",
+        r"(?:yours\s+)?(?:sincerely|truly|faithfully)",
+        r"(?:many\s+)?thanks(?:\s+(?:so\s+much|a\s+lot|again|in\s+advance))*",
+        r"thank\s+you(?:\s+(?:so\s+much|very\s+much|again|in\s+advance))*",
+        r"with\s+thanks",
+        r"take\s+care",
+    ),
+    "de": (
+        r"mit\s+freundlichen\s+gr(?:ü|ue)(?:ß|ss)en",
+        r"(?:freundliche|viele|beste|liebe|herzliche|schöne)\s+gr(?:ü|ue)(?:ß|ss)e",
+        r"(?:besten\s+|schönen\s+)?gru(?:ß|ss)",
+        r"gr(?:ü|ue)(?:ß|ss)e",
+        r"mfg",
+        r"danke(?:\s+(?:schön|sehr|im\s+voraus))?",
+        r"(?:vielen|besten)\s+dank(?:\s+im\s+voraus)?",
+    ),
+    "fr": (
+        r"(?:bien\s+|très\s+)?cordialement",
+        r"(?:sincères\s+|meilleures\s+)?salutations",
+        r"bien\s+à\s+vous",
+        r"merci(?:\s+(?:beaucoup|d'avance|par\s+avance|encore))?",
+        r"bonne\s+journée",
+        r"à\s+bientôt",
+    ),
+    "es": (
+        r"(?:un\s+)?(?:cordial\s+)?saludos?(?:\s+cordiales)?",
+        r"atentamente",
+        r"cordialmente",
+        r"(?:muchas\s+)?gracias(?:\s+de\s+antemano)?",
+        r"un\s+abrazo",
+    ),
+    "nl": (
+        r"(?:met\s+)?(?:vriendelijke|hartelijke)\s+groet(?:en)?",
+        r"groet(?:en|jes)?",
+        r"mvg",
+        r"(?:alvast\s+)?bedankt",
+        r"dank\s+(?:je|u)(?:\s+wel)?",
+    ),
+    "it": (
+        r"(?:cordiali|distinti)\s+saluti",
+        r"saluti",
+        r"un\s+saluto",
+        r"grazie(?:\s+mille)?(?:\s+in\s+anticipo)?",
+        r"a\s+presto",
+    ),
+    "pt": (
+        r"atenciosamente",
+        r"(?:melhores\s+)?cumprimentos",
+        r"abraços?",
+        r"(?:muito\s+)?obrigad[oa]",
+        r"saudações",
+    ),
+}
+
+SIGN_OFF_CONJUNCTIONS: Final[tuple[str, ...]] = ("and", "&", "und", "et", "y", "e", "en")
+
+#: Greetings: new text that is only a greeting ("Hi team,") is no new content (a forward's note, a lone thanks).
+GREETINGS: Final[tuple[str, ...]] = (
+    r"hi",
+    r"hello",
+    r"hey",
+    r"dear",
+    r"good\s+(?:morning|afternoon|evening)",
+    r"hallo",
+    r"guten\s+(?:tag|morgen|abend)",
+    r"sehr\s+geehrte[rs]?",
+    r"liebe[rs]?",
+    r"bonjour",
+    r"bonsoir",
+    r"salut",
+    r"hola",
+    r"buen(?:os|as)\s+(?:días|tardes|noches)",
+    r"estimad[oa]s?",
+    r"goedemorgen",
+    r"goedemiddag",
+    r"beste",
+    r"ciao",
+    r"buongiorno",
+    r"gentile",
+    r"olá",
+    r"oi",
+    r"bom\s+dia",
+    r"boa\s+tarde",
+    r"prezad[oa]s?",
+)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Compiled patterns (matched against a cleaned line: no invisible characters, non-breaking spaces as spaces,
+# surrounding whitespace stripped)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _alternation(fragments: tuple[str, ...] | list[str]) -> str:
+    return "|".join(f"(?:{fragment})" for fragment in fragments)
+
+
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_ODD_SPACES = re.compile("[\u00a0\u2007\u202f\t]")
+_WORDS = re.compile(r"\S+")
+
+_ATTRIBUTION = re.compile(
+    _alternation([rf"{opener}\s.+?\b{verb}\s*:" for _, opener, verb in ATTRIBUTION_FORMS])
+)
+_ADDRESS_ATTRIBUTION = re.compile(
+    rf".{{0,200}}?[\w.+-]+@[\w-]+(?:\.[\w-]+)+>?\)?\s*(?:{_alternation(ADDRESS_ATTRIBUTION_VERBS)})\s*:"
+)
+_ATTRIBUTION_OPENER = re.compile(_alternation([rf"{opener}\s" for _, opener, _ in ATTRIBUTION_FORMS]))
+_ATTRIBUTION_EVIDENCE = re.compile(r"[\d@]")  # a date, a time or an address: "On Monday I wrote:" is not one
+
+_HISTORY_MARKER = re.compile(
+    rf"-{{2,}}\s*(?:{_alternation(ORIGINAL_MESSAGE_TITLES + FORWARD_TITLES)})\s*-{{2,}}"
+    rf"|(?:{_alternation(FORWARD_INTRODUCTIONS)})\s*:",
+    re.IGNORECASE,
+)
+_RULE = re.compile(r"[_-]{10,}")
+
+_FROM_KEY = re.compile(
+    rf"\*{{0,2}}(?:{_alternation(sorted({keys[0] for keys in HEADER_BLOCK_KEYS.values()}))})\*{{0,2}}\s?:"
+)
+_HEADER_KEY = re.compile(
+    rf"\*{{0,2}}(?:{_alternation(sorted({key for keys in HEADER_BLOCK_KEYS.values() for key in keys}))})"
+    r"\*{0,2}\s?:(?:\s|\*|$)"
+)
+
+_SIGNATURE_DELIMITER = "--"  # RFC 3676 "-- ", whose trailing space many clients drop
+_CLIENT_FOOTER = re.compile(_alternation(CLIENT_FOOTERS), re.IGNORECASE)
+
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w.'’-]*"
+_ANY_SIGN_OFF = _alternation([fragment for fragments in SIGN_OFFS.values() for fragment in fragments])
+_SIGN_OFF = re.compile(
+    rf"(?i:(?:{_ANY_SIGN_OFF})(?:,?\s+(?:{_alternation(SIGN_OFF_CONJUNCTIONS)})\s+(?:{_ANY_SIGN_OFF}))?)"
+    rf"[\s,.!;:–—-]*(?:{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,{SIGN_OFF_MAX_NAME_WORDS - 1}}}[\s,.!]*)?"
+)
+_GREETING = re.compile(rf"(?i:{_alternation(GREETINGS)})(?:\s[\w .'’-]{{0,40}})?[,!.:]?")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def extract_reply(text: str, *, language_hint: str | None = None) -> str:
+    """Return what the customer wrote this time: ``text`` without quoted history and without signature.
+
+    ``text`` is a decoded plain-text body (``\\r\\n`` or ``\\n``). The result uses ``\\n``, has no trailing
+    spaces and at most one blank line in a row, and is empty only if ``text`` is blank.
+
+    ``language_hint`` (an ISO 639-1 code) is accepted for callers that know the customer's language, but the
+    rules of every supported language always apply: quote headers are written in the language of the *mail
+    client* of whoever wrote earlier (often not the customer's), so narrowing by the hint only loses matches.
+    """
+    del language_hint  # see the docstring: deliberately not used to narrow the rules
+    if not text.strip():
+        return ""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    reply = _extract(lines, depth=0)
+    if reply:
+        return reply
+    unquoted = _tidy(_split(lines).new)
+    return unquoted or "\n".join(lines).strip()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Implementation
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Split:
+    new: list[str]  # the unquoted lines above the history
+    earlier: list[str] | None  # the earlier message below an unquoted history marker, past its headers
+
+
+def _extract(lines: list[str], depth: int) -> str:
+    split = _split(lines)
+    body, signature = _cut_signature(split.new)
+    if _has_content(body):
+        return _tidy(body)
+    if split.earlier is not None and depth < MAX_FORWARD_DEPTH:
+        forwarded = _extract(split.earlier, depth + 1)
+        if forwarded:
+            return forwarded
+    if signature and _SIGN_OFF.fullmatch(_clean(signature[0])):
+        return _tidy(body + signature[:1])  # the message is a lone "Thank you!": keep it, not the name below
+    return _tidy(body)
+
+
+def _clean(line: str) -> str:
+    return _ODD_SPACES.sub(" ", _INVISIBLE.sub("", line)).strip()
+
+
+def _split(lines: list[str]) -> _Split:
+    clean = [_clean(line) for line in lines]
+    new: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = clean[index]
+        if line.startswith(">") or _continues_quote(clean, index):
+            index += 1
+            continue
+        span = _attribution_span(clean, index)
+        if span:
+            following = _next_non_blank(clean, index + span)
+            if following is not None and clean[following].startswith(">"):
+                index += span  # the header of a quoted block goes with it
+                continue
+            return _Split(new, lines[index + span :])
+        if _HISTORY_MARKER.fullmatch(line):
+            return _Split(new, _skip_header_block(lines, clean, index + 1))
+        if _RULE.fullmatch(line):
+            following = _next_non_blank(clean, index + 1)
+            if (
+                following is not None
+                and following - index <= RULE_TO_HEADERS_MAX_LINES
+                and _header_block_at(clean, following)
+            ):
+                return _Split(new, _skip_header_block(lines, clean, following))
+        if _header_block_at(clean, index):
+            return _Split(new, _skip_header_block(lines, clean, index))
+        new.append(lines[index])
+        index += 1
+    return _Split(new, None)
+
+
+def _continues_quote(clean: list[str], index: int) -> bool:
+    """An unquoted line that is the wrapped tail of the long quoted line above it, with more quote below.
+
+    Some clients wrap quoted text after adding the ``>``: "> ... kale chips" / "brooklyn four dollar toast" /
+    "> ...". A customer's inline answer follows a finished question ("?", ".") or a blank line instead.
+    """
+    if index == 0 or index + 1 >= len(clean):
+        return False
+    above, line, below = clean[index - 1], clean[index], clean[index + 1]
+    quoted_text = above.lstrip("> ")
+    return (
+        above.startswith(">")
+        and below.startswith(">")
+        and len(quoted_text) >= QUOTE_WRAP_MIN_CHARS
+        and quoted_text[-1].isalnum()
+        and line[:1].islower()
+    )
+
+
+def _attribution_span(clean: list[str], index: int) -> int:
+    """How many lines (0 to ``ATTRIBUTION_MAX_LINES``) an attribution header starting at ``index`` takes."""
+    line = clean[index]
+    if len(line) > ATTRIBUTION_MAX_CHARS:
+        return 0
+    if _ADDRESS_ATTRIBUTION.fullmatch(line):
+        return 1
+    if not _ATTRIBUTION_OPENER.match(line):
+        return 0
+    for span in range(1, ATTRIBUTION_MAX_LINES + 1):
+        parts = clean[index : index + span]
+        if len(parts) < span or not parts[-1]:
+            return 0
+        joined = " ".join(parts)
+        if len(joined) > ATTRIBUTION_MAX_CHARS:
+            return 0
+        if _ATTRIBUTION.fullmatch(joined) and _ATTRIBUTION_EVIDENCE.search(joined):
+            return span
+    return 0
+
+
+def _header_block_at(clean: list[str], index: int) -> bool:
+    """A sender line ("From:", "Von:", "De :", ...) directly followed by another header line."""
+    return (
+        index + 1 < len(clean)
+        and _FROM_KEY.match(clean[index]) is not None
+        and _HEADER_KEY.match(clean[index + 1]) is not None
+    )
+
+
+def _skip_header_block(lines: list[str], clean: list[str], start: int) -> list[str]:
+    """The lines after the header block that starts at ``start`` (blank lines before it included)."""
+    index = _next_non_blank(clean, start)
+    if index is None:
+        return []
+    while index < len(lines) and clean[index]:
+        is_continuation = lines[index][:1] in (" ", "\t")
+        if not (_HEADER_KEY.match(clean[index]) or is_continuation):
+            break
+        index += 1
+    return lines[index:]
+
+
+def _next_non_blank(clean: list[str], start: int) -> int | None:
+    return next((index for index in range(start, len(clean)) if clean[index]), None)
+
+
+def _cut_signature(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Split ``lines`` into body and signature (which starts with a delimiter, a client footer or a sign-off)."""
+    signature: list[str] = []
+    while (start := _signature_start(lines)) is not None:
+        lines, signature = lines[:start], lines[start:] + signature
+    return lines, signature
+
+
+def _signature_start(lines: list[str]) -> int | None:
+    clean = [_clean(line) for line in lines]
+    for index, line in enumerate(clean):
+        if line == _SIGNATURE_DELIMITER:
+            return index
+        if (_CLIENT_FOOTER.fullmatch(line) or _SIGN_OFF.fullmatch(line)) and _is_signature_tail(
+            clean[index + 1 :]
+        ):
+            return index
+    return None
+
+
+def _is_signature_tail(clean: list[str]) -> bool:
+    """A few short lines that read like name, title, company, phone; not sentences."""
+    tail = [line for line in clean if line]
+    return len(tail) <= SIGNATURE_MAX_LINES and all(_is_signature_line(line) for line in tail)
+
+
+def _is_signature_line(line: str) -> bool:
+    words = len(_WORDS.findall(line))
+    is_sentence = line.endswith(("?", ":")) or (line.endswith((".", "!")) and words >= PROSE_MIN_WORDS)
+    return len(line) <= SIGNATURE_MAX_LINE_CHARS and words <= SIGNATURE_MAX_LINE_WORDS and not is_sentence
+
+
+def _has_content(clean: list[str]) -> bool:
+    return any(line and not _GREETING.fullmatch(line) for line in clean)
+
+
+def _tidy(lines: list[str]) -> str:
+    """Join with ``\\n``: no trailing spaces, no run of blank lines, no blank edges."""
+    out: list[str] = []
+    for line in lines:
+        line = line.rstrip()
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()

@@ -1,0 +1,28 @@
+"""The small interfaces the core talks to. ``triage.aws`` implements them with boto3; tests may use moto."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+
+class RawMailStore(Protocol):
+    def get(self, bucket: str, key: str) -> bytes: ...
+
+
+class MessageQueue(Protocol):
+    def send(self, body: str) -> str:
+        """Put one message on the queue; returns the queue's message id."""
+        ...
+
+
+class Mailer(Protocol):
+    def send_raw(self, mime: bytes, *, source: str, destinations: Sequence[str]) -> str:
+        """Send one RFC 5322 message; returns the provider's message id."""
+        ...
+
+
+class DecisionLog(Protocol):
+    def record(self, key: str, document: str) -> None:
+        """Keep one decision record (JSON) durably under ``key``."""
+        ...

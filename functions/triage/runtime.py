@@ -1,0 +1,74 @@
+"""Composition root for the Lambda handlers: settings, adapters and core wired once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from triage import aws
+from triage.message import InboundMessage
+from triage.service import EmailIntake, TriageWorker, load_model_or_none
+from triage.settings import get_settings
+
+
+@lru_cache(maxsize=1)
+def email_intake() -> EmailIntake:
+    settings = get_settings()
+    return EmailIntake(
+        settings, aws.S3RawMailStore(settings), aws.SqsQueue(settings.triage_queue_url, settings)
+    )
+
+
+@lru_cache(maxsize=1)
+def triage_worker() -> TriageWorker:
+    settings = get_settings()
+    return TriageWorker(
+        settings,
+        mailer=aws.SesMailer(settings),
+        escalations=aws.SqsQueue(settings.escalation_queue_url, settings),
+        decisions=aws.S3DecisionLog(settings),
+        model=lambda: load_model_or_none(settings),
+    )
+
+
+@lru_cache(maxsize=1)
+def _idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
+    """The worker's ``handle`` made exactly-once per message key (Powertools Idempotency on DynamoDB).
+
+    Without a table (local runs) there is no guard; the template always sets one.
+    """
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+    settings = get_settings()
+    worker = triage_worker()
+    if not settings.idempotency_table:
+        return None, worker.handle
+    config = IdempotencyConfig(
+        event_key_jmespath="id",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=settings.idempotency_ttl_seconds,
+    )
+
+    def handle(message: InboundMessage) -> dict[str, Any]:
+        return worker.handle(message)
+
+    guarded = idempotent_function(
+        data_keyword_argument="message", persistence_store=aws.idempotency_store(settings), config=config
+    )(handle)
+    return config, guarded
+
+
+def triage_once(message: InboundMessage, lambda_context: Any | None = None) -> dict[str, Any]:
+    config, guarded = _idempotency()
+    if config is not None and lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+    return guarded(message=message)
+
+
+def reset() -> None:
+    """Forget wired objects (tests and the demo change the environment between runs)."""
+    from triage.settings import get_settings as settings_cache
+
+    for cached in (email_intake, triage_worker, _idempotency, settings_cache, aws.client):
+        cached.cache_clear()

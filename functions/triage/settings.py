@@ -1,0 +1,80 @@
+"""Every knob of the stack in one pydantic model, read once from the environment.
+
+The environment variable of a field is its name in upper case (``triage_queue_url`` → ``TRIAGE_QUEUE_URL``).
+A missing or malformed value fails loudly at first use, naming the variable, instead of half-working.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_REPO_MODEL_DIR = Path(__file__).resolve().parents[2] / "layers" / "model" / "triage-model"
+_LAYER_MODEL_DIR = Path("/opt/triage-model")
+
+# Informational requests whose answer does not depend on who is asking or on a judgement call.
+DEFAULT_AUTO_REPLY_INTENTS = (
+    "track_order",
+    "delivery_options",
+    "delivery_period",
+    "recover_password",
+    "check_payment_methods",
+    "check_refund_policy",
+    "check_cancellation_fee",
+    "get_invoice",
+    "check_invoice",
+    "create_account",
+    "set_up_shipping_address",
+    "newsletter_subscription",
+)
+
+
+def _default_model_dir() -> Path:
+    return _LAYER_MODEL_DIR if _LAYER_MODEL_DIR.is_dir() else _REPO_MODEL_DIR
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+    triage_queue_url: str = ""
+    escalation_queue_url: str = ""
+    idempotency_table: str = ""
+    decision_log_bucket: str = Field("", description="Bucket that keeps one JSON record per decision.")
+    decision_log_prefix: str = "decisions/"
+    reply_from_address: str = "support@example.com"
+    reply_from_name: str = "Customer Support"
+    reply_signature: str = "The Customer Support team"
+    help_center_url: str = "https://help.example.com"
+    loop_token: str = Field("support-triage", description="Value of our loop header; set one per deployment.")
+    support_addresses: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Our own receiving addresses (comma separated): mail from them is a loop."
+    )
+    auto_reply_min_confidence: float = Field(0.80, ge=0.0, le=1.0)
+    auto_reply_min_margin: float = Field(0.25, ge=0.0, le=1.0)
+    reply_languages: Annotated[tuple[str, ...], NoDecode] = ("en",)
+    auto_reply_intents: Annotated[tuple[str, ...], NoDecode] = DEFAULT_AUTO_REPLY_INTENTS
+    model_dir: Path = Field(default_factory=_default_model_dir)
+    ses_configuration_set: str = ""
+    idempotency_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+    aws_endpoint_url: str | None = None
+
+    @field_validator("support_addresses", "auto_reply_intents", "reply_languages", mode="before")
+    @classmethod
+    def _split_csv(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(item.strip().lower() for item in value.split(",") if item.strip())
+        return value
+
+    @property
+    def reply_domain(self) -> str:
+        return self.reply_from_address.rpartition("@")[2].lower()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process; read on first use (never at import), then cached."""
+    return Settings()

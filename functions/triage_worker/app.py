@@ -1,0 +1,31 @@
+"""SQS batch of normalised messages → classify → decide → auto-reply, escalate or record a no-reply.
+
+Partial batch responses: only the records that failed go back to the queue (then to its DLQ after
+``maxReceiveCount``); processing is exactly-once per message key through Powertools Idempotency.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from triage.message import InboundMessage
+from triage.observability import logger, metrics, tracer
+from triage.runtime import triage_once
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
+    return triage_once(InboundMessage.model_validate_json(record.body), lambda_context)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,41 @@
+"""Shared fixtures: the bundled model, default settings, and a moto account with the stack's resources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from triage import local, runtime
+from triage.classifier import IntentModel, load_model
+from triage.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+EVENTS = REPO / "events"
+EMAIL_CASES = sorted((EVENTS / "email").glob("*.eml"))
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def model(settings: Settings) -> IntentModel:
+    return load_model(settings.model_dir)
+
+
+@pytest.fixture
+def stack() -> Iterator[local.Stack]:
+    """A fresh moto account holding the bucket, queues, idempotency table and SES identity; env set for handlers."""
+    from moto import mock_aws
+
+    local.fake_credentials()
+    with mock_aws():
+        runtime.reset()
+        created = local.create_stack("test")
+        with local.environment(created.environment()):
+            yield created
+        runtime.reset()

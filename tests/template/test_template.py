@@ -1,0 +1,468 @@
+"""template.yaml keeps the stack's safety promises: least privilege, encryption, no silent message loss.
+
+Each test reads the SAM template as written (SAM Globals merged into functions where it matters) and
+names the resource that breaks a promise.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.decode import cfn_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "template.yaml"
+
+CFN_LINT_ERROR_BIT = 2  # cfn-lint exit code is a bit mask: 2 error, 4 warning, 8 informational
+LAMBDA_DEFAULT_TIMEOUT = 3
+SQS_DEFAULT_VISIBILITY_TIMEOUT = 30
+
+Template = dict[str, Any]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reading the template
+# ----------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def template() -> Template:
+    # cfn-lint's loader understands every short-form tag (!Ref, !Sub, !If ...) and turns them into the
+    # long form ({"Ref": ...}, {"Fn::Sub": ...}); the JSON round trip leaves plain dicts, lists and strings.
+    return json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE_PATH))))
+
+
+def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in template["Resources"].items() if res.get("Type") == resource_type}
+
+
+def _merge(global_value: Any, local_value: Any) -> Any:
+    """SAM Globals semantics: maps merge key by key, the function's own value wins otherwise."""
+    if isinstance(global_value, dict) and isinstance(local_value, dict):
+        merged = dict(global_value)
+        for key, value in local_value.items():
+            merged[key] = _merge(merged[key], value) if key in merged else value
+        return merged
+    return local_value
+
+
+def functions(template: Template) -> dict[str, dict[str, Any]]:
+    """Properties of every AWS::Serverless::Function with Globals.Function applied."""
+    global_props = template.get("Globals", {}).get("Function", {})
+    found = {
+        name: _merge(global_props, res.get("Properties", {}))
+        for name, res in resources_of_type(template, "AWS::Serverless::Function").items()
+    }
+    assert found, "template.yaml declares no AWS::Serverless::Function"
+    return found
+
+
+def getatt_target(value: Any) -> str | None:
+    """Logical id named by {"Fn::GetAtt": [...]} (list or "Name.Attr" form), else None."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        target = value["Fn::GetAtt"]
+        return target[0] if isinstance(target, list) else str(target).split(".", 1)[0]
+    return None
+
+
+def references(node: Any) -> set[str]:
+    """Every logical id or parameter that a node refers to through Ref, Fn::GetAtt or Fn::Sub."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(getatt_target(node) or "")
+            elif key == "Fn::Sub":
+                text, local_vars = (value[0], value[1]) if isinstance(value, list) else (value, {})
+                for name in re.findall(r"\$\{([^}!]+)\}", text):
+                    base = name.split(".", 1)[0]
+                    if base not in local_vars:
+                        found.add(base)
+                found |= references(local_vars)
+            else:
+                found |= references(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= references(item)
+    return {name for name in found if name and not name.startswith("AWS::")}
+
+
+def direct_dependencies(template: Template, logical_id: str) -> set[str]:
+    """What a resource needs before it can be created (Ref, GetAtt, Sub, DependsOn).
+
+    An S3 event is the reverse edge (SAM puts the notification on the bucket), so it is left out.
+    """
+    resource = template["Resources"][logical_id]
+    props = dict(resource.get("Properties", {}))
+    events = props.pop("Events", {})
+    pulls = {name: event for name, event in events.items() if event.get("Type") != "S3"}
+    return references(props) | references(pulls) | set(as_list(resource.get("DependsOn", [])))
+
+
+def transitive_dependencies(template: Template, logical_id: str) -> set[str]:
+    seen: set[str] = set()
+    pending = [logical_id]
+    while pending:
+        for dependency in direct_dependencies(template, pending.pop()):
+            if dependency in template["Resources"] and dependency not in seen:
+                seen.add(dependency)
+                pending.append(dependency)
+    return seen
+
+
+def policy_statements(node: Any) -> Iterator[dict[str, Any]]:
+    """Every IAM statement anywhere in the template (bucket, queue and function policies alike)."""
+    if isinstance(node, dict):
+        if "Effect" in node and ("Action" in node or "NotAction" in node):
+            yield node
+        for value in node.values():
+            yield from policy_statements(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from policy_statements(item)
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def events_of_type(props: dict[str, Any], event_type: str) -> dict[str, dict[str, Any]]:
+    return {
+        name: event.get("Properties", {})
+        for name, event in props.get("Events", {}).items()
+        if event.get("Type") == event_type
+    }
+
+
+def failure_destination_queues(template: Template) -> set[str]:
+    """Queues that receive what a function gave up on: async on-failure destinations and Lambda DLQs."""
+    found: set[str] = set()
+    for props in functions(template).values():
+        on_failure = props.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+        if on_failure.get("Type") == "SQS":
+            found.add(getatt_target(on_failure.get("Destination")) or "")
+        dead_letter = props.get("DeadLetterQueue", {})
+        if dead_letter.get("Type") == "SQS":
+            found.add(getatt_target(dead_letter.get("TargetArn")) or "")
+    return found - {""}
+
+
+def dead_letter_queues(template: Template) -> set[str]:
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    redrive_targets = {
+        getatt_target(res["Properties"]["RedrivePolicy"]["deadLetterTargetArn"])
+        for res in queues.values()
+        if "RedrivePolicy" in res.get("Properties", {})
+    }
+    return {name for name in queues if name in redrive_targets} | failure_destination_queues(template)
+
+
+def the_bucket(template: Template) -> tuple[str, dict[str, Any]]:
+    buckets = resources_of_type(template, "AWS::S3::Bucket")
+    assert len(buckets) == 1, f"expected exactly one bucket (raw mail), found {sorted(buckets)}"
+    name, res = next(iter(buckets.items()))
+    return name, res["Properties"]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Functions
+# ----------------------------------------------------------------------------------------------------------
+def test_every_function_runs_python_312_or_newer(template: Template) -> None:
+    for name, props in functions(template).items():
+        runtime = props.get("Runtime", "")
+        match = re.fullmatch(r"python3\.(\d+)", runtime)
+        assert match, f"{name}: Runtime {runtime!r} is not a python3.x runtime"
+        assert int(match.group(1)) >= 12, f"{name}: Runtime {runtime!r} is older than python3.12"
+
+
+def test_every_handler_names_a_module_and_function_that_exist(template: Template) -> None:
+    for name, props in functions(template).items():
+        module_path, _, attribute = props["Handler"].rpartition(".")
+        source = ROOT / props["CodeUri"] / f"{module_path}.py"
+        assert source.is_file(), f"{name}: Handler {props['Handler']!r} needs {source.relative_to(ROOT)}"
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        defined = {
+            node.name for node in tree.body if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        }
+        defined |= {
+            target.id
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        assert attribute in defined, f"{name}: {source.relative_to(ROOT)} defines no top-level {attribute!r}"
+
+
+def test_every_function_environment_variable_is_a_settings_field(template: Template) -> None:
+    from triage.settings import Settings
+
+    fields = set(Settings.model_fields)
+    for name, props in functions(template).items():
+        variables = props.get("Environment", {}).get("Variables", {})
+        unknown = sorted(
+            var for var in variables if not var.startswith("POWERTOOLS_") and var.lower() not in fields
+        )
+        assert not unknown, (
+            f"{name}: environment variables {unknown} are not fields of triage.settings.Settings"
+        )
+
+
+def test_every_function_logs_to_a_group_with_retention(template: Template) -> None:
+    log_groups = resources_of_type(template, "AWS::Logs::LogGroup")
+    for name, props in functions(template).items():
+        configured = props.get("LoggingConfig", {}).get("LogGroup")
+        if isinstance(configured, dict) and "Ref" in configured:
+            group_id = configured["Ref"]
+        else:
+            # No LoggingConfig: Lambda writes to /aws/lambda/<FunctionName>; a group must be declared for it.
+            function_name = props.get("FunctionName", {}).get("Fn::Sub")
+            group_id = next(
+                (
+                    gid
+                    for gid, res in log_groups.items()
+                    if function_name
+                    and res["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/{function_name}"}
+                ),
+                None,
+            )
+        assert group_id in log_groups, f"{name}: no AWS::Logs::LogGroup of this template receives its logs"
+        retention = log_groups[group_id]["Properties"].get("RetentionInDays")
+        assert retention, f"{name}: log group {group_id} keeps logs forever (set RetentionInDays)"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# IAM
+# ----------------------------------------------------------------------------------------------------------
+def test_no_iam_action_uses_a_wildcard(template: Template) -> None:
+    statements = list(policy_statements(template["Resources"]))
+    assert len(statements) >= 5, "found suspiciously few IAM statements; is the walker still finding them?"
+    for statement in statements:
+        for key in ("Action", "NotAction"):
+            for action in as_list(statement.get(key, [])):
+                assert isinstance(action, str), f"{statement.get('Sid')}: computed action {action!r}"
+                assert "*" not in action, (
+                    f"statement {statement.get('Sid')!r} uses wildcard action {action!r}"
+                )
+
+
+def test_functions_use_only_inline_policy_documents(template: Template) -> None:
+    # SAM policy templates and managed policies hide their actions (S3ReadPolicy, SESCrudPolicy,
+    # DynamoDBCrudPolicy grant more than these functions need); inline statements can be reviewed here.
+    for name, props in functions(template).items():
+        for policy in as_list(props.get("Policies", [])):
+            is_inline_document = isinstance(policy, dict) and "Statement" in policy
+            assert is_inline_document, f"{name}: Policies entry {policy!r} is not an inline policy document"
+
+
+def test_intake_function_never_refers_to_the_bucket_that_triggers_it(template: Template) -> None:
+    # The S3 event makes the bucket depend on the function (notification + permission); any path back to
+    # the bucket from the function or its role (directly or through another resource) closes a cycle that
+    # CloudFormation rejects. cfn-lint's SAM-native mode skips cycles through SAM resources, hence this test.
+    bucket_id, bucket_props = the_bucket(template)
+    bucket_name_pattern = bucket_props["BucketName"]["Fn::Sub"]
+    triggered = 0
+    for name, props in functions(template).items():
+        buckets = {ev["Bucket"]["Ref"] for ev in events_of_type(props, "S3").values()}
+        if not buckets:
+            continue
+        triggered += 1
+        cycle = transitive_dependencies(template, name) & buckets
+        assert not cycle, f"{name} depends on {sorted(cycle)}, which its S3 event makes depend on it: a cycle"
+        for statement in policy_statements(props.get("Policies", [])):
+            if not any(str(a).startswith("s3:") for a in as_list(statement["Action"])):
+                continue
+            for resource in as_list(statement["Resource"]):
+                text = resource.get("Fn::Sub") if isinstance(resource, dict) else resource
+                assert isinstance(text, str)
+                assert text.startswith(f"arn:${{AWS::Partition}}:s3:::{bucket_name_pattern}/"), (
+                    f"{name}: S3 resource {text!r} is not under {bucket_id}'s name {bucket_name_pattern!r}"
+                )
+    assert triggered, "no function is triggered by an S3 event"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Bucket and SES receiving
+# ----------------------------------------------------------------------------------------------------------
+def test_raw_mail_bucket_blocks_all_public_access(template: Template) -> None:
+    bucket_id, props = the_bucket(template)
+    block = props.get("PublicAccessBlockConfiguration", {})
+    for flag in ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"):
+        assert block.get(flag) is True, f"{bucket_id}: PublicAccessBlockConfiguration.{flag} is not true"
+
+
+def test_raw_mail_bucket_encrypts_at_rest_and_expires_raw_mail(template: Template) -> None:
+    bucket_id, props = the_bucket(template)
+    rules = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+    algorithms = {rule.get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for rule in rules}
+    assert algorithms & {"AES256", "aws:kms", "aws:kms:dsse"}, (
+        f"{bucket_id}: no default server-side encryption"
+    )
+    lifecycle = props.get("LifecycleConfiguration", {}).get("Rules", [])
+    inbound = [rule for rule in lifecycle if rule.get("Prefix") == "inbound/" and "ExpirationInDays" in rule]
+    assert inbound, f"{bucket_id}: raw mail under inbound/ never expires"
+
+
+def test_receipt_rule_stores_mail_under_inbound_without_client_side_encryption(template: Template) -> None:
+    bucket_id, _ = the_bucket(template)
+    rules = resources_of_type(template, "AWS::SES::ReceiptRule")
+    assert rules, "no AWS::SES::ReceiptRule: nothing stores inbound mail"
+    for name, res in rules.items():
+        actions = [a["S3Action"] for a in res["Properties"]["Rule"]["Actions"] if "S3Action" in a]
+        assert actions, f"{name}: no S3Action"
+        for action in actions:
+            assert action.get("BucketName") == {"Ref": bucket_id}, f"{name}: stores outside {bucket_id}"
+            assert action.get("ObjectKeyPrefix") == "inbound/", f"{name}: ObjectKeyPrefix is not 'inbound/'"
+            assert "KmsKeyArn" not in action, (
+                f"{name}: S3Action KmsKeyArn is SES client-side encryption, unreadable by boto3; "
+                "rely on the bucket's default SSE"
+            )
+    # The intake must listen exactly where SES writes.
+    prefixes = {
+        rule["Value"]
+        for props in functions(template).values()
+        for event in events_of_type(props, "S3").values()
+        for rule in event.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+        if rule.get("Name", "").lower() == "prefix"
+    }
+    assert prefixes == {"inbound/"}, f"S3 event prefixes {prefixes} differ from the receipt rule's 'inbound/'"
+
+
+def test_bucket_policy_lets_only_this_accounts_receipt_rules_write(template: Template) -> None:
+    bucket_id, _ = the_bucket(template)
+    policies = [
+        res["Properties"]["PolicyDocument"]
+        for res in resources_of_type(template, "AWS::S3::BucketPolicy").values()
+        if res["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
+    assert policies, f"{bucket_id} has no bucket policy"
+    statements = [s for doc in policies for s in as_list(doc["Statement"])]
+    ses_statements = [
+        s
+        for s in statements
+        if s["Effect"] == "Allow" and s.get("Principal", {}).get("Service") == "ses.amazonaws.com"
+    ]
+    assert ses_statements, f"{bucket_id}: no statement lets SES store mail"
+    for statement in ses_statements:
+        condition_keys = {key for operator in statement.get("Condition", {}).values() for key in operator}
+        missing = {"aws:SourceAccount", "aws:SourceArn"} - condition_keys
+        assert not missing, (
+            f"{statement.get('Sid')}: SES write is not pinned by {sorted(missing)} (confused deputy)"
+        )
+    insecure_denied = [
+        s
+        for s in statements
+        if s["Effect"] == "Deny"
+        and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in ("false", False)
+    ]
+    assert insecure_denied, f"{bucket_id}: requests without TLS are not denied"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Queues
+# ----------------------------------------------------------------------------------------------------------
+def test_every_queue_is_encrypted_and_caps_message_size(template: Template) -> None:
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    assert queues, "template.yaml declares no SQS queue"
+    for name, res in queues.items():
+        props = res.get("Properties", {})
+        assert props.get("SqsManagedSseEnabled") is True or props.get("KmsMasterKeyId"), (
+            f"{name}: neither SqsManagedSseEnabled nor KmsMasterKeyId"
+        )
+        size = props.get("MaximumMessageSize")
+        assert isinstance(size, int), f"{name}: MaximumMessageSize must be set explicitly, got {size!r}"
+        assert 1024 <= size <= 1_048_576, f"{name}: MaximumMessageSize {size} outside SQS's 1024..1048576"
+
+
+def test_every_source_queue_redrives_to_a_dead_letter_queue(template: Template) -> None:
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    dlqs = dead_letter_queues(template)
+    sources = sorted(set(queues) - dlqs)
+    assert sources, "every queue is a dead-letter queue?"
+    for name in sources:
+        redrive = queues[name].get("Properties", {}).get("RedrivePolicy")
+        assert redrive, f"{name}: no RedrivePolicy, a poison message would be retried until it expires"
+        assert getatt_target(redrive.get("deadLetterTargetArn")) in queues, (
+            f"{name}: DLQ is not in this stack"
+        )
+        assert int(redrive.get("maxReceiveCount", 0)) >= 3, f"{name}: maxReceiveCount below 3"
+
+
+def test_every_dead_letter_queue_has_an_alarm_at_one_message(template: Template) -> None:
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+    for dlq in sorted(dead_letter_queues(template)):
+        watching = [
+            a["Properties"]
+            for a in alarms
+            if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+            and {"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq, "QueueName"]}}
+            in a["Properties"].get("Dimensions", [])
+        ]
+        assert watching, f"{dlq}: no ApproximateNumberOfMessagesVisible alarm"
+        assert any(
+            p.get("ComparisonOperator") == "GreaterThanOrEqualToThreshold"
+            and float(p.get("Threshold", 99)) <= 1
+            for p in watching
+        ), f"{dlq}: alarm does not fire on the first message"
+
+
+def sqs_triggers(template: Template) -> list[tuple[str, str, dict[str, Any]]]:
+    """(function, queue logical id, event properties) for every SQS event source of the stack."""
+    found = [
+        (name, getatt_target(event.get("Queue")) or "", event)
+        for name, props in functions(template).items()
+        for event in events_of_type(props, "SQS").values()
+    ]
+    assert found, "no function consumes an SQS queue"
+    return found
+
+
+def test_every_sqs_event_source_reports_batch_item_failures(template: Template) -> None:
+    for function_name, queue, event in sqs_triggers(template):
+        assert "ReportBatchItemFailures" in event.get("FunctionResponseTypes", []), (
+            f"{function_name} <- {queue}: without ReportBatchItemFailures one bad message fails the batch"
+        )
+
+
+def test_queue_visibility_timeout_covers_six_function_timeouts(template: Template) -> None:
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    all_functions = functions(template)
+    consumers = sqs_triggers(template)
+    assert "TriageQueue" in {queue for _, queue, _ in consumers}, "TriageQueue has no consumer"
+    for function_name, queue, _ in consumers:
+        timeout = int(all_functions[function_name].get("Timeout", LAMBDA_DEFAULT_TIMEOUT))
+        visibility = int(
+            queues[queue].get("Properties", {}).get("VisibilityTimeout", SQS_DEFAULT_VISIBILITY_TIMEOUT)
+        )
+        assert visibility >= 6 * timeout, (
+            f"{queue}: VisibilityTimeout {visibility}s < 6 x {function_name} Timeout {timeout}s"
+        )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Linter
+# ----------------------------------------------------------------------------------------------------------
+def test_cfn_lint_reports_no_errors() -> None:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    if not cfn_lint.exists():
+        pytest.fail(f"cfn-lint is not installed next to {sys.executable} (dev dependency)")
+    result = subprocess.run(
+        [str(cfn_lint), str(TEMPLATE_PATH.relative_to(ROOT))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode >= 0, f"cfn-lint was killed by signal {-result.returncode}"
+    assert not result.returncode & CFN_LINT_ERROR_BIT, (
+        f"cfn-lint found errors:\n{result.stdout}{result.stderr}"
+    )

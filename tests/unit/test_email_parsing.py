@@ -1,0 +1,155 @@
+"""MIME → InboundMessage over the sample events, and the traps that must never lose a message."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from triage.classifier import IntentModel
+from triage.message import InboundMessage
+from triage.parsing.email import MAX_FULL_TEXT_CHARS, html_to_text, parse_email
+from triage.policy import Action
+from triage.service import read_email, triage_message
+from triage.settings import Settings
+
+EMAIL_DIR = Path(__file__).resolve().parents[2] / "events" / "email"
+CASES = sorted(EMAIL_DIR.glob("*.eml"))
+
+
+def expected(case: Path) -> dict[str, object]:
+    return json.loads(case.with_suffix(".expected.json").read_text(encoding="utf-8"))
+
+
+def test_there_are_enough_cases_each_with_an_expected_result() -> None:
+    assert len(CASES) >= 12
+    assert all(case.with_suffix(".expected.json").is_file() for case in CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda path: path.stem)
+def test_sample_parses_as_expected(case: Path, settings: Settings) -> None:
+    message = read_email(case.read_bytes(), settings)
+    want = expected(case)
+    assert message.subject == want["subject"]
+    assert message.from_.address == want["from_address"]
+    assert [attachment.filename for attachment in message.attachments] == want["attachments"]
+    assert message.language == want["language"]
+    assert message.text.strip()
+    assert set(want.get("auto_signals_include", [])) <= set(message.auto_signals)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda path: path.stem)
+def test_sample_is_decided_as_expected(case: Path, settings: Settings, model: IntentModel) -> None:
+    outcome = triage_message(read_email(case.read_bytes(), settings), model, settings)
+    want = expected(case)
+    assert outcome.decision.action.value == want["action"]
+    assert outcome.decision.reason.value == want["reason"]
+    if "intent" in want:
+        assert outcome.decision.intent == want["intent"]
+    assert (outcome.reply is not None) == (outcome.decision.action is Action.AUTO_REPLY)
+    assert (outcome.escalation is not None) == (outcome.decision.action is Action.ESCALATE)
+
+
+def test_quoted_history_and_signature_are_not_the_customer_text(settings: Settings) -> None:
+    message = read_email((EMAIL_DIR / "reply_with_quoted_history_and_signature.eml").read_bytes(), settings)
+    assert "wrote:" not in message.text
+    assert not any(line.startswith(">") for line in message.text.splitlines())
+    assert "wrote:" in message.full_text
+    assert message.in_reply_to
+    assert message.references
+
+
+def test_html_only_mail_becomes_readable_text(settings: Settings) -> None:
+    message = read_email((EMAIL_DIR / "html_only.eml").read_bytes(), settings)
+    assert "<" not in message.text
+    assert "58802" in message.text
+
+
+def test_html_to_text_keeps_inline_markup_on_one_line() -> None:
+    text = html_to_text(
+        "<style>p{}</style><p>I placed <b>order 1</b> today.</p><p>Second</p><script>x()</script>"
+    )
+    assert text == "I placed order 1 today.\n\nSecond"
+
+
+def test_attachments_are_metadata_only(settings: Settings) -> None:
+    message = read_email((EMAIL_DIR / "multipart_with_attachment.eml").read_bytes(), settings)
+    assert {a.content_type for a in message.attachments} == {"image/jpeg", "application/pdf"}
+    assert all(a.size > 0 for a in message.attachments)
+    assert "base64" not in message.model_dump_json()
+
+
+# --- bad input: a clear result, never a traceback ---------------------------------------------------------------
+
+
+def decide_raw(raw: bytes, settings: Settings, model: IntentModel) -> tuple[InboundMessage, Action]:
+    message = parse_email(raw)
+    return message, triage_message(message, model, settings).decision.action
+
+
+def test_empty_file(settings: Settings, model: IntentModel) -> None:
+    message, action = decide_raw(b"", settings, model)
+    assert "empty_message" in message.defects
+    assert action is Action.ESCALATE
+
+
+def test_binary_file(settings: Settings, model: IntentModel) -> None:
+    raw = random.Random(7).randbytes(200_000)
+    message, action = decide_raw(raw, settings, model)
+    assert message.defects
+    assert action in {Action.ESCALATE, Action.NO_REPLY}
+
+
+def test_five_megabyte_single_line_header(settings: Settings, model: IntentModel) -> None:
+    raw = (
+        b"From: Jane <jane@customer.example.net>\r\nTo: support@example.com\r\nSubject: hello\r\n"
+        b"X-Junk: " + b"a" * (5 * 1024 * 1024) + b"\r\n\r\nWhere is my order?\r\n"
+    )
+    message, action = decide_raw(raw, settings, model)
+    assert "header_too_long" in message.defects
+    assert message.subject == "hello"
+    assert action is Action.ESCALATE
+
+
+def test_outlook_message_id_does_not_break_parsing() -> None:
+    raw = b"From: a@customer.example.net\r\nMessage-ID: <[abc].1@[10.0.0.1].OUTLOOK.COM>\r\nSubject: x\r\n\r\nhi\r\n"
+    message = parse_email(raw)
+    assert message.message_id == "<[abc].1@[10.0.0.1].OUTLOOK.COM>"
+    assert message.text == "hi"
+
+
+def test_unknown_charset_is_read_and_recorded() -> None:
+    raw = (
+        b"From: a@customer.example.net\r\nSubject: x\r\nContent-Type: text/plain; charset=x-foo-bar\r\n\r\n"
+        b"caf\xc3\xa9 please\r\n"
+    )
+    message = parse_email(raw)
+    assert "unknown_charset" in message.defects
+    assert message.text == "café please"
+
+
+def test_undeclared_8bit_body_is_decoded_and_recorded() -> None:
+    raw = b"From: a@customer.example.net\r\nSubject: x\r\n\r\nna\xc3\xafve question\r\n"
+    message = parse_email(raw)
+    assert "8bit_without_charset" in message.defects
+    assert message.text == "naïve question"
+
+
+def test_encoded_subject_cr_lf_is_flattened() -> None:
+    raw = b"From: a@customer.example.net\r\nSubject: =?utf-8?q?hi=0D=0ABcc:_evil@x.example?=\r\n\r\nbody\r\n"
+    assert parse_email(raw).subject == "hi Bcc: evil@x.example"
+
+
+def test_garbage_header_line_is_a_defect_not_a_crash() -> None:
+    raw = b"From: a@customer.example.net\r\nthis is not a header\r\nSubject: lost\r\n\r\nbody\r\n"
+    message = parse_email(raw)
+    assert "missing_header_body_separator" in message.defects
+
+
+def test_huge_body_is_truncated_with_a_defect() -> None:
+    raw = b"From: a@customer.example.net\r\nSubject: x\r\n\r\n" + b"word " * 20_000
+    message = parse_email(raw)
+    assert "text_truncated" in message.defects
+    assert len(message.full_text) <= MAX_FULL_TEXT_CHARS

@@ -1,0 +1,153 @@
+"""The decision function: each guard fires on its own case, with its own reason code."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.classifier import Classification
+from triage.message import Address, InboundMessage
+from triage.parsing.machine_mail import REPLY_MESSAGE_ID_PREFIX
+from triage.policy import Action, Reason, Rules, classification_text, decide
+
+RULES = Rules(
+    auto_reply_intents=frozenset({"track_order", "recover_password"}),
+    min_confidence=0.8,
+    min_margin=0.25,
+    reply_languages=frozenset({"en"}),
+)
+
+
+def message(text: str = "Where is my parcel? It left last week.", **fields: object) -> InboundMessage:
+    base: dict[str, object] = {
+        "id": "m1",
+        "message_id": "<m1@customer.example.net>",
+        "from": Address(name="Jane Doe", address="jane@customer.example.net"),
+        "subject": "Parcel",
+        "text": text,
+        "full_text": text,
+        "language": "en",
+    }
+    return InboundMessage(**(base | fields))
+
+
+def classified(
+    label: str = "track_order", confidence: float = 0.95, runner_up: float = 0.02
+) -> Classification:
+    return Classification(
+        label=label,
+        confidence=confidence,
+        top_k=((label, confidence), ("delivery_period", runner_up)),
+        model_version="test",
+    )
+
+
+def test_routine_confident_request_is_answered() -> None:
+    decision = decide(message(), classified(), RULES)
+    assert decision.action is Action.AUTO_REPLY
+    assert decision.reason is Reason.ROUTINE_INTENT
+    assert decision.intent == "track_order"
+
+
+@pytest.mark.parametrize(
+    "signals",
+    [("auto_submitted",), ("list_mail", "precedence_bulk"), ("delivery_report",), ("system_sender",)],
+)
+def test_machine_mail_is_never_answered(signals: tuple[str, ...]) -> None:
+    decision = decide(message(auto_signals=signals), classified(), RULES)
+    assert decision.action is Action.NO_REPLY
+    assert decision.reason is Reason.MACHINE_MAIL
+    assert set(decision.detail) == set(signals)
+
+
+def test_weak_signal_goes_to_a_person_not_to_silence() -> None:
+    decision = decide(message(auto_signals=("auto_response_suppress",)), classified(), RULES)
+    assert decision.action is Action.ESCALATE
+    assert decision.reason is Reason.AUTO_REPLY_SUPPRESSED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please let me talk to a real person about my parcel.",
+        "I want to speak with a human, not a bot.",
+        "Quiero hablar con una persona sobre mi pedido.",
+        "Ich möchte mit einem Mitarbeiter sprechen.",
+        "Je voudrais parler à un conseiller, s'il vous plaît.",
+    ],
+)
+def test_a_request_for_a_person_always_escalates(text: str) -> None:
+    decision = decide(message(text), classified(confidence=0.99), RULES)
+    assert decision.action is Action.ESCALATE
+    assert decision.reason is Reason.HUMAN_REQUESTED
+
+
+def test_the_human_agent_intent_alone_escalates() -> None:
+    decision = decide(message("Get me someone who can help."), classified("contact_human_agent"), RULES)
+    assert decision.reason is Reason.HUMAN_REQUESTED
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Where is my parcel?? This is ridiculous.",
+        "WHERE IS MY PARCEL. I PAID TWO WEEKS AGO.",
+        "Still nothing!!! Where is it",
+        "If it is not here tomorrow I will file a chargeback.",
+    ],
+)
+def test_anger_goes_to_a_person_even_for_a_routine_intent(text: str) -> None:
+    decision = decide(message(text), classified(confidence=0.99), RULES)
+    assert decision.action is Action.ESCALATE
+    assert decision.reason is Reason.NEGATIVE_EMOTION
+
+
+def test_intent_outside_the_allowlist_escalates() -> None:
+    decision = decide(message("I want my money back."), classified("get_refund"), RULES)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.INTENT_NOT_ROUTINE)
+
+
+def test_low_confidence_escalates() -> None:
+    decision = decide(message(), classified(confidence=0.6), RULES)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.LOW_CONFIDENCE)
+
+
+def test_two_intents_too_close_to_call_escalate() -> None:
+    rules = RULES.model_copy(update={"min_confidence": 0.4})
+    decision = decide(message(), classified(confidence=0.5, runner_up=0.45), rules)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.AMBIGUOUS_INTENT)
+
+
+def test_a_reply_to_our_auto_reply_goes_to_a_person() -> None:
+    ours = f"<{REPLY_MESSAGE_ID_PREFIX}abc@example.com>"
+    decision = decide(message(in_reply_to=ours, references=(ours,)), classified(), RULES)
+    assert decision.reason is Reason.REPLY_TO_AUTO_REPLY
+
+
+def test_unsupported_language_escalates() -> None:
+    decision = decide(message(language="es"), classified(), RULES)
+    assert decision.reason is Reason.UNSUPPORTED_LANGUAGE
+
+
+def test_doubtful_parse_escalates() -> None:
+    decision = decide(message(defects=("unknown_charset",)), classified(), RULES)
+    assert decision.reason is Reason.PARSE_TROUBLE
+
+
+def test_no_text_at_all_escalates_as_unreadable() -> None:
+    decision = decide(message("", subject="", defects=("empty_message",)), None, RULES)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.UNREADABLE)
+
+
+def test_without_a_model_everything_escalates() -> None:
+    decision = decide(message(), None, RULES)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.MODEL_UNAVAILABLE)
+
+
+def test_no_sender_address_escalates() -> None:
+    decision = decide(message(**{"from": Address()}), classified(), RULES)
+    assert decision.reason is Reason.NO_REPLY_ADDRESS
+
+
+def test_classification_text_drops_reply_prefixes() -> None:
+    text = classification_text(message("body", subject="RE: AW: Fwd: Parcel"))
+    assert text == "Parcel\nbody"
