@@ -75,7 +75,30 @@ def header_signals(headers: Sequence[tuple[str, str]]) -> list[str]:
         found.append("machine_generated")
     if any(SUBJECT_BOUNCE.match(value) for value in _values(headers, "subject")):
         found.append("bounce_subject")
+    if {"fail", "failed"} & set(
+        _values(headers, "x-ses-spam-verdict") + _values(headers, "x-ses-virus-verdict")
+    ):
+        found.append("ses_spam_or_virus")
+    found += _authentication_signals(_values(headers, "authentication-results"))
     return found
+
+
+_AUTH_RESULT = re.compile(r"\b(spf|dkim|dmarc)=(\w+)")
+
+
+def _authentication_signals(results: list[str]) -> list[str]:
+    """SES puts its own Authentication-Results first. DMARC fail, or neither SPF nor DKIM passing, means the
+    From address is unverified: answering it could send our mail to a spoofed victim (backscatter)."""
+    if not results:
+        return []
+    verdicts: dict[str, str] = {}
+    for method, verdict in _AUTH_RESULT.findall(results[0]):
+        verdicts.setdefault(method, verdict)
+    if verdicts.get("dmarc") == "fail" or (
+        verdicts and verdicts.get("spf") != "pass" and verdicts.get("dkim") != "pass"
+    ):
+        return ["sender_unverified"]
+    return []
 
 
 def is_system_address(address: str) -> bool:
@@ -115,4 +138,4 @@ def replies_to_auto_reply(thread_ids: Iterable[str]) -> bool:
 
 
 # Signals that only say "do not answer me automatically": the sender may still be a person, so a human reads it.
-WEAK_SIGNALS = frozenset({"auto_response_suppress", "not_addressed_to_us"})
+WEAK_SIGNALS = frozenset({"auto_response_suppress", "not_addressed_to_us", "sender_unverified"})

@@ -115,25 +115,61 @@ HEADER_BLOCK_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "pt": ("De", "Enviada", "Enviado", "Data", "Para", "Cc", "Assunto"),
 }
 
-#: Footers that mail clients append (a whole line each).
+#: Footers that mail clients append: one of these openings, then a device or app name (a whole short line, not
+#: a sentence: "Sent from my desk, which is easier" is no footer), optionally with a link in angle brackets.
 CLIENT_FOOTERS: Final[tuple[str, ...]] = (
-    r"Sent from my\s.{1,60}",
-    r"Sent from (?:Outlook|Mail|Yahoo Mail|Gmail|Proton Mail|Samsung)\b.{0,60}",
-    r"Sent (?:with|via)\s.{1,60}",
-    r"Get Outlook for\s.{1,60}",
-    r"Von meinem\s.{1,40}\sgesendet\.?",
-    r"Gesendet (?:von|mit)\s.{1,60}",
-    r"Outlook für\s.{1,40}\sherunterladen",
-    r"Envoyé (?:de|depuis)\s.{1,60}",
-    r"Télécharger Outlook pour\s.{1,40}",
-    r"Enviado (?:desde|de|do|com)\s.{1,60}",
-    r"Obtener Outlook para\s.{1,40}",
-    r"Obter o Outlook para\s.{1,40}",
-    r"Verzonden (?:vanaf|met|van)\s.{1,60}",
-    r"Outlook voor\s.{1,40}\sdownloaden",
-    r"Inviato da\s.{1,60}",
-    r"Scarica Outlook per\s.{1,40}",
+    r"Sent from my",
+    r"Sent from (?:Outlook|Mail|Yahoo Mail|Gmail|Proton Mail|Samsung)",
+    r"Sent (?:with|via)",
+    r"Get Outlook for",
+    r"Von meinem",  # "Von meinem iPhone gesendet"
+    r"Gesendet (?:von|mit)",
+    r"Outlook für",  # "Outlook für iOS herunterladen"
+    r"Envoyé (?:de|depuis)",
+    r"Télécharger Outlook pour",
+    r"Enviado (?:desde|de|do|com)",
+    r"Obtener Outlook para",
+    r"Obter o Outlook para",
+    r"Verzonden (?:vanaf|met|van)",
+    r"Outlook voor",  # "Outlook voor iOS downloaden"
+    r"Inviato da",
+    r"Scarica Outlook per",
 )
+CLIENT_FOOTER_REST: Final = r"(?:\s[^.,;:!?<>]{1,40})?[.!]?(?:\s*<[^<>\s]+>)?"
+
+#: Openings of legal disclaimers: from such a line on, everything is disclaimer (a signature start).
+DISCLAIMER_STARTS: Final[tuple[str, ...]] = (
+    r"(?:disclaimer|confidentiality(?:\s+notice)?|legal\s+notice|haftungsausschluss|avis\s+de\s+confidentialité)\s*:",
+    r"this\s+(?:e-?mail|message|communication)\b.{0,60}?\b(?:is|are|may)\s+(?:be\s+)?"
+    r"(?:confidential|privileged|intended|contain)",
+    r"the\s+information\s+(?:contained\s+)?in\s+this\s+(?:e-?mail|message)",
+    r"if\s+you\s+(?:are\s+not\s+the\s+intended\s+recipient|have\s+received\s+this\s+(?:e-?mail|message)\s+in\s+error)",
+    r"diese\s+(?:e-?mail|nachricht)\b.{0,60}?\b(?:vertraulich|ausschließlich|ausschliesslich)",
+    r"ce\s+(?:message|courriel|e-?mail)\b.{0,60}?\b(?:confidentiel|destiné|strictement)",
+    r"este\s+(?:mensaje|correo)\b.{0,60}?\b(?:confidencial|destinado|privilegiad)",
+    r"questo\s+messaggio\b.{0,60}?\b(?:riservat|confidenzial|destinat)",
+    r"dit\s+(?:bericht|e-?mailbericht|e-?mail)\b.{0,60}?\b(?:vertrouwelijk|uitsluitend|bestemd)",
+    r"esta\s+mensagem\b.{0,60}?\b(?:confidencia|destinad|privilegiad)",
+)
+
+#: A warning that a gateway puts on top of mail from outside ("CAUTION: This email originated from outside of
+#: the organization. ..."): a first paragraph that opens with one of these words and says "outside"/"external".
+BANNER_OPENINGS: Final[tuple[str, ...]] = (
+    r"\[?(?:caution|warning|attention|external|notice|achtung|vorsicht|warnung|extern|avertissement|externe"
+    r"|precaución|aviso|atención|externo|attenzione|avviso|esterno|let\s+op|waarschuwing|atenção|cuidado)\]?",
+)
+BANNER_WORDS: Final[tuple[str, ...]] = (
+    r"outside",
+    r"external",
+    r"extern\w*",
+    r"au(?:ß|ss)erhalb",
+    r"extérieur\w*",
+    r"fuera",
+    r"al\s+di\s+fuori",
+    r"buiten",
+    r"fora",
+)
+BANNER_MAX_LINES: Final = 4
 
 #: Sign-offs per language (case-insensitive regex fragments). A sign-off line is one of these, optionally followed
 #: by a name ("Thanks, Bob"); "Thanks, but that did not help" is not one. Two of them joined by a conjunction
@@ -269,7 +305,11 @@ _HEADER_KEY = re.compile(
 )
 
 _SIGNATURE_DELIMITER = "--"  # RFC 3676 "-- ", whose trailing space many clients drop
-_CLIENT_FOOTER = re.compile(_alternation(CLIENT_FOOTERS), re.IGNORECASE)
+_CLIENT_FOOTER = re.compile(rf"(?:{_alternation(CLIENT_FOOTERS)}){CLIENT_FOOTER_REST}", re.IGNORECASE)
+_DISCLAIMER_START = re.compile(_alternation(DISCLAIMER_STARTS), re.IGNORECASE)
+_BANNER = re.compile(
+    rf"(?:{_alternation(BANNER_OPENINGS)})\b.{{0,200}}?\b(?:{_alternation(BANNER_WORDS)})\b", re.IGNORECASE
+)
 
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w.'’-]*"
 _ANY_SIGN_OFF = _alternation([fragment for fragments in SIGN_OFFS.values() for fragment in fragments])
@@ -319,7 +359,7 @@ class _Split:
 
 def _extract(lines: list[str], depth: int) -> str:
     split = _split(lines)
-    body, signature = _cut_signature(split.new)
+    body, signature = _cut_signature(_without_banner(split.new))
     if _has_content(body):
         return _tidy(body)
     if split.earlier is not None and depth < MAX_FORWARD_DEPTH:
@@ -392,7 +432,7 @@ def _attribution_span(clean: list[str], index: int) -> int:
     line = clean[index]
     if len(line) > ATTRIBUTION_MAX_CHARS:
         return 0
-    if _ADDRESS_ATTRIBUTION.fullmatch(line):
+    if line.endswith(":") and "@" in line and _ADDRESS_ATTRIBUTION.fullmatch(line):
         return 1
     if not _ATTRIBUTION_OPENER.match(line):
         return 0
@@ -403,7 +443,7 @@ def _attribution_span(clean: list[str], index: int) -> int:
         joined = " ".join(parts)
         if len(joined) > ATTRIBUTION_MAX_CHARS:
             return 0
-        if _ATTRIBUTION.fullmatch(joined) and _ATTRIBUTION_EVIDENCE.search(joined):
+        if joined.endswith(":") and _ATTRIBUTION_EVIDENCE.search(joined) and _ATTRIBUTION.fullmatch(joined):
             return span
     return 0
 
@@ -434,8 +474,20 @@ def _next_non_blank(clean: list[str], start: int) -> int | None:
     return next((index for index in range(start, len(clean)) if clean[index]), None)
 
 
+def _without_banner(lines: list[str]) -> list[str]:
+    """``lines`` without an external-sender warning as their first paragraph."""
+    clean = [_clean(line) for line in lines]
+    start = _next_non_blank(clean, 0)
+    if start is None:
+        return lines
+    end = next((index for index in range(start, len(clean)) if not clean[index]), len(clean))
+    if end - start <= BANNER_MAX_LINES and _BANNER.match(" ".join(clean[start:end])):
+        return lines[end:]
+    return lines
+
+
 def _cut_signature(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Split ``lines`` into body and signature (which starts with a delimiter, a client footer or a sign-off)."""
+    """Split ``lines`` into body and signature: from a delimiter, a disclaimer, a client footer or a sign-off."""
     signature: list[str] = []
     while (start := _signature_start(lines)) is not None:
         lines, signature = lines[:start], lines[start:] + signature
@@ -445,7 +497,7 @@ def _cut_signature(lines: list[str]) -> tuple[list[str], list[str]]:
 def _signature_start(lines: list[str]) -> int | None:
     clean = [_clean(line) for line in lines]
     for index, line in enumerate(clean):
-        if line == _SIGNATURE_DELIMITER:
+        if line == _SIGNATURE_DELIMITER or _DISCLAIMER_START.match(line):
             return index
         if (_CLIENT_FOOTER.fullmatch(line) or _SIGN_OFF.fullmatch(line)) and _is_signature_tail(
             clean[index + 1 :]
@@ -455,8 +507,9 @@ def _signature_start(lines: list[str]) -> int | None:
 
 
 def _is_signature_tail(clean: list[str]) -> bool:
-    """A few short lines that read like name, title, company, phone; not sentences."""
-    tail = [line for line in clean if line]
+    """A few short lines that read like name, title, company, phone; not sentences. A disclaimer may follow."""
+    end = next((index for index, line in enumerate(clean) if _DISCLAIMER_START.match(line)), len(clean))
+    tail = [line for line in clean[:end] if line]
     return len(tail) <= SIGNATURE_MAX_LINES and all(_is_signature_line(line) for line in tail)
 
 
@@ -466,8 +519,9 @@ def _is_signature_line(line: str) -> bool:
     return len(line) <= SIGNATURE_MAX_LINE_CHARS and words <= SIGNATURE_MAX_LINE_WORDS and not is_sentence
 
 
-def _has_content(clean: list[str]) -> bool:
-    return any(line and not _GREETING.fullmatch(line) for line in clean)
+def _has_content(lines: list[str]) -> bool:
+    """Whether ``lines`` say more than a greeting."""
+    return any(line and not _GREETING.fullmatch(line) for line in map(_clean, lines))
 
 
 def _tidy(lines: list[str]) -> str:

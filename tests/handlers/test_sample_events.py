@@ -1,0 +1,45 @@
+"""The S3 notifications in events/ (shaped as S3 sends them for SES-stored mail) drive the real handlers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import unquote_plus
+
+import boto3
+import pytest
+
+from triage import local
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+# Which sample mail each event's object stands for.
+SAMPLES = {
+    "s3_ses_put.json": ["routine_order_tracking"],
+    "s3_ses_put_two_records_url_encoded.json": ["routine_order_tracking", "human_agent_request"],
+}
+
+
+@pytest.mark.parametrize("event_file", sorted(SAMPLES))
+def test_sample_s3_event_ends_in_one_decision_per_record(stack: local.Stack, event_file: str) -> None:
+    event = json.loads((EVENTS / event_file).read_text())
+    s3 = boto3.client("s3", region_name=local.REGION)
+    keys = []
+    for record, sample in zip(event["Records"], SAMPLES[event_file], strict=True):
+        bucket = record["s3"]["bucket"]["name"]
+        key = unquote_plus(record["s3"]["object"]["key"])
+        if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key=key, Body=(EVENTS / "email" / f"{sample}.eml").read_bytes())
+        keys.append(key)
+
+    result = local.handler_module("email_intake").handler(event, local.LambdaContext())
+    local.drain_to_worker(stack.triage_queue_url, local.handler_module("triage_worker").handler)
+
+    assert result == {"accepted": len(keys)}
+    for key in keys:
+        body = s3.get_object(Bucket=stack.bucket, Key=f"decisions/{key.rsplit('/', 1)[-1]}.json")[
+            "Body"
+        ].read()
+        record = json.loads(body)
+        assert record["raw"]["key"] == key
+        assert record["decision"]["action"] in {"auto_reply", "escalate"}

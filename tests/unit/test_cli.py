@@ -1,0 +1,89 @@
+"""The `triage` command: JSON for every sample, clear results for bad input, exit 2 only for unreadable files."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from triage.cli import main
+
+EMAIL_DIR = Path(__file__).resolve().parents[2] / "events" / "email"
+PARSE_KEYS = {
+    "subject",
+    "from_address",
+    "from_name",
+    "message_id",
+    "text",
+    "full_text",
+    "attachments",
+    "auto_signals",
+    "defects",
+}
+
+
+@pytest.mark.parametrize("case", sorted(EMAIL_DIR.glob("*.eml")), ids=lambda p: p.stem)
+def test_parse_prints_the_normalised_message(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", str(case), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) >= PARSE_KEYS
+
+
+@pytest.fixture(params=["empty", "binary", "huge_header"])
+def bad_mail(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    contents = {
+        "empty": b"",
+        "binary": random.Random(1).randbytes(100_000),
+        "huge_header": b"Subject: hi\r\nX-Long: " + b"x" * (5 * 1024 * 1024) + b"\r\n\r\nhello\r\n",
+    }
+    path = tmp_path / f"{request.param}.eml"
+    path.write_bytes(contents[request.param])
+    return path
+
+
+def test_bad_mail_parses_with_defects(bad_mail: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["parse", str(bad_mail), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["defects"]
+
+
+def test_bad_mail_is_decided_safely(bad_mail: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decide", str(bad_mail), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["action"] in {"escalate", "no_reply"}
+    assert data["reply"] is None
+
+
+def test_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["parse", str(tmp_path / "missing.eml"), "--json"])
+    assert raised.value.code == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_decide_shows_the_reply_it_would_send(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decide", str(EMAIL_DIR / "password_reset.eml"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["action"], data["reason"], data["intent"]) == (
+        "auto_reply",
+        "routine_intent",
+        "recover_password",
+    )
+    assert data["reply"]["subject"].startswith("Re: ")
+    assert data["escalation"] is None
+
+
+def test_decide_shows_the_escalation_it_would_queue(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["decide", str(EMAIL_DIR / "angry_refund_demand.eml"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["action"] == "escalate"
+    assert data["escalation"]["reason_text"]
+    assert data["escalation"]["summary"]["key_points"]
+
+
+def test_predict_prints_label_confidence_and_top3(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["predict", "--text", "How do I reset my password?", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["label"] == "recover_password"
+    assert len(data["top3"]) == 3

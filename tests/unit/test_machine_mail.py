@@ -1,0 +1,91 @@
+"""Machine-mail signals (REFERENCE §1.3): one header case per signal, and the people who must not be silenced."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.parsing.machine_mail import address_signals, header_signals, message_id_signals
+
+HUMAN = [("From", "Jane <jane@customer.example.net>"), ("Subject", "Where is my parcel?")]
+
+
+@pytest.mark.parametrize(
+    ("header", "signal"),
+    [
+        (("Auto-Submitted", "auto-replied"), "auto_submitted"),
+        (("Auto-Submitted", "auto-generated"), "auto_submitted"),
+        (("Precedence", "bulk"), "precedence_bulk"),
+        (("X-Precedence", "junk"), "precedence_bulk"),
+        (("Precedence", "auto_reply"), "precedence_bulk"),
+        (("X-Autoreply", "yes"), "x_autoreply"),
+        (("X-Autorespond", "on"), "x_autoreply"),
+        (("X-Auto-Response-Suppress", "DR, OOF"), "auto_response_suppress"),
+        (("X-Auto-Response-Suppress", "All"), "auto_response_suppress"),
+        (("X-Loop", "yes"), "x_loop"),
+        (("X-Support-Triage-Loop", "support-triage"), "own_loop_header"),
+        (("List-Unsubscribe", "<mailto:leave@list.example.org>"), "list_mail"),
+        (("List-Id", "<news.example.org>"), "list_mail"),
+        (("Return-Path", "<>"), "null_return_path"),
+        (("Content-Type", "multipart/report; report-type=delivery-status"), "delivery_report"),
+        (("Content-Type", "multipart/report; report-type=disposition-notification"), "delivery_report"),
+        (("X-Failed-Recipients", "gone@example.net"), "failed_recipients"),
+        (("X-MS-Exchange-Generated-Message-Source", "Mailbox Rules Agent"), "exchange_generated"),
+        (("X-Amazon-Mail-Relay-Type", "notification"), "amazon_relay_notification"),
+        (("X-FC-Machinegenerated", "true"), "machine_generated"),
+        (("Subject", "Undeliverable: your order"), "bounce_subject"),
+        (("X-SES-Spam-Verdict", "FAIL"), "ses_spam_or_virus"),
+        (("Authentication-Results", "amazonses.com; spf=pass; dkim=pass; dmarc=fail"), "sender_unverified"),
+        (("Authentication-Results", "amazonses.com; spf=fail; dkim=none; dmarc=none"), "sender_unverified"),
+    ],
+)
+def test_each_header_signal(header: tuple[str, str], signal: str) -> None:
+    assert signal in header_signals([*HUMAN, header])
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("Auto-Submitted", "no"),
+        ("X-Auto-Response-Suppress", "None"),
+        ("Precedence", "first-class"),
+        ("Authentication-Results", "amazonses.com; spf=pass; dkim=none; dmarc=none"),
+    ],
+)
+def test_a_person_carries_no_signal(header: tuple[str, str]) -> None:
+    assert header_signals([*HUMAN, header]) == []
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "MAILER-DAEMON@mx.example.net",
+        "postmaster@x.example",
+        "no-reply@x.example",
+        "noreply-alerts@x.example",
+        "do-not-reply@x.example",
+        "bounces+123@x.example",
+    ],
+)
+def test_system_senders(sender: str) -> None:
+    assert "system_sender" in address_signals(
+        [sender], ["support@example.com"], ["support@example.com"], "example.com"
+    )
+
+
+def test_our_own_address_is_a_loop() -> None:
+    signals = address_signals(
+        ["support@example.com"], ["support@example.com"], ["support@example.com"], "example.com"
+    )
+    assert "own_address_sender" in signals
+
+
+def test_mail_not_addressed_to_us_is_flagged() -> None:
+    signals = address_signals(
+        ["jane@customer.example.net"], ["list@lists.example.org"], ["support@example.com"], ""
+    )
+    assert signals == ["not_addressed_to_us"]
+
+
+def test_our_own_message_id_coming_back_is_a_loop() -> None:
+    assert message_id_signals("<triage-reply-abc@elsewhere.example>", "example.com") == ["own_message_id"]
+    assert message_id_signals("<abc@customer.example.net>", "example.com") == []
