@@ -14,13 +14,16 @@ How a body is read, top to bottom:
 2. The first *unquoted* history marker ends the new text: an attribution not followed by ``>`` lines,
    "-----Original Message-----", an Outlook header block ("From:" then "Sent:"/"To:"/..., localized, with or
    without the "_____" rule above it) or a forward marker ("---------- Forwarded message ---------").
-3. The signature is cut from what is left: the RFC 3676 "-- " line and everything below it, a mail-client footer
-   ("Sent from my iPhone", "Get Outlook for iOS") or a sign-off ("Best regards,", "Merci", "Thanks, Bob", ...)
-   followed only by a few short signature-like lines (name, title, company, phone).
-4. If no more than a greeting is left above an unquoted history marker, the message is a forward (whatever the
+3. An external-sender warning that a mail gateway put on top ("[EXTERNAL] ... from outside ...") is dropped.
+4. The signature is cut from what is left: the RFC 3676 "-- " line or the opening of a legal disclaimer and
+   everything below it, a mail-client footer ("Sent from my iPhone", "Get Outlook for iOS") or a sign-off
+   ("Best regards,", "Merci", "Thanks, Bob", ...) followed only by a few short signature-like lines (name,
+   title, company, phone), possibly then a disclaimer.
+5. If no more than a greeting is left above an unquoted history marker, the message is a forward (whatever the
    client calls it): the earlier message, past its header block, is read the same way and is the question.
    Otherwise a message that is only a greeting and a sign-off keeps the sign-off line ("Hi team, Thank you!").
-5. Never empty for a non-blank input: failing the above, the text without quotes, else the original, trimmed.
+6. Never empty for a non-blank input, never only a greeting: failing the above, the text without quotes (and
+   with its signature), else the original, trimmed.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ ATTRIBUTION_MAX_LINES: Final = 3  # Gmail wraps long headers: "On <date> Ana <" 
 QUOTE_WRAP_MIN_CHARS: Final = 60  # a quoted line this long, cut mid-sentence, may wrap onto an unquoted line
 RULE_TO_HEADERS_MAX_LINES: Final = 2  # blank lines allowed between an Outlook "_____" rule and its "From:"
 MAX_FORWARD_DEPTH: Final = 3
+MAX_SIGNATURE_CUTS: Final = 4  # "Thanks, / Bob" above "Sent from my iPhone" above "-- ": cut again
 
 # ---------------------------------------------------------------------------------------------------------------
 # Tables
@@ -368,7 +372,7 @@ def _extract(lines: list[str], depth: int) -> str:
             return forwarded
     if signature and _SIGN_OFF.fullmatch(_clean(signature[0])):
         return _tidy(body + signature[:1])  # the message is a lone "Thank you!": keep it, not the name below
-    return _tidy(body)
+    return ""  # a cut that leaves at most a greeting was wrong, or there is nothing but a signature
 
 
 def _clean(line: str) -> str:
@@ -487,30 +491,45 @@ def _without_banner(lines: list[str]) -> list[str]:
 
 
 def _cut_signature(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Split ``lines`` into body and signature: from a delimiter, a disclaimer, a client footer or a sign-off."""
-    signature: list[str] = []
-    while (start := _signature_start(lines)) is not None:
-        lines, signature = lines[:start], lines[start:] + signature
-    return lines, signature
+    """Split ``lines`` into body and signature: from a delimiter, a disclaimer, a client footer or a sign-off.
 
-
-def _signature_start(lines: list[str]) -> int | None:
+    Cut again on what is left ("Thanks, / Bob" above a "-- " block), a bounded number of times.
+    """
     clean = [_clean(line) for line in lines]
+    end = len(lines)
+    for _ in range(MAX_SIGNATURE_CUTS):
+        start = _signature_start(clean[:end])
+        if start is None:
+            break
+        end = start
+    return lines[:end], lines[end:]
+
+
+def _signature_start(clean: list[str]) -> int | None:
     for index, line in enumerate(clean):
         if line == _SIGNATURE_DELIMITER or _DISCLAIMER_START.match(line):
             return index
         if (_CLIENT_FOOTER.fullmatch(line) or _SIGN_OFF.fullmatch(line)) and _is_signature_tail(
-            clean[index + 1 :]
+            clean, index + 1
         ):
             return index
     return None
 
 
-def _is_signature_tail(clean: list[str]) -> bool:
-    """A few short lines that read like name, title, company, phone; not sentences. A disclaimer may follow."""
-    end = next((index for index, line in enumerate(clean) if _DISCLAIMER_START.match(line)), len(clean))
-    tail = [line for line in clean[:end] if line]
-    return len(tail) <= SIGNATURE_MAX_LINES and all(_is_signature_line(line) for line in tail)
+def _is_signature_tail(clean: list[str], start: int) -> bool:
+    """Whether ``clean[start:]`` is a few short lines that read like name, title, company, phone (not sentences),
+    possibly followed by a disclaimer."""
+    count = 0
+    for index in range(start, len(clean)):
+        line = clean[index]
+        if not line:
+            continue
+        if _DISCLAIMER_START.match(line):
+            return True
+        count += 1
+        if count > SIGNATURE_MAX_LINES or not _is_signature_line(line):
+            return False
+    return True
 
 
 def _is_signature_line(line: str) -> bool:
