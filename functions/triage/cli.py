@@ -52,16 +52,59 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_predict(args: argparse.Namespace) -> int:
-    from triage.classifier import load_model
+def _load_head(args: argparse.Namespace) -> Any:
+    from triage.classifier import ModelError, load_model
 
-    settings = _settings(args)
-    prediction = load_model(settings.model_dir).predict(args.text, k=3)
+    try:
+        return load_model(_settings(args).model_dir, getattr(args, "head", "intent"))
+    except ModelError as error:
+        print(f"triage: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _tier_encoder(model: Any, tier: str) -> Any:
+    """The encoder when the tier needs it and it can be had (else None: the linear tier answers)."""
+    if tier == "linear" or not model.has_encoder_tier:
+        return None
+    from triage.encoder import default_encoder_dir, load_encoder
+
+    directory = default_encoder_dir()
+    if directory is None:
+        if tier == "combined":
+            print(
+                "triage: the combined tier needs the sentence encoder, which is not installed",
+                file=sys.stderr,
+            )
+            raise SystemExit(EXIT_USAGE)
+        return None
+    return load_encoder(directory)
+
+
+def _read_rows(args: argparse.Namespace) -> Any:
+    from triage.training import TrainingError, load_dataset
+
+    try:
+        return load_dataset(args.data, text_column=args.text_column, label_column=args.label_column)
+    except TrainingError as error:
+        print(f"triage: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    if args.data is not None:
+        return _predict_file(args)
+    if args.text is None:
+        print("triage predict: give --text or --data", file=sys.stderr)
+        return EXIT_USAGE
+    model = _load_head(args)
+    prediction = model.predict(args.text, k=3)
     top3 = [{"label": label, "confidence": round(p, 4)} for label, p in prediction.top_k]
     result = {
         "label": prediction.label,
         "confidence": round(prediction.confidence, 4),
         "top3": top3,
+        "auto_eligible": prediction.auto_eligible,
+        "threshold": prediction.threshold,
         "model_version": prediction.model_version,
     }
     if args.json:
@@ -73,12 +116,117 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _predict_file(args: argparse.Namespace) -> int:
+    """One JSON line per row: label, confidence, top3, auto_eligible (the label's calibrated threshold)."""
+    import csv
+    import io
+
+    from triage.training import TrainingError
+
+    model = _load_head(args)
+    try:
+        raw = args.data.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"triage: {args.data}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    rows = list(csv.DictReader(io.StringIO(raw)))
+    if rows and args.text_column not in rows[0]:
+        print(
+            f"triage: {args.data}: no column {args.text_column!r}; found {sorted(rows[0])}", file=sys.stderr
+        )
+        return EXIT_USAGE
+    texts = [str(row.get(args.text_column) or "") for row in rows]
+    try:
+        probabilities, tiers = model.predict_proba_tiered(texts, args.tier, _tier_encoder(model, args.tier))
+    except TrainingError as error:  # pragma: no cover - defensive
+        print(f"triage: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    thresholds = {tier: model.thresholds(tier) for tier in model.tiers}
+    for row, tier in zip(probabilities, tiers, strict=True):
+        order = row.argsort()[::-1][:3]
+        label = model.labels[order[0]]
+        threshold = thresholds[tier][label]
+        print(
+            json.dumps(
+                {
+                    "label": label,
+                    "confidence": round(float(row[order[0]]), 4),
+                    "top3": [
+                        {"label": model.labels[i], "confidence": round(float(row[i]), 4)} for i in order
+                    ],
+                    "auto_eligible": threshold is not None and float(row[order[0]]) >= threshold,
+                    "tier": tier,
+                },
+                ensure_ascii=False,
+            )
+        )
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import time
+
+    from triage.evaluation import evaluate, write_report
+
+    model = _load_head(args)
+    dataset = _read_rows(args)
+    available = ["linear"] + (["combined", "cascade"] if model.has_encoder_tier else [])
+    wanted = available if args.tier == "all" else [args.tier]
+    results: dict[str, Any] = {}
+    for tier in wanted:
+        encoder = _tier_encoder(model, tier)
+        started = time.perf_counter()
+        probabilities, used = model.predict_proba_tiered(dataset.texts, tier, encoder)
+        elapsed = time.perf_counter() - started
+        thresholds = model.thresholds("linear" if tier == "cascade" else tier)
+        result = evaluate(
+            dataset.labels,
+            probabilities,
+            model.labels,
+            thresholds=thresholds,
+            target_precision=model.card.get("target_precision", 0.99),
+            full_confusion=args.report is not None,
+        )
+        result["tier"] = tier if encoder is not None or tier == "linear" else "linear"
+        result["ms_per_message"] = round(1000 * elapsed / max(len(dataset.texts), 1), 3)
+        result["share_by_tier"] = {name: round(used.count(name) / max(len(used), 1), 4) for name in set(used)}
+        results[tier] = result
+    main_tier = "cascade" if "cascade" in results else wanted[-1]
+    summary = {key: value for key, value in results[main_tier].items() if key not in {"confusion_matrix"}}
+    summary["model"] = str(model.directory)
+    summary["model_version"] = model.version
+    summary["data"] = str(args.data)
+    if len(results) > 1:
+        summary["tiers"] = {
+            tier: {
+                key: result[key] for key in ("accuracy", "macro_f1", "ece", "ms_per_message", "share_by_tier")
+            }
+            for tier, result in results.items()
+        }
+    if args.report is not None:
+        written = write_report(
+            results[main_tier], args.report, title=f"{model.head} model on {args.data.name}"
+        )
+        summary["report"] = [str(path) for path in written]
+    if args.json:
+        _print_json(summary)
+    else:
+        for tier, result in results.items():
+            print(
+                f"{tier:<9} accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
+                f"ECE {result['ece']:.4f}  {result['ms_per_message']:.2f} ms/message"
+            )
+        if args.report is not None:
+            print(f"report: {args.report / 'index.html'}")
+    return EXIT_OK
+
+
 def cmd_decide(args: argparse.Namespace) -> int:
-    from triage.service import load_model_or_none, read_email, triage_message
+    from triage.service import encoder_provider, load_model_or_none, read_email, triage_message
 
     settings = _settings(args)
     message = read_email(_read(args.file), settings)
-    outcome = triage_message(message, load_model_or_none(settings), settings)
+    outcome = triage_message(message, load_model_or_none(settings), settings, encoder_provider(settings))
     decision = outcome.decision
     result: dict[str, Any] = {
         "action": decision.action.value,
@@ -104,24 +252,69 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _encoder_for_training(args: argparse.Namespace) -> Any:
+    if args.no_encoder:
+        return None
+    from triage.encoder import default_encoder_dir, load_encoder
+
+    directory = args.encoder or default_encoder_dir()
+    if directory is None:
+        print("triage: no sentence encoder found; training the linear tier only", file=sys.stderr)
+        return None
+    return load_encoder(directory)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     try:
-        from triage.training import load_dataset, train
+        from triage.training import TrainConfig, TrainingError, load_dataset, train
     except ImportError as error:  # pragma: no cover - depends on the environment
         print(f"triage train needs the 'train' extra (pip install '.[train]'): {error}", file=sys.stderr)
         return EXIT_USAGE
     try:
         dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column)
-    except (OSError, ValueError) as error:
+        config = TrainConfig(target_precision=args.target_precision, folds=args.folds)
+        card = train(
+            dataset,
+            args.out,
+            head=args.head,
+            config=config,
+            encoder=_encoder_for_training(args),
+            progress=not args.quiet,
+        )
+    except TrainingError as error:
         print(f"triage: {error}", file=sys.stderr)
         return EXIT_USAGE
-    card = train(dataset, args.out, progress=not args.quiet)
+    cv = card["metrics"]["cross_validation"]
+    tiers = ", ".join(f"{tier} {cv[tier]['accuracy']:.4f}" for tier in card["tiers"])
+    cascade = f", cascade {cv['cascade']['accuracy']:.4f}" if "cascade" in cv else ""
     print(
-        f"trained on {card['data']['rows']} rows, {len(card['labels'])} intents, {card['n_features']} features; "
-        f"holdout accuracy {card['metrics']['holdout']['accuracy']:.4f}, macro-F1 "
-        f"{card['metrics']['holdout']['macro_f1']:.4f}; artifact {card['artifact_bytes'] / 1e6:.1f} MB "
-        f"→ {args.out}"
+        f"trained {args.head} on {card['data']['rows']} rows, {len(card['labels'])} labels, "
+        f"{card['n_text_features']} text features in {card['training_seconds']} s; "
+        f"{args.folds}-fold CV accuracy: {tiers}{cascade}; artifact {card['artifact_bytes'] / 1e6:.1f} MB → {args.out}"
     )
+    return EXIT_OK
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from triage.bench import run_bench
+    from triage.settings import Settings
+
+    model_dir = args.model or Settings().model_dir
+    result = run_bench(model_dir, args.email, iterations=args.iterations, repeats_cold=args.repeats_cold)
+    if args.json:
+        _print_json(result)
+    else:
+        for key in (
+            "cold_start_s",
+            "baseline_cold_start_s",
+            "cold_start_ratio",
+            "import_floor_s",
+            "rss_mb",
+            "warm_p50_ms",
+            "warm_p99_ms",
+            "throughput_msgs_per_s",
+        ):
+            print(f"{key:<24} {result.get(key)}")
     return EXIT_OK
 
 
@@ -144,10 +337,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_parse)
 
-    p = with_model(sub.add_parser("predict", help="classify one text"))
-    p.add_argument("--text", required=True)
+    def with_data(p: argparse.ArgumentParser, required: bool) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--data", type=Path, required=required, help="CSV with a header (or JSONL for evaluate)"
+        )
+        p.add_argument("--text-column", default="text")
+        p.add_argument("--label-column", default="category")
+        p.add_argument("--head", default="intent", choices=["intent", "emotion"])
+        return p
+
+    tiers = ["linear", "combined", "cascade"]
+    p = with_data(
+        with_model(sub.add_parser("predict", help="classify one text, or every row of a CSV")), False
+    )
+    p.add_argument("--text")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--jsonl", action="store_true", help="with --data: one JSON line per row (the default)")
+    p.add_argument("--tier", default="cascade", choices=tiers)
     p.set_defaults(func=cmd_predict)
+
+    p = with_data(
+        with_model(sub.add_parser("evaluate", help="accuracy, calibration and coverage on labelled data")),
+        True,
+    )
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--report", type=Path, help="write PNG plots and index.html into this directory")
+    p.add_argument("--tier", default="all", choices=[*tiers, "all"])
+    p.set_defaults(func=cmd_evaluate)
 
     p = with_model(sub.add_parser("decide", help="what the pipeline would do with an .eml file (no AWS)"))
     p.add_argument("file", type=Path)
@@ -159,8 +375,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-column", default="text")
     p.add_argument("--label-column", default="category")
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--head", default="intent", choices=["intent", "emotion"])
+    p.add_argument(
+        "--target-precision", type=float, default=0.99, help="precision auto-eligible answers must reach"
+    )
+    p.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    p.add_argument("--encoder", type=Path, help="sentence-encoder directory (default: the installed one)")
+    p.add_argument("--no-encoder", action="store_true", help="train the fast linear tier only")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
+
+    p = with_model(
+        sub.add_parser("bench", help="cold start, warm latency, throughput and memory (prints figures)")
+    )
+    p.add_argument("--email", type=Path, default=Path("events/email/routine_order_tracking.eml"))
+    p.add_argument("--iterations", type=int, default=2000)
+    p.add_argument("--repeats-cold", type=int, default=5)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("demo", help="run the whole pipeline on the sample emails with moto (no AWS account)")
     p.add_argument("--events", type=Path, default=Path("events/email"))
@@ -172,7 +404,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # `triage predict ... | head`: the reader left, which is not an error
+        sys.stderr.close()
+        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -210,13 +210,20 @@ _STOP_WORDS: dict[str, frozenset[str]] = {
 }
 
 MIN_HITS = 3
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _words in _STOP_WORDS.items():
+    for _word in _words:
+        _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _lang)
 
 
 def detect_language(text: str) -> str | None:
     words = [word.lower() for word in _WORD.findall(text[:4000])]
     if not words:
         return None
-    scores = {lang: sum(word in stop for word in words) for lang, stop in _STOP_WORDS.items()}
+    scores = dict.fromkeys(_STOP_WORDS, 0)
+    for word in words:
+        for lang in _LANGUAGES_OF.get(word, ()):
+            scores[lang] += 1
     ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
     (best, best_hits), (_, runner_up) = ranked[0], ranked[1]
     if best_hits >= MIN_HITS and best_hits >= 1.5 * runner_up:

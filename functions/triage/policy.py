@@ -71,6 +71,7 @@ class Rules(BaseModel):
     min_margin: float = Field(0.25, ge=0.0, le=1.0)
     reply_languages: frozenset[str] = frozenset({"en"})
     templated_intents: frozenset[str] = frozenset()
+    use_model_thresholds: bool = True
 
 
 class _DecisionBase(BaseModel):
@@ -163,6 +164,15 @@ def decide(
         return escalate(
             Reason.LOW_CONFIDENCE, [f"{classification.confidence:.2f}<{rules.min_confidence:.2f}"]
         )
+    if rules.use_model_thresholds and not classification.auto_eligible:
+        # The model card's per-label threshold: below it, this label does not reach the target precision.
+        threshold = classification.threshold
+        below = (
+            f"{classification.confidence:.2f}<{threshold:.2f}"
+            if threshold is not None
+            else "never auto-eligible"
+        )
+        return escalate(Reason.LOW_CONFIDENCE, [f"{classification.label}:{below}"])
     if classification.label not in rules.auto_reply_intents:
         return escalate(Reason.INTENT_NOT_ROUTINE, [classification.label])
     if classification.margin < rules.min_margin:

@@ -13,7 +13,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from triage.classifier import Classification, IntentModel, ModelError, load_model
+from triage.classifier import Classification, Encoder, IntentModel, ModelError, load_model
 from triage.escalation import Escalation, build_escalation
 from triage.message import InboundMessage, RawPointer
 from triage.observability import logger, metrics
@@ -87,18 +87,51 @@ def read_email(raw: bytes, settings: Settings, pointer: RawPointer | None = None
     )
 
 
-def classify(message: InboundMessage, model: IntentModel | None) -> Classification | None:
+def encoder_provider(settings: Settings) -> Callable[[], Encoder | None]:
+    """Loads the sentence encoder on first need (never for a message the fast tier is sure of)."""
+
+    loaded: list[Encoder | None] = []
+
+    def provide() -> Encoder | None:
+        if not loaded:
+            loaded.append(_load_encoder(settings))
+        return loaded[0]
+
+    return provide
+
+
+def _load_encoder(settings: Settings) -> Encoder | None:
+    if not settings.use_encoder:
+        return None
+    try:
+        from triage.encoder import default_encoder_dir, load_encoder
+
+        directory = settings.encoder_dir or default_encoder_dir()
+        return load_encoder(directory) if directory is not None else None
+    except (ImportError, OSError, ValueError):
+        logger.exception("encoder unavailable; the fast tier decides alone")
+        return None
+
+
+def classify(
+    message: InboundMessage, model: IntentModel | None, encoder: Callable[[], Encoder | None] | None = None
+) -> Classification | None:
     """The subject is the customer's own one-line summary: it and the whole message are read as two views."""
     text = classification_text(message)
     if model is None or not text:
         return None
     subject, _, body = text.partition("\n")
-    return model.predict_views([subject, text] if subject and body.strip() else [text])
+    return model.predict_views([subject, text] if subject and body.strip() else [text], encoder=encoder)
 
 
-def triage_message(message: InboundMessage, model: IntentModel | None, settings: Settings) -> Outcome:
-    """Pure: classify, decide, and compose what would be sent. No I/O."""
-    decision = decide(message, classify(message, model), rules_from(settings))
+def triage_message(
+    message: InboundMessage,
+    model: IntentModel | None,
+    settings: Settings,
+    encoder: Callable[[], Encoder | None] | None = None,
+) -> Outcome:
+    """Classify, decide, and compose what would be sent. No I/O (beyond loading the encoder on first need)."""
+    decision = decide(message, classify(message, model, encoder), rules_from(settings))
     style = style_from(settings)
     if isinstance(decision, AutoReplyDecision):
         body = reply_body(decision.intent or "", message, style)
@@ -159,9 +192,10 @@ class TriageWorker:
         self._settings = settings
         self._mailer, self._escalations, self._decisions = mailer, escalations, decisions
         self._model = model
+        self._encoder = encoder_provider(settings)
 
     def handle(self, message: InboundMessage) -> dict[str, Any]:
-        outcome = triage_message(message, self._model(), self._settings)
+        outcome = triage_message(message, self._model(), self._settings, self._encoder)
         decision = outcome.decision
         record = DecisionRecord(
             message_key=message.id,

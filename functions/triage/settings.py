@@ -58,6 +58,12 @@ class Settings(BaseSettings):
     reply_languages: Annotated[tuple[str, ...], NoDecode] = ("en",)
     auto_reply_intents: Annotated[tuple[str, ...], NoDecode] = DEFAULT_AUTO_REPLY_INTENTS
     model_dir: Path = Field(default_factory=_default_model_dir)
+    use_encoder: bool = Field(
+        True, description="Let the encoder tier decide what the fast tier is unsure of."
+    )
+    encoder_dir: Path | None = Field(
+        None, description="Sentence-encoder files; default: layer or installed package."
+    )
     ses_configuration_set: str = ""
     idempotency_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     aws_endpoint_url: str | None = None

@@ -209,7 +209,9 @@ def test_every_function_environment_variable_is_a_settings_field(template: Templ
     for name, props in functions(template).items():
         variables = props.get("Environment", {}).get("Variables", {})
         unknown = sorted(
-            var for var in variables if not var.startswith("POWERTOOLS_") and var.lower() not in fields
+            var
+            for var in variables
+            if not var.startswith(("POWERTOOLS_", "OPENBLAS_")) and var.lower() not in fields
         )
         assert not unknown, (
             f"{name}: environment variables {unknown} are not fields of triage.settings.Settings"

@@ -1,52 +1,117 @@
-"""The numpy scorer against the scikit-learn pipeline it was exported from, and the artifact's integrity checks."""
+"""The numpy scorer against the scikit-learn models it was exported from, and the artifact's integrity checks."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
-from triage.classifier import ARTIFACT, CARD, IntentModel, ModelError
+from triage.classifier import COMBINED, LINEAR, ModelError, TextModel, artifact_name, card_name
 from triage.features import char_wb_ngrams, normalise, word_ngrams
 
-BITEXT = Path(__file__).resolve().parents[2].parent / "shared/data/bitext_customer_support"
-BITEXT_CSV = BITEXT / "bitext_27k_v11_instruction_intent.csv"
+BITEXT_CSV = (
+    Path(__file__).resolve().parents[3]
+    / "shared/data/bitext_customer_support/bitext_27k_v11_instruction_intent.csv"
+)
+
+
+class HashEncoder:
+    """A deterministic stand-in sentence encoder (unit vectors from a hash) to test the combined tier's export."""
+
+    fingerprint = "hash-encoder"
+    dimension = 16
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> NDArray[np.float32]:
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.sha256(normalise(text).encode()).digest()[:8], "little")
+            vector = np.random.default_rng(seed).normal(size=self.dimension)
+            rows.append(vector / np.linalg.norm(vector))
+        return np.array(rows, dtype=np.float32)
 
 
 @pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, IntentModel, list[str]]:
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, TextModel, list[str]]:
     pytest.importorskip("sklearn")
     if not BITEXT_CSV.is_file():
         pytest.skip("../shared/data is not present")
-    from triage.training import as_letters, build_pipeline, export, load_dataset
+    from triage.training import Dataset, TrainConfig, load_dataset, train
 
     data = load_dataset(BITEXT_CSV)
-    rng = np.random.default_rng(0)
-    order = rng.permutation(len(data.texts))
-    train_rows, test_rows = order[:4000], order[4000:6000]
-    texts, labels = as_letters([data.texts[i] for i in train_rows], [data.labels[i] for i in train_rows])
-    pipeline = build_pipeline().fit(texts, labels)
+    order = np.random.default_rng(0).permutation(len(data.texts))
+    train_rows, test_rows = order[:2500], order[2500:4500]
+    subset = Dataset(
+        texts=[data.texts[i] for i in train_rows],
+        labels=[data.labels[i] for i in train_rows],
+        sha256=data.sha256,
+        source=data.source,
+    )
     out = tmp_path_factory.mktemp("model")
-    export(pipeline, out, dataset=data, metrics={})
-    return pipeline, IntentModel(out), [data.texts[i] for i in test_rows]
+    captured: dict[str, object] = {}
+    import triage.training as training
+
+    original_export = training.export
+
+    def keep_fitted(fitted: object, *args: object, **kwargs: object) -> dict[str, object]:
+        captured["fitted"] = fitted
+        return original_export(fitted, *args, **kwargs)  # type: ignore[arg-type]
+
+    training.export = keep_fitted  # type: ignore[assignment]
+    try:
+        train(subset, out, config=TrainConfig(folds=3), encoder=HashEncoder(), progress=False)
+    finally:
+        training.export = original_export
+    return captured["fitted"], TextModel(out), [data.texts[i] for i in test_rows]
 
 
+@pytest.mark.parametrize("tier", [LINEAR, COMBINED])
 def test_exported_scorer_matches_scikit_learn_on_a_whole_test_set(
-    exported: tuple[object, IntentModel, list[str]],
+    trained: tuple[object, TextModel, list[str]], tier: str
 ) -> None:
-    pipeline, model, texts = exported
+    fitted, model, texts = trained
     texts = [*texts, "Hi,\nwhere is order #A-48213?\nThanks, Jane", "", "!!!", "ÜBER naïve café 12345"]
-    expected = pipeline.predict_proba(texts)  # type: ignore[attr-defined]
-    got = model.predict_proba(texts)
+    embeddings = HashEncoder().encode(texts) if tier == COMBINED else None
+    sk_model = fitted.models[tier]  # type: ignore[attr-defined]
+    design = fitted.design(texts, tier, embeddings)  # type: ignore[attr-defined]
+    expected = sk_model.predict_proba(design)
+    got = model.predict_proba(texts, tier, embeddings, calibrated=False)
     assert got.shape == expected.shape
     assert np.max(np.abs(got - expected)) < 1e-6
-    labels = [model.labels[i] for i in got.argmax(axis=1)]
-    assert labels == list(pipeline.predict(texts))  # type: ignore[attr-defined]
+    assert [model.labels[i] for i in got.argmax(axis=1)] == list(sk_model.predict(design))
+
+
+def test_card_records_calibration_and_thresholds(trained: tuple[object, TextModel, list[str]]) -> None:
+    _, model, _ = trained
+    for tier in (LINEAR, COMBINED):
+        spec = model.card["tiers"][tier]
+        assert spec["temperature"] > 0
+        assert set(spec["thresholds"]) == set(model.labels)
+        assert all(t is None or 0 < t <= 1 for t in spec["thresholds"].values())
+    assert model.card["tiers"][COMBINED]["encoder"]["fingerprint"] == HashEncoder.fingerprint
+    assert (model.directory / "MODEL_CARD.md").is_file()
+
+
+def test_cascade_asks_for_the_encoder_only_when_unsure(trained: tuple[object, TextModel, list[str]]) -> None:
+    _, model, _ = trained
+    calls: list[int] = []
+
+    def provider() -> HashEncoder:
+        calls.append(1)
+        return HashEncoder()
+
+    sure = model.predict_views(["I forgot my password, how do I reset it?"], encoder=provider)
+    unsure = model.predict_views(["blue elephants sing quietly"], encoder=provider)
+    assert sure.tier == LINEAR
+    assert unsure.tier == COMBINED
+    assert len(calls) == 1
 
 
 def test_analyzers_match_scikit_learn() -> None:
@@ -65,35 +130,45 @@ def test_normalise_folds_entities_to_tokens() -> None:
     )
 
 
-def test_bundled_model_predicts_with_the_stable_interface(model: IntentModel) -> None:
+def test_bundled_model_predicts_with_the_stable_interface(model: TextModel) -> None:
     result = model.predict("I forgot my password and cannot sign in", k=3)
     assert result.label == "recover_password"
     assert 0.0 <= result.confidence <= 1.0
     assert len(result.top_k) == 3
     assert result.top_k[0] == (result.label, result.confidence)
     assert result.model_version == model.card["version"]
+    assert result.auto_eligible
 
 
-def test_a_tampered_artifact_is_refused(model: IntentModel, tmp_path: Path) -> None:
+def test_a_tampered_artifact_is_refused(model: TextModel, tmp_path: Path) -> None:
     shutil.copytree(model.directory, tmp_path / "m")
-    with (tmp_path / "m" / ARTIFACT).open("ab") as handle:
+    with (tmp_path / "m" / artifact_name("intent")).open("ab") as handle:
         handle.write(b"\0")
     with pytest.raises(ModelError, match="does not match"):
-        IntentModel(tmp_path / "m")
+        TextModel(tmp_path / "m")
 
 
-def test_a_card_with_other_labels_is_refused(model: IntentModel, tmp_path: Path) -> None:
+def test_a_card_with_other_labels_is_refused(model: TextModel, tmp_path: Path) -> None:
     shutil.copytree(model.directory, tmp_path / "m")
-    card = json.loads((tmp_path / "m" / CARD).read_text())
+    card = json.loads((tmp_path / "m" / card_name("intent")).read_text())
     card["labels"] = list(reversed(card["labels"]))
-    (tmp_path / "m" / CARD).write_text(json.dumps(card))
+    (tmp_path / "m" / card_name("intent")).write_text(json.dumps(card))
     with pytest.raises(ModelError, match="labels"):
-        IntentModel(tmp_path / "m")
+        TextModel(tmp_path / "m")
+
+
+def test_a_card_of_another_format_is_refused_with_a_clear_error(model: TextModel, tmp_path: Path) -> None:
+    shutil.copytree(model.directory, tmp_path / "m")
+    card = json.loads((tmp_path / "m" / card_name("intent")).read_text())
+    card["format_version"] = 1
+    (tmp_path / "m" / card_name("intent")).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="format 1; this code reads 2"):
+        TextModel(tmp_path / "m")
 
 
 def test_inference_never_imports_scikit_learn() -> None:
     code = (
-        "import sys, pathlib; from triage.classifier import load_model; from triage.settings import Settings;"
+        "import sys; from triage.classifier import load_model; from triage.settings import Settings;"
         "load_model(Settings().model_dir).predict('where is my order');"
         "import triage.service;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('sklearn', 'joblib', 'torch', 'scipy')];"

@@ -45,7 +45,9 @@ def test_sample_is_decided_as_expected(case: Path, settings: Settings, model: In
     outcome = triage_message(read_email(case.read_bytes(), settings), model, settings)
     want = expected(case)
     assert outcome.decision.action.value == want["action"]
-    assert outcome.decision.reason.value == want["reason"]
+    # A guard's reason is fixed; where the model's reading decides between two escalation reasons, the
+    # expected file lists both ("reason_in") so retraining the model does not rewrite the fixtures.
+    assert outcome.decision.reason.value in want.get("reason_in", [want.get("reason")])
     if "intent" in want:
         assert outcome.decision.intent == want["intent"]
     assert (outcome.reply is not None) == (outcome.decision.action is Action.AUTO_REPLY)

@@ -31,13 +31,17 @@ def message(text: str = "Where is my parcel? It left last week.", **fields: obje
 
 
 def classified(
-    label: str = "track_order", confidence: float = 0.95, runner_up: float = 0.02
+    label: str = "track_order",
+    confidence: float = 0.95,
+    runner_up: float = 0.02,
+    threshold: float | None = 0.9,
 ) -> Classification:
     return Classification(
         label=label,
         confidence=confidence,
         top_k=((label, confidence), ("delivery_period", runner_up)),
         model_version="test",
+        threshold=threshold,
     )
 
 
@@ -111,9 +115,21 @@ def test_low_confidence_escalates() -> None:
     assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.LOW_CONFIDENCE)
 
 
+def test_below_the_labels_calibrated_threshold_escalates() -> None:
+    decision = decide(message(), classified(confidence=0.93, threshold=0.97), RULES)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.LOW_CONFIDENCE)
+    assert decision.detail == ("track_order:0.93<0.97",)
+
+
+def test_a_label_without_enough_evidence_is_never_answered() -> None:
+    decision = decide(message(), classified(confidence=0.999, threshold=None), RULES)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.LOW_CONFIDENCE)
+    assert decision.detail == ("track_order:never auto-eligible",)
+
+
 def test_two_intents_too_close_to_call_escalate() -> None:
     rules = RULES.model_copy(update={"min_confidence": 0.4})
-    decision = decide(message(), classified(confidence=0.5, runner_up=0.45), rules)
+    decision = decide(message(), classified(confidence=0.5, runner_up=0.45, threshold=0.4), rules)
     assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.AMBIGUOUS_INTENT)
 
 

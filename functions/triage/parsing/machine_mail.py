@@ -37,49 +37,55 @@ LOOP_HEADER = "x-support-triage-loop"
 REPLY_MESSAGE_ID_PREFIX = "triage-reply-"
 
 
-def _values(headers: Sequence[tuple[str, str]], name: str) -> list[str]:
-    return [value.strip().lower() for key, value in headers if key.lower() == name]
+def _index(headers: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for key, value in headers:
+        index.setdefault(key.lower(), []).append(value.strip().lower())
+    return index
 
 
 def header_signals(headers: Sequence[tuple[str, str]]) -> list[str]:
     """Signals carried by the header block. ``headers`` are (name, decoded value) pairs, repeats kept."""
+    index = _index(headers)
+
+    def values(name: str) -> list[str]:
+        return index.get(name, [])
+
     found: list[str] = []
-    if any(value and value != "no" for value in _values(headers, "auto-submitted")):
+    if any(value and value != "no" for value in values("auto-submitted")):
         found.append("auto_submitted")
-    precedence = _values(headers, "precedence") + _values(headers, "x-precedence")
+    precedence = values("precedence") + values("x-precedence")
     if any(value in _PRECEDENCE_MACHINE for value in precedence):
         found.append("precedence_bulk")
-    if any(value != "no" for name in _AUTOREPLY_HEADERS for value in _values(headers, name)):
+    if any(value != "no" for name in _AUTOREPLY_HEADERS for value in values(name)):
         found.append("x_autoreply")
-    suppress = _values(headers, "x-auto-response-suppress")
+    suppress = values("x-auto-response-suppress")
     if any(_SUPPRESS_VALUES & {part.strip() for part in value.split(",")} for value in suppress):
         found.append("auto_response_suppress")
-    if any(value for value in _values(headers, "x-loop")):
+    if any(value for value in values("x-loop")):
         found.append("x_loop")
-    if _values(headers, LOOP_HEADER):
+    if values(LOOP_HEADER):
         found.append("own_loop_header")
-    if any(_values(headers, name) for name in _LIST_HEADERS):
+    if any(values(name) for name in _LIST_HEADERS):
         found.append("list_mail")
-    if any(value.replace(" ", "") in {"<>", ""} for value in _values(headers, "return-path")):
+    if any(value.replace(" ", "") in {"<>", ""} for value in values("return-path")):
         found.append("null_return_path")
-    content_type = " ".join(_values(headers, "content-type"))
+    content_type = " ".join(values("content-type"))
     if content_type.startswith("multipart/report") or any(kind in content_type for kind in _REPORT_TYPES):
         found.append("delivery_report")
-    if _values(headers, "x-failed-recipients"):
+    if values("x-failed-recipients"):
         found.append("failed_recipients")
-    if any(_values(headers, name) for name in _EXCHANGE_MACHINE_HEADERS):
+    if any(values(name) for name in _EXCHANGE_MACHINE_HEADERS):
         found.append("exchange_generated")
-    if "notification" in _values(headers, "x-amazon-mail-relay-type"):
+    if "notification" in values("x-amazon-mail-relay-type"):
         found.append("amazon_relay_notification")
-    if "true" in _values(headers, "x-fc-machinegenerated"):
+    if "true" in values("x-fc-machinegenerated"):
         found.append("machine_generated")
-    if any(SUBJECT_BOUNCE.match(value) for value in _values(headers, "subject")):
+    if any(SUBJECT_BOUNCE.match(value) for value in values("subject")):
         found.append("bounce_subject")
-    if {"fail", "failed"} & set(
-        _values(headers, "x-ses-spam-verdict") + _values(headers, "x-ses-virus-verdict")
-    ):
+    if {"fail", "failed"} & set(values("x-ses-spam-verdict") + values("x-ses-virus-verdict")):
         found.append("ses_spam_or_virus")
-    found += _authentication_signals(_values(headers, "authentication-results"))
+    found += _authentication_signals(values("authentication-results"))
     return found
 
 

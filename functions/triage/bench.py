@@ -1,0 +1,372 @@
+"""The worker's cold start, memory and warm latency with the bundled numpy model, against scikit-learn.
+
+Usage: ``python -m triage.bench [--model-dir DIR] [--email FILE.eml] [--iterations N] [--repeats-cold N]``
+prints one JSON object. Nothing here asserts anything about speed: it reports.
+
+Cold start (``cold_start_s``) is measured in fresh interpreters (``sys.executable``), each started with fake
+AWS credentials, Powertools tracing and metrics disabled, the settings the worker reads, and ``MODEL_DIR``.
+The child imports the handler module ``triage_worker.app`` (as Lambda's init does), loads the model, then
+parses, classifies and decides the email once. It times itself with ``time.perf_counter`` from its first line,
+so ``cold_start_s`` is *the worker's own init + first message*: it excludes the interpreter's start-up, which
+Lambda pays before our code runs whatever we ship. ``cold_start_process_s`` is the whole subprocess wall time
+seen from here (interpreter start-up and exit included). Creating boto3 clients is in neither (both pay it).
+
+``baseline_cold_start_s`` is the same child, except that instead of our numpy scorer it imports joblib and
+loads a scikit-learn ``Pipeline`` of the *same* linear model (rebuilt here from ``intent.npz``, checked to
+predict the same labels as the numpy scorer, and dumped with joblib), then classifies the email's views with
+it. It does not compose a reply afterwards, so the comparison slightly favours the baseline.
+
+``import_floor_s`` is a fresh interpreter importing only numpy, boto3 and Powertools' Logger, Tracer, Metrics
+and batch utilities: the part of the cold start no model choice can remove.
+
+``rss_mb`` (and ``baseline_rss_mb``, ``import_floor_rss_mb``) is a child's peak resident memory, read in the
+child from ``VmHWM`` in ``/proc/self/status`` (``ru_maxrss`` where there is no ``/proc``): compare it with the
+function's memory size.
+
+Warm figures are in this process, after a warm-up: ``read_email`` + ``triage_message`` on the email's bytes.
+``parse_p50_ms`` is ``read_email``; ``classify_p50_ms`` is the model alone on the message
+(``triage.service.classify``); ``triage_p50_ms`` is ``triage_message`` (classify, decide, compose).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from triage import local
+
+FUNCTIONS_DIR = Path(__file__).resolve().parents[1]
+REPO_DIR = FUNCTIONS_DIR.parent
+DEFAULT_MODEL_DIR = REPO_DIR / "layers" / "model" / "triage-model"
+DEFAULT_EMAIL = REPO_DIR / "events" / "email" / "delivery_options.eml"
+ARTIFACT = "intent.npz"
+CARD = "intent.card.json"
+RESULT_MARKER = "BENCH_RESULT "
+
+PARITY_TEXTS = (
+    "Where is my order #A-48213? It was due on Monday.",
+    "I want my money back for the broken chair",
+    "How do I reset my password?",
+    "Can I pay with PayPal?",
+    "Please cancel my subscription to the newsletter",
+    "",
+)
+
+# Each child gets its arguments on the command line, prints one marked JSON line, times from its first line.
+# Peak RSS: VmHWM of the child's own address space. ``ru_maxrss`` is no good on Linux: it survives exec, and
+# subprocess starts children with vfork, so every child would report at least this (large) process's peak.
+_HEAD = """\
+import time
+_start = time.perf_counter()
+import json, sys
+sys.path.insert(0, sys.argv[1])
+
+def _peak_rss_kb():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak
+"""
+
+_OURS = (
+    _HEAD
+    + """\
+import triage_worker.app
+_imported = time.perf_counter()
+from triage.service import load_model_or_none, read_email, triage_message
+from triage.settings import get_settings
+settings = get_settings()
+model = load_model_or_none(settings)
+if model is None:
+    sys.exit(f"the model in {settings.model_dir} did not load")
+_loaded = time.perf_counter()
+with open(sys.argv[2], "rb") as handle:
+    raw = handle.read()
+outcome = triage_message(read_email(raw, settings), model, settings)
+_done = time.perf_counter()
+print(sys.argv[3] + json.dumps({
+    "total_s": _done - _start, "import_s": _imported - _start, "model_load_s": _loaded - _imported,
+    "first_message_s": _done - _loaded, "peak_rss_kb": _peak_rss_kb(),
+    "action": outcome.decision.action.value, "intent": outcome.decision.intent,
+}))
+"""
+)
+
+_BASELINE = (
+    _HEAD
+    + """\
+import triage_worker.app
+_imported = time.perf_counter()
+import joblib
+from triage.policy import classification_text
+from triage.service import read_email
+from triage.settings import get_settings
+settings = get_settings()
+pipeline = joblib.load(sys.argv[4])
+_loaded = time.perf_counter()
+with open(sys.argv[2], "rb") as handle:
+    raw = handle.read()
+text = classification_text(read_email(raw, settings))
+subject, _, body = text.partition("\\n")
+views = [subject, text] if subject and body.strip() else [text]
+proba = pipeline.predict_proba(views)
+_done = time.perf_counter()
+print(sys.argv[3] + json.dumps({
+    "total_s": _done - _start, "import_s": _imported - _start, "model_load_s": _loaded - _imported,
+    "first_message_s": _done - _loaded, "peak_rss_kb": _peak_rss_kb(),
+    "intent": str(pipeline.classes_[proba.mean(axis=0).argmax()]),
+}))
+"""
+)
+
+_FLOOR = (
+    _HEAD
+    + """\
+import numpy
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+_done = time.perf_counter()
+print(sys.argv[3] + json.dumps({
+    "total_s": _done - _start, "peak_rss_kb": _peak_rss_kb(),
+}))
+"""
+)
+
+
+def child_environment(model_dir: Path) -> dict[str, str]:
+    """This process's environment plus what a deployed worker has: fake credentials, settings, the model."""
+    stack = local.Stack(
+        bucket="triage-bench-decisions",
+        triage_queue_url=f"https://sqs.{local.REGION}.amazonaws.com/{local.ACCOUNT}/triage-bench",
+        escalation_queue_url=f"https://sqs.{local.REGION}.amazonaws.com/{local.ACCOUNT}/escalation-bench",
+        table="triage-bench-idempotency",
+    )
+    return {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": local.REGION,
+        "AWS_REGION": local.REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "SupportTriage",
+        "POWERTOOLS_SERVICE_NAME": "triage",
+        **stack.environment(),
+        "MODEL_DIR": str(model_dir),
+    }
+
+
+def _run_child(code: str, env: Mapping[str, str], email: Path, *extra: str) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter with argv [functions dir, email, result marker, *extra]."""
+    started = time.perf_counter()
+    completed = subprocess.run(  # noqa: S603 - our own interpreter running our own code
+        [sys.executable, "-c", code, str(FUNCTIONS_DIR), str(email), RESULT_MARKER, *extra],
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=str(REPO_DIR),
+    )
+    wall = time.perf_counter() - started
+    lines = [line for line in completed.stdout.splitlines() if line.startswith(RESULT_MARKER)]
+    if completed.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"benchmark child failed (exit {completed.returncode}):\n{completed.stderr[-3000:]}"
+            f"{completed.stdout[-2000:]}"
+        )
+    result: dict[str, Any] = json.loads(lines[-1][len(RESULT_MARKER) :])
+    result["process_s"] = wall
+    return result
+
+
+def _median(runs: Sequence[Mapping[str, Any]], key: str) -> float:
+    return float(statistics.median(float(run[key]) for run in runs))
+
+
+def sklearn_pipeline(model_dir: Path) -> Any:
+    """The linear tier of ``intent.npz`` as a scikit-learn Pipeline (FeatureUnion of TF-IDF blocks → LR)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    from triage.features import normalise
+
+    card = json.loads((model_dir / CARD).read_text(encoding="utf-8"))
+    with np.load(model_dir / ARTIFACT, allow_pickle=False) as arrays:
+        blocks = []
+        for spec in card["features"]:
+            name = spec["name"]
+            vectorizer = TfidfVectorizer(
+                analyzer="char_wb" if spec["analyzer"] == "char" else "word",
+                preprocessor=normalise,
+                ngram_range=(int(spec["ngram_range"][0]), int(spec["ngram_range"][1])),
+                sublinear_tf=bool(spec["sublinear_tf"]),
+                dtype=np.float64,
+            )
+            terms = arrays[f"{name}_vocabulary"].tolist()
+            vectorizer.vocabulary_ = {str(term): i for i, term in enumerate(terms)}
+            vectorizer.fixed_vocabulary_ = True
+            vectorizer.idf_ = arrays[f"{name}_idf"].astype(np.float64)
+            blocks.append((name, vectorizer))
+        classifier = LogisticRegression()
+        classifier.classes_ = np.array([str(label) for label in arrays["labels"]])
+        classifier.coef_ = arrays["linear_coef"].astype(np.float64)
+        classifier.intercept_ = arrays["linear_intercept"].astype(np.float64)
+        classifier.n_features_in_ = classifier.coef_.shape[1]
+    return Pipeline([("features", FeatureUnion(blocks)), ("model", classifier)])
+
+
+def check_parity(pipeline: Any, model: Any, texts: Sequence[str]) -> None:
+    """The rebuilt pipeline must predict as the numpy scorer does, else the baseline measures another model."""
+    ours = [model.labels[i] for i in np.asarray(model.predict_proba(list(texts))).argmax(axis=1)]
+    theirs = [str(label) for label in pipeline.predict(list(texts))]
+    if ours != theirs:
+        raise RuntimeError(f"scikit-learn rebuild disagrees with the numpy scorer: {ours} != {theirs}")
+
+
+def _percentile_ms(values: Any, q: float) -> float:
+    return float(np.percentile(values, q) * 1000.0)
+
+
+def _warm(model_dir: Path, raw: bytes, env: Mapping[str, str], iterations: int) -> dict[str, Any]:
+    wanted = {name: value for name, value in env.items() if os.environ.get(name) != value}
+    with local.environment(wanted):
+        from triage.classifier import load_model
+        from triage.service import classify, read_email, triage_message
+        from triage.settings import Settings
+
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        model = load_model(model_dir)
+        for _ in range(max(5, min(200, iterations // 10))):
+            triage_message(read_email(raw, settings), model, settings)
+        parse = np.empty(iterations)
+        classify_only = np.empty(iterations)
+        triage = np.empty(iterations)
+        for i in range(iterations):
+            started = time.perf_counter()
+            message = read_email(raw, settings)
+            parsed = time.perf_counter()
+            classify(message, model)
+            classified = time.perf_counter()
+            triage_message(message, model, settings)
+            done = time.perf_counter()
+            parse[i], classify_only[i], triage[i] = parsed - started, classified - parsed, done - classified
+    per_message = parse + triage
+    return {
+        "warm_p50_ms": _percentile_ms(per_message, 50),
+        "warm_p99_ms": _percentile_ms(per_message, 99),
+        "throughput_msgs_per_s": float(iterations / per_message.sum()),
+        "parse_p50_ms": _percentile_ms(parse, 50),
+        "classify_p50_ms": _percentile_ms(classify_only, 50),
+        "triage_p50_ms": _percentile_ms(triage, 50),
+    }
+
+
+def run_bench(
+    model_dir: Path, email: Path, *, iterations: int = 2000, repeats_cold: int = 5
+) -> dict[str, Any]:
+    """Cold start (ours, scikit-learn, import floor), peak RSS and warm latency; see the module docstring."""
+    if iterations < 1 or repeats_cold < 1:
+        raise ValueError("iterations and repeats_cold must be at least 1")
+    import joblib
+
+    from triage.classifier import load_model
+    from triage.policy import classification_text
+    from triage.service import read_email
+    from triage.settings import Settings
+
+    model_dir, email = model_dir.resolve(), email.resolve()
+    raw = email.read_bytes()
+    env = child_environment(model_dir)
+    model = load_model(model_dir)
+    pipeline = sklearn_pipeline(model_dir)
+    email_text = classification_text(read_email(raw, Settings(_env_file=None)))  # type: ignore[call-arg]
+    check_parity(pipeline, model, [*PARITY_TEXTS, email_text])
+
+    ours: list[dict[str, Any]] = []
+    baseline: list[dict[str, Any]] = []
+    floor: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="triage-bench-") as scratch:
+        dumped = Path(scratch) / "pipeline.joblib"
+        joblib.dump(pipeline, dumped)
+        baseline_bytes = dumped.stat().st_size
+        for _ in range(repeats_cold):  # interleaved, so drift on the machine hits all three alike
+            ours.append(_run_child(_OURS, env, email))
+            baseline.append(_run_child(_BASELINE, env, email, str(dumped)))
+            floor.append(_run_child(_FLOOR, env, email))
+
+    cold = _median(ours, "total_s")
+    baseline_cold = _median(baseline, "total_s")
+    result: dict[str, Any] = {
+        "cold_start_s": cold,
+        "cold_start_process_s": _median(ours, "process_s"),
+        "cold_start_breakdown_s": {
+            key: _median(ours, key) for key in ("import_s", "model_load_s", "first_message_s")
+        },
+        "baseline_cold_start_s": baseline_cold,
+        "baseline_cold_start_process_s": _median(baseline, "process_s"),
+        "baseline_cold_start_breakdown_s": {
+            key: _median(baseline, key) for key in ("import_s", "model_load_s", "first_message_s")
+        },
+        "cold_start_ratio": baseline_cold / cold,
+        "import_floor_s": _median(floor, "total_s"),
+        "import_floor_process_s": _median(floor, "process_s"),
+        "rss_mb": _median(ours, "peak_rss_kb") / 1024,
+        "baseline_rss_mb": _median(baseline, "peak_rss_kb") / 1024,
+        "import_floor_rss_mb": _median(floor, "peak_rss_kb") / 1024,
+        "artifact_mb": (model_dir / ARTIFACT).stat().st_size / 1e6,
+        "baseline_artifact_mb": baseline_bytes / 1e6,
+        "cold_start_decision": {"action": ours[-1]["action"], "intent": ours[-1]["intent"]},
+        "baseline_intent": baseline[-1]["intent"],
+    }
+    result |= _warm(model_dir, raw, env, iterations)
+    result |= {
+        "iterations": iterations,
+        "repeats_cold": repeats_cold,
+        "model_dir": str(model_dir),
+        "model_version": str(model.version),
+        "email": str(email),
+        "python": platform.python_version(),
+        "machine": platform.platform(),
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count() or 0,
+    }
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m triage.bench", description=(__doc__ or "").split("\n\n")[0]
+    )
+    parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
+    parser.add_argument("--email", type=Path, default=DEFAULT_EMAIL)
+    parser.add_argument("--iterations", type=int, default=2000)
+    parser.add_argument("--repeats-cold", type=int, default=5)
+    args = parser.parse_args(argv)
+    result = run_bench(args.model_dir, args.email, iterations=args.iterations, repeats_cold=args.repeats_cold)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
