@@ -30,7 +30,7 @@ def _settings(args: argparse.Namespace) -> Any:
     from triage.settings import Settings
 
     overrides = {"model_dir": args.model} if getattr(args, "model", None) else {}
-    return Settings(**overrides)
+    return Settings.from_env(**overrides)
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -299,7 +299,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from triage.bench import run_bench
     from triage.settings import Settings
 
-    model_dir = args.model or Settings().model_dir
+    model_dir = args.model or Settings.from_env().model_dir
     result = run_bench(model_dir, args.email, iterations=args.iterations, repeats_cold=args.repeats_cold)
     if args.json:
         _print_json(result)

@@ -396,7 +396,10 @@ def export(
     for tier, model in fitted.models.items():
         if list(model.classes_) != list(linear.classes_):
             raise TrainingError("tiers disagree on the label order")
-        arrays[f"{tier}_coef"] = model.coef_.astype(np.float64)
+        # Weights ship as float32 (half the artifact). The scikit-learn model takes the same rounded weights, so
+        # evaluation, the parity test and the baseline all score exactly the model that is exported.
+        model.coef_ = model.coef_.astype(np.float32).astype(np.float64)
+        arrays[f"{tier}_coef"] = model.coef_.astype(np.float32)
         arrays[f"{tier}_intercept"] = model.intercept_.astype(np.float64)
     artifact = out_dir / artifact_name(head)
     np.savez_compressed(artifact, **arrays)  # type: ignore[arg-type]

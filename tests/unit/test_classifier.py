@@ -169,7 +169,7 @@ def test_a_card_of_another_format_is_refused_with_a_clear_error(model: TextModel
 def test_inference_never_imports_scikit_learn() -> None:
     code = (
         "import sys; from triage.classifier import load_model; from triage.settings import Settings;"
-        "load_model(Settings().model_dir).predict('where is my order');"
+        "load_model(Settings.from_env().model_dir).predict('where is my order');"
         "import triage.service;"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('sklearn', 'joblib', 'torch', 'scipy')];"
         "print(bad); sys.exit(1 if bad else 0)"

@@ -167,3 +167,19 @@ def test_no_sender_address_escalates() -> None:
 def test_classification_text_drops_reply_prefixes() -> None:
     text = classification_text(message("body", subject="RE: AW: Fwd: Parcel"))
     assert text == "Parcel\nbody"
+
+
+def test_settings_read_the_environment_and_name_a_bad_variable() -> None:
+    from triage.settings import Settings, SettingsError
+
+    settings = Settings.from_env(
+        {
+            "AUTO_REPLY_MIN_CONFIDENCE": "0.9",
+            "SUPPORT_ADDRESSES": "A@x.example, b@x.example",
+            "UNRELATED": "1",
+        }
+    )
+    assert settings.auto_reply_min_confidence == 0.9
+    assert settings.support_addresses == ("a@x.example", "b@x.example")
+    with pytest.raises(SettingsError, match="AUTO_REPLY_MIN_CONFIDENCE"):
+        Settings.from_env({"AUTO_REPLY_MIN_CONFIDENCE": "lots"})
