@@ -44,7 +44,7 @@ check: lint typecheck cfn-lint test
 # Rebuild the bundled model from the Bitext customer-support intents (the committed artifact serves a fresh clone).
 model: $(STAMP)
 	$(BIN)/triage train --data $(SHARED)/bitext_customer_support/bitext_27k_v11_instruction_intent.csv \
-		--text-column text --label-column category --out $(MODEL_DIR)
+		--text-column text --label-column category --letters 0.5 --out $(MODEL_DIR)
 
 bench: $(STAMP)
 	$(BIN)/triage bench --json

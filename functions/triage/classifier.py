@@ -26,15 +26,15 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from triage.features import char_wb_ngrams, word_ngrams
+from triage.features import char_wb_ngrams_of_normalised, normalise, word_ngrams_of_normalised
 
 FORMAT_VERSION = 2
 LINEAR = "linear"
 COMBINED = "combined"
 
 _ANALYZERS: dict[str, Callable[[str, tuple[int, int]], list[str]]] = {
-    "word": word_ngrams,
-    "char": char_wb_ngrams,
+    "word": word_ngrams_of_normalised,
+    "char": char_wb_ngrams_of_normalised,
 }
 
 
@@ -90,13 +90,17 @@ class _Block:
     sublinear_tf: bool
     offset: int
 
-    def features(self, text: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """The block's non-zero TF-IDF entries for ``text`` (column index, l2-normalised value)."""
-        counts = Counter(term for term in self.analyzer(text, self.ngram_range) if term in self.vocabulary)
-        if not counts:
+    def features(self, normalised: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """The block's non-zero TF-IDF entries (column index, l2-normalised value) for an already normalised text."""
+        # Count every term in C first, then look each distinct one up once.
+        counts = Counter(self.analyzer(normalised, self.ngram_range))
+        lookup = self.vocabulary.get
+        column = np.fromiter((lookup(term, -1) for term in counts), dtype=np.int64, count=len(counts))
+        known = column >= 0
+        if not known.any():
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-        index = np.fromiter((self.vocabulary[term] for term in counts), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        index = column[known]
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[known]
         if self.sublinear_tf:
             tf = np.log(tf) + 1.0
         values = tf * self.idf[index]
@@ -201,7 +205,8 @@ class TextModel:
         return COMBINED in self.tiers
 
     def text_features(self, text: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        parts = [block.features(text) for block in self._blocks]
+        normalised = normalise(text)
+        parts = [block.features(normalised) for block in self._blocks]
         return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
     def logits(

@@ -272,7 +272,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column)
-        config = TrainConfig(target_precision=args.target_precision, folds=args.folds)
+        config = TrainConfig(
+            target_precision=args.target_precision, folds=args.folds, augment_share=args.letters
+        )
         card = train(
             dataset,
             args.out,
@@ -380,6 +382,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--target-precision", type=float, default=0.99, help="precision auto-eligible answers must reach"
     )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    p.add_argument(
+        "--letters",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="add letter-shaped copies (greeting, 1-3 requests, sign-off) of this share of rows to the n-gram tier",
+    )
     p.add_argument("--encoder", type=Path, help="sentence-encoder directory (default: the installed one)")
     p.add_argument("--no-encoder", action="store_true", help="train the fast linear tier only")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

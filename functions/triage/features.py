@@ -41,7 +41,16 @@ def normalise(text: str) -> str:
 
 def word_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
     """Same terms as ``TfidfVectorizer(analyzer="word", preprocessor=normalise, ngram_range=...)``."""
-    tokens = WORD_TOKEN.findall(normalise(text))
+    return word_ngrams_of_normalised(normalise(text), ngram_range)
+
+
+def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    """Same terms as ``TfidfVectorizer(analyzer="char_wb", preprocessor=normalise, ngram_range=...)``."""
+    return char_wb_ngrams_of_normalised(normalise(text), ngram_range)
+
+
+def word_ngrams_of_normalised(normalised: str, ngram_range: tuple[int, int]) -> list[str]:
+    tokens = WORD_TOKEN.findall(normalised)
     low, high = ngram_range
     terms = list(tokens) if low == 1 else []
     for n in range(max(low, 2), min(high, len(tokens)) + 1):
@@ -49,16 +58,16 @@ def word_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
     return terms
 
 
-def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
-    """Same terms as ``TfidfVectorizer(analyzer="char_wb", preprocessor=normalise, ngram_range=...)``."""
+def char_wb_ngrams_of_normalised(normalised: str, ngram_range: tuple[int, int]) -> list[str]:
     low, high = ngram_range
     terms: list[str] = []
-    for word in _WHITE_SPACES.sub(" ", normalise(text)).split():
+    for word in _WHITE_SPACES.sub(" ", normalised).split():
         padded = f" {word} "
+        size = len(padded)
         for n in range(low, high + 1):
-            if len(padded) <= n:
+            if size <= n:
                 # A word no longer than n yields itself once, and no longer n-grams.
                 terms.append(padded)
                 break
-            terms.extend(padded[i : i + n] for i in range(len(padded) - n + 1))
+            terms += [padded[i : i + n] for i in range(size - n + 1)]
     return terms

@@ -58,6 +58,7 @@ def _template(name: str) -> Template | None:
     return Template(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+@lru_cache(maxsize=1)
 def templated_intents() -> frozenset[str]:
     return frozenset(path.stem for path in TEMPLATE_DIR.glob("*.txt") if not path.stem.startswith("_"))
 

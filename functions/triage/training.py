@@ -57,7 +57,10 @@ class TrainConfig:
     linear_c: float = 10.0
     combined_c: float = 10.0
     encoder_weight: float = 2.0
-    augment_share: float = 0.5
+    # Letter-shaped copies (see as_letters): off by default (on a held-out fifth of Banking77's training split
+    # the combined tier scored 92.60 % without them and 92.45 % with them); `make model` turns them on for the
+    # bundled email model.
+    augment_share: float = 0.0
     folds: int = 5
     target_precision: float = 0.99
     min_support: int = 20
