@@ -116,6 +116,7 @@ class _Tier:
     temperature: float
     thresholds: tuple[float | None, ...]  # per label, in label order
     encoder: dict[str, Any] | None
+    cascade_gate: float | None  # linear tier only: at or above this confidence the encoder adds nothing
 
 
 def softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -198,6 +199,7 @@ class TextModel:
             temperature=float(spec.get("temperature", 1.0)),
             thresholds=tuple(thresholds.get(label) for label in self.labels),
             encoder=encoder,
+            cascade_gate=spec.get("cascade_gate"),
         )
 
     @property
@@ -236,6 +238,16 @@ class TextModel:
         logits = self.logits(texts, tier, embeddings)
         return softmax(logits / self.tiers[tier].temperature if calibrated else logits)
 
+    def _linear_suffices(self, probabilities: NDArray[np.float64]) -> bool:
+        """Cascade rule: the card's gate (where the encoder stopped helping in cross-validation), else the
+        label's auto-eligibility threshold."""
+        linear = self.tiers[LINEAR]
+        best = int(probabilities.argmax())
+        if linear.cascade_gate is not None:
+            return bool(probabilities[best] >= linear.cascade_gate)
+        threshold = linear.thresholds[best]
+        return threshold is not None and bool(probabilities[best] >= threshold)
+
     def thresholds(self, tier: str = LINEAR) -> dict[str, float | None]:
         return dict(zip(self.labels, self.tiers[tier].thresholds, strict=True))
 
@@ -255,9 +267,7 @@ class TextModel:
         if tier == COMBINED:
             rows = list(range(len(texts)))
         else:
-            thresholds = np.array([np.inf if t is None else t for t in self.tiers[LINEAR].thresholds])
-            best = probabilities.argmax(axis=1)
-            rows = np.flatnonzero(probabilities.max(axis=1) < thresholds[best]).tolist()
+            rows = [i for i, row in enumerate(probabilities) if not self._linear_suffices(row)]
         if rows:
             subset = [texts[i] for i in rows]
             probabilities[rows] = self.predict_proba(subset, COMBINED, encoder.encode(subset))
@@ -274,13 +284,14 @@ class TextModel:
         """One judgement from several views of a message (e.g. its subject, and subject + body).
 
         The views' probabilities are combined by a normalised geometric mean (a product of experts): a label wins
-        only where the views agree. The linear tier answers when it is auto-eligible; otherwise, if the model has a
-        combined tier and ``encoder()`` provides the encoder it was trained with, the combined tier decides. The
-        encoder is asked for only then, so a confident message never pays for loading it.
+        only where the views agree. The linear tier answers when it is sure enough (the card's cascade gate);
+        otherwise, if the model has a combined tier and ``encoder()`` provides the encoder it was trained with, the
+        combined tier decides. The encoder is asked for only then, so a confident message never loads it.
         """
         views = [view for view in views if view.strip()] or [""]
-        result = self._classification(_agree(self.predict_proba(views)), LINEAR, k)
-        if result.auto_eligible or encoder is None or not self.has_encoder_tier:
+        linear = _agree(self.predict_proba(views))
+        result = self._classification(linear, LINEAR, k)
+        if self._linear_suffices(linear) or encoder is None or not self.has_encoder_tier:
             return result
         loaded = encoder()
         if loaded is None:

@@ -99,19 +99,36 @@ def test_card_records_calibration_and_thresholds(trained: tuple[object, TextMode
     assert (model.directory / "MODEL_CARD.md").is_file()
 
 
-def test_cascade_asks_for_the_encoder_only_when_unsure(trained: tuple[object, TextModel, list[str]]) -> None:
-    _, model, _ = trained
+def test_cascade_asks_for_the_encoder_only_below_the_gate(
+    trained: tuple[object, TextModel, list[str]],
+) -> None:
+    _, model, texts = trained
+    gate = model.tiers[LINEAR].cascade_gate
+    assert gate is not None
+    assert 0.0 <= gate <= 1.0
     calls: list[int] = []
 
     def provider() -> HashEncoder:
         calls.append(1)
         return HashEncoder()
 
-    sure = model.predict_views(["I forgot my password, how do I reset it?"], encoder=provider)
-    unsure = model.predict_views(["blue elephants sing quietly"], encoder=provider)
-    assert sure.tier == LINEAR
-    assert unsure.tier == COMBINED
-    assert len(calls) == 1
+    for text in [*texts[:150], "blue elephants sing quietly", "I forgot my password, how do I reset it?"]:
+        asked_before = len(calls)
+        result = model.predict_views([text], encoder=provider)
+        below_gate = model.predict_proba([text])[0].max() < gate
+        assert result.tier == (COMBINED if below_gate else LINEAR)
+        assert (len(calls) > asked_before) == below_gate
+
+
+def test_gate_is_where_the_linear_tier_stops_losing_to_the_combined_one() -> None:
+    from triage.training import cascade_gate
+
+    y = np.array([0, 0, 1, 1])
+    # Linear confidences 0.9, 0.8, 0.7, 0.6; linear is right on the first two, combined on all four.
+    linear = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.6, 0.4]])
+    combined = np.array([[0.6, 0.4], [0.6, 0.4], [0.4, 0.6], [0.4, 0.6]])
+    assert cascade_gate(y, linear, combined) == 0.8
+    assert cascade_gate(y, combined, combined) == 0.6  # never worse: linear may answer everything
 
 
 def test_analyzers_match_scikit_learn() -> None:
