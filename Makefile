@@ -12,7 +12,7 @@ REPO_ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 LAMBDA_PYTHON   ?= 3.12
 LAMBDA_PLATFORM ?= manylinux2014_aarch64
 
-.PHONY: demo test lint typecheck cfn-lint check model bench layers build-DependenciesLayer clean
+.PHONY: demo test lint typecheck cfn-lint check model emotion-model bench layers build-DependenciesLayer clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ check: lint typecheck cfn-lint test
 model: $(STAMP)
 	$(BIN)/triage train --data $(SHARED)/bitext_customer_support/bitext_27k_v11_instruction_intent.csv \
 		--text-column text --label-column category --letters 0.5 --out $(MODEL_DIR)
+
+# The emotion head (GoEmotions mapped to the emotions that matter for routing; see triage/emotion.py).
+GOEMOTIONS := $(SHARED)/goemotions/original
+emotion-model: $(STAMP)
+	mkdir -p build
+	$(BIN)/python -m triage.emotion prepare $(GOEMOTIONS)/train.tsv $(GOEMOTIONS)/labels.txt > build/goemotions_train.csv
+	$(BIN)/triage train --head emotion --data build/goemotions_train.csv --no-encoder --out $(MODEL_DIR)
 
 bench: $(STAMP)
 	$(BIN)/triage bench --json

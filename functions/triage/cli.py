@@ -222,11 +222,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
-    from triage.service import encoder_provider, load_model_or_none, read_email, triage_message
+    from triage.service import (
+        encoder_provider,
+        load_emotion_model_or_none,
+        load_model_or_none,
+        read_email,
+        triage_message,
+    )
 
     settings = _settings(args)
     message = read_email(_read(args.file), settings)
-    outcome = triage_message(message, load_model_or_none(settings), settings, encoder_provider(settings))
+    outcome = triage_message(
+        message,
+        load_model_or_none(settings),
+        settings,
+        encoder_provider(settings),
+        load_emotion_model_or_none(settings),
+    )
     decision = outcome.decision
     result: dict[str, Any] = {
         "action": decision.action.value,

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from triage.emotion import EmotionReading
 from triage.message import Address, Attachment, Channel, InboundMessage, RawPointer
 from triage.policy import EscalateDecision, Reason
 from triage.summary import Summary, summarise
+from triage.urgency import Urgency
 
 SCHEMA_VERSION = 1
 
@@ -54,11 +56,20 @@ class Escalation(BaseModel):
     defects: tuple[str, ...] = ()
     raw: RawPointer | None = None
     model_version: str | None = None
+    emotion: EmotionReading | None = Field(
+        None, description="The emotion head's reading and the phrases that show it."
+    )
+    urgency: Urgency | None = None
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
 def build_escalation(
-    message: InboundMessage, decision: EscalateDecision, suggested_reply: str | None = None
+    message: InboundMessage,
+    decision: EscalateDecision,
+    suggested_reply: str | None = None,
+    *,
+    emotion: EmotionReading | None = None,
+    urgency: Urgency | None = None,
 ) -> Escalation:
     return Escalation(
         message_key=message.id,
@@ -81,4 +92,6 @@ def build_escalation(
         defects=message.defects[:20],
         raw=message.raw,
         model_version=decision.model_version,
+        emotion=emotion,
+        urgency=urgency,
     )

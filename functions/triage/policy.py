@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from triage.classifier import Classification
 from triage.cues import asks_for_human, negative_cues
+from triage.emotion import EmotionReading
 from triage.message import InboundMessage
 from triage.parsing.machine_mail import WEAK_SIGNALS, replies_to_auto_reply
 
@@ -114,8 +115,12 @@ def classification_text(message: InboundMessage) -> str:
 
 
 def decide(
-    message: InboundMessage, classification: Classification | None, rules: Rules
+    message: InboundMessage,
+    classification: Classification | None,
+    rules: Rules,
+    emotion: EmotionReading | None = None,
 ) -> AutoReplyDecision | EscalateDecision | NoReplyDecision:
+    """``emotion``: the emotion head's reading with the phrase table; without it the phrase table alone."""
     model_facts = (
         {
             "intent": classification.label,
@@ -145,9 +150,12 @@ def decide(
         human_phrases = [f"intent:{classification.label}"]
     if human_phrases:
         return escalate(Reason.HUMAN_REQUESTED, human_phrases)
-    cues = negative_cues(text)
-    if cues:
-        return escalate(Reason.NEGATIVE_EMOTION, cues)
+    if emotion is None:
+        emotion = EmotionReading.from_cues(negative_cues(text))
+    if emotion.negative:
+        return escalate(
+            Reason.NEGATIVE_EMOTION, emotion.cues or (f"{emotion.label}:{emotion.confidence:.2f}",)
+        )
     if replies_to_auto_reply(message.thread_ids):
         return escalate(Reason.REPLY_TO_AUTO_REPLY)
     weak = [signal for signal in message.auto_signals if signal in WEAK_SIGNALS]

@@ -13,7 +13,16 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
-from triage.classifier import Classification, Encoder, IntentModel, ModelError, load_model
+from triage.classifier import (
+    Classification,
+    Encoder,
+    IntentModel,
+    ModelError,
+    TextModel,
+    artifact_name,
+    load_model,
+)
+from triage.emotion import read_emotion
 from triage.escalation import Escalation, build_escalation
 from triage.message import InboundMessage, RawPointer
 from triage.observability import logger, metrics
@@ -37,6 +46,7 @@ from triage.replies import (
     templated_intents,
 )
 from triage.settings import Settings
+from triage.urgency import assess_urgency
 
 
 class Outcome(BaseModel):
@@ -129,9 +139,12 @@ def triage_message(
     model: IntentModel | None,
     settings: Settings,
     encoder: Callable[[], Encoder | None] | None = None,
+    emotion_model: TextModel | None = None,
 ) -> Outcome:
     """Classify, decide, and compose what would be sent. No I/O (beyond loading the encoder on first need)."""
-    decision = decide(message, classify(message, model, encoder), rules_from(settings))
+    text = classification_text(message)
+    emotion = read_emotion(emotion_model, text)
+    decision = decide(message, classify(message, model, encoder), rules_from(settings), emotion)
     style = style_from(settings)
     if isinstance(decision, AutoReplyDecision):
         body = reply_body(decision.intent or "", message, style)
@@ -142,7 +155,11 @@ def triage_message(
         )
     if isinstance(decision, EscalateDecision):
         draft = reply_body(decision.intent, message, style) if decision.intent else None
-        return Outcome(decision=decision, escalation=build_escalation(message, decision, draft))
+        urgency = assess_urgency(text, emotion=emotion.label)
+        return Outcome(
+            decision=decision,
+            escalation=build_escalation(message, decision, draft, emotion=emotion, urgency=urgency),
+        )
     return Outcome(decision=decision)
 
 
@@ -154,6 +171,17 @@ def load_model_or_none(settings: Settings) -> IntentModel | None:
         logger.exception(
             "model unavailable; escalating everything", extra={"model_dir": str(settings.model_dir)}
         )
+        return None
+
+
+def load_emotion_model_or_none(settings: Settings) -> TextModel | None:
+    """The emotion head when the model directory has one (else the phrase table alone judges the tone)."""
+    if not (settings.model_dir / artifact_name("emotion")).is_file():
+        return None
+    try:
+        return load_model(settings.model_dir, "emotion")
+    except ModelError:
+        logger.exception("emotion head unavailable; using the phrase table")
         return None
 
 
@@ -195,7 +223,9 @@ class TriageWorker:
         self._encoder = encoder_provider(settings)
 
     def handle(self, message: InboundMessage) -> dict[str, Any]:
-        outcome = triage_message(message, self._model(), self._settings, self._encoder)
+        outcome = triage_message(
+            message, self._model(), self._settings, self._encoder, load_emotion_model_or_none(self._settings)
+        )
         decision = outcome.decision
         record = DecisionRecord(
             message_key=message.id,

@@ -1,0 +1,140 @@
+"""Urgency: each cue family adds its points, calm text stays low, contact history counts, the score is capped."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from triage.urgency import HIGH, NORMAL, POINTS, Urgency, assess_urgency, level_for
+
+CALM = "Hello, could you tell me which sizes the blue jacket comes in? Thanks, Sam"
+
+
+def families(result: Urgency) -> set[str]:
+    return {cue.split(":", 1)[0] for cue in result.cues}
+
+
+def test_calm_text_is_low_with_no_cues() -> None:
+    result = assess_urgency(CALM)
+    assert result == Urgency(score=0.0, level="low", cues=())
+
+
+@pytest.mark.parametrize(
+    ("family", "text"),
+    [
+        ("time", "I need the replacement today."),
+        ("time", "Please send it by Friday."),
+        ("time", "Can you answer within 24 hours?"),
+        ("time", "The deadline for the form is close."),
+        ("time", "Ich brauche es bis morgen."),
+        ("time", "Je dois le recevoir demain."),
+        ("immediacy", "Please fix my account immediately."),
+        ("immediacy", "Need a reply ASAP"),
+        ("immediacy", "This is an emergency, help right now"),
+        ("immediacy", "Es urgente, por favor."),
+        ("immediacy", "Bitte dringend prüfen."),
+        ("legal", "My lawyer will be in touch."),
+        ("legal", "I will file a chargeback with my bank."),
+        ("legal", "I am reporting this to the regulator under GDPR."),
+        ("legal", "Nos vemos en el tribunal, tengo abogado."),
+        ("safety", "The charger caught fire overnight."),
+        ("safety", "There was smoke coming from the kettle."),
+        ("safety", "My daughter had an allergic reaction to the cream."),
+        ("safety", "I got an electric shock from the lamp, it is unsafe."),
+        ("safety", "Le produit est dangereux, il y a eu un incendie."),
+        ("money", "You charged me twice for the same order."),
+        ("money", "There is an unauthorised payment on my card, this is fraud."),
+        ("money", "Me han cobrado dos veces."),
+        ("contacts", "I already emailed you last week and I am still waiting."),
+    ],
+)
+def test_each_family_raises_the_score(family: str, text: str) -> None:
+    result = assess_urgency(text)
+    assert result.score > assess_urgency(CALM).score
+    assert family in families(result)
+    assert all(":" in cue for cue in result.cues)
+
+
+def test_family_points_count_once() -> None:
+    one = assess_urgency("I need it today.")
+    many = assess_urgency("I need it today, tonight, or tomorrow at the latest.")
+    assert one.score == many.score == POINTS["time"]
+    assert len(many.cues) > len(one.cues)
+
+
+def test_child_counts_only_beside_a_hazard() -> None:
+    assert assess_urgency("I bought this as a gift for my child.").score == 0.0
+    hazard = assess_urgency("My child burned her hand on the charger.")
+    assert {"safety:child", "safety:burned"} <= set(hazard.cues)
+    assert hazard.level == "high"
+
+
+def test_negated_urgency_does_not_count() -> None:
+    result = assess_urgency("This is not urgent, no rush at all.")
+    assert result.level == "low"
+    assert families(result) == {"calm"}
+    assert (
+        assess_urgency("Urgent: today please, but no rush on the invoice").score
+        < assess_urgency("Urgent: today please").score
+    )
+
+
+def test_prior_contacts_raise_the_score() -> None:
+    none = assess_urgency(CALM)
+    once = assess_urgency(CALM, prior_contacts=1)
+    thrice = assess_urgency(CALM, prior_contacts=3)
+    assert none.score < once.score < thrice.score
+    assert "contacts:3 earlier" in thrice.cues
+    assert thrice.level == "normal"
+    assert assess_urgency("This is the third time I write about this.").score == POINTS["contacts_many"]
+
+
+def test_anger_adds_a_little() -> None:
+    angry = assess_urgency(CALM, emotion="anger")
+    assert angry.score == pytest.approx(POINTS["emotion"])
+    assert angry.level == "low"
+    assert assess_urgency(CALM, emotion="gratitude").score == 0.0
+
+
+def test_score_is_capped_at_one() -> None:
+    text = "URGENT: the heater caught fire, my lawyer says this is fraud, you charged me twice, fix it today!"
+    result = assess_urgency(text, prior_contacts=5, emotion="anger")
+    assert result.score == 1.0
+    assert result.level == "high"
+    assert families(result) >= {"safety", "legal", "immediacy", "money", "time", "contacts", "emotion"}
+
+
+def test_dates_soon_need_a_deadline_word_or_today() -> None:
+    assert assess_urgency("We met on 3 May.").score == 0.0
+    assert "time:3 may" in assess_urgency("Please deliver by 3 May.").cues
+    assert "time:3 may" in assess_urgency("My flight is on 3 May.", today=date(2024, 5, 1)).cues
+    assert assess_urgency("My flight is on 3 May.", today=date(2024, 3, 1)).score == 0.0
+    assert "time:2025-01-02" in assess_urgency("Event on 2025-01-02", today=date(2024, 12, 31)).cues
+
+
+@pytest.mark.parametrize(
+    ("score", "level"),
+    [
+        (0.0, "low"),
+        (NORMAL - 0.01, "low"),
+        (NORMAL, "normal"),
+        (HIGH - 0.01, "normal"),
+        (HIGH, "high"),
+        (1.0, "high"),
+    ],
+)
+def test_levels(score: float, level: str) -> None:
+    assert level_for(score) == level
+
+
+def test_levels_of_typical_messages() -> None:
+    assert assess_urgency("Urgent, I need it today").level == "high"
+    assert assess_urgency("Please reply by Friday").level == "normal"
+    assert assess_urgency("The toaster started to smoke").level == "high"
+    assert assess_urgency("Guten Morgen, eine Frage zur Rechnung").level == "low"
+
+
+def test_deterministic() -> None:
+    text = "Charged twice, urgent, my lawyer is involved"
+    assert assess_urgency(text) == assess_urgency(text)
