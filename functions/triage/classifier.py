@@ -111,7 +111,7 @@ class _Block:
 @dataclass(frozen=True)
 class _Tier:
     name: str
-    coef_t: NDArray[np.float64]  # features × labels
+    coef_t: NDArray[np.float32]  # features × labels
     intercept: NDArray[np.float64]
     temperature: float
     thresholds: tuple[float | None, ...]  # per label, in label order
@@ -194,7 +194,8 @@ class TextModel:
         thresholds = spec.get("thresholds", {})
         return _Tier(
             name=name,
-            coef_t=np.ascontiguousarray(coef.T, dtype=np.float64),
+            # Kept as shipped (float32): half the memory; rows are upcast exactly when gathered for a message.
+            coef_t=np.ascontiguousarray(coef.T, dtype=np.float32),
             intercept=intercept,
             temperature=float(spec.get("temperature", 1.0)),
             thresholds=tuple(thresholds.get(label) for label in self.labels),
