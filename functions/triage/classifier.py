@@ -111,7 +111,7 @@ class _Block:
 @dataclass(frozen=True)
 class _Tier:
     name: str
-    coef_t: NDArray[np.float32]  # features × labels
+    coef_t: NDArray[np.floating[Any]]  # features × labels
     intercept: NDArray[np.float64]
     temperature: float
     thresholds: tuple[float | None, ...]  # per label, in label order
@@ -194,8 +194,9 @@ class TextModel:
         thresholds = spec.get("thresholds", {})
         return _Tier(
             name=name,
-            # Kept as shipped (float32): half the memory; rows are upcast exactly when gathered for a message.
-            coef_t=np.ascontiguousarray(coef.T, dtype=np.float32),
+            # Kept as shipped (float32 from `triage train`: half the memory); rows are upcast exactly to float64
+            # when gathered for a message.
+            coef_t=np.ascontiguousarray(coef.T, dtype=np.float32 if coef.dtype == np.float32 else np.float64),
             intercept=intercept,
             temperature=float(spec.get("temperature", 1.0)),
             thresholds=tuple(thresholds.get(label) for label in self.labels),
