@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -94,8 +95,10 @@ class _Block:
         """The block's non-zero TF-IDF entries (column index, l2-normalised value) for an already normalised text."""
         # Count every term in C first, then look each distinct one up once.
         counts = Counter(self.analyzer(normalised, self.ngram_range))
-        lookup = self.vocabulary.get
-        column = np.fromiter((lookup(term, -1) for term in counts), dtype=np.int64, count=len(counts))
+        # map() keeps the per-term look-up loop in C (a generator costs a Python frame per term).
+        column = np.fromiter(
+            map(self.vocabulary.get, counts, repeat(-1, len(counts))), dtype=np.int64, count=len(counts)
+        )
         known = column >= 0
         if not known.any():
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)

@@ -59,15 +59,11 @@ def word_ngrams_of_normalised(normalised: str, ngram_range: tuple[int, int]) -> 
 
 
 def char_wb_ngrams_of_normalised(normalised: str, ngram_range: tuple[int, int]) -> list[str]:
+    """The same multiset of terms as scikit-learn's ``char_wb`` analyzer (grouped by n rather than by word:
+    only the counts matter). A padded word no longer than ``high`` also yields itself once, whole."""
     low, high = ngram_range
-    terms: list[str] = []
-    for word in _WHITE_SPACES.sub(" ", normalised).split():
-        padded = f" {word} "
-        size = len(padded)
-        for n in range(low, high + 1):
-            if size <= n:
-                # A word no longer than n yields itself once, and no longer n-grams.
-                terms.append(padded)
-                break
-            terms += [padded[i : i + n] for i in range(size - n + 1)]
+    padded = [f" {word} " for word in _WHITE_SPACES.sub(" ", normalised).split()]
+    terms = [word for word in padded if len(word) <= high]
+    for n in range(low, high + 1):
+        terms += [word[i : i + n] for word in padded if len(word) > n for i in range(len(word) - n + 1)]
     return terms
