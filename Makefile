@@ -51,7 +51,8 @@ GOEMOTIONS := $(SHARED)/goemotions/original
 emotion-model: $(STAMP)
 	mkdir -p build
 	$(BIN)/python -m triage.emotion prepare $(GOEMOTIONS)/train.tsv $(GOEMOTIONS)/labels.txt > build/goemotions_train.csv
-	$(BIN)/triage train --head emotion --data build/goemotions_train.csv --no-encoder --out $(MODEL_DIR)
+	$(BIN)/triage train --head emotion --data build/goemotions_train.csv --no-encoder --letters 0.5 --c 2 \
+		--out $(MODEL_DIR)
 
 bench: $(STAMP)
 	$(BIN)/triage bench --json

@@ -285,7 +285,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column)
         config = TrainConfig(
-            target_precision=args.target_precision, folds=args.folds, augment_share=args.letters
+            target_precision=args.target_precision,
+            folds=args.folds,
+            augment_share=args.letters,
+            linear_c=args.c,
         )
         card = train(
             dataset,
@@ -394,6 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--target-precision", type=float, default=0.99, help="precision auto-eligible answers must reach"
     )
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds")
+    p.add_argument("--c", type=float, default=10.0, help="inverse regularisation of the n-gram tier")
     p.add_argument(
         "--letters",
         type=float,
