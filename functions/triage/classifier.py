@@ -196,7 +196,7 @@ class TextModel:
                     if spec["analyzer"] in _ANALYZERS
                     else _unknown(spec["analyzer"]),
                     ngram_range=(int(spec["ngram_range"][0]), int(spec["ngram_range"][1])),
-                    vocabulary={str(term): i for i, term in enumerate(vocabulary.tolist())},
+                    vocabulary=dict(zip(vocabulary.tolist(), range(len(vocabulary)), strict=True)),
                     idf=arrays[f"{name}_idf"].astype(np.float64),
                     sublinear_tf=bool(spec["sublinear_tf"]),
                     offset=offset,
