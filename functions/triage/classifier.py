@@ -57,10 +57,6 @@ def forget_texts() -> None:
     _normalised.cache_clear()
 
 
-def _unknown(analyzer: str) -> str:
-    raise ModelError(f"unknown analyzer {analyzer!r} in the model card")
-
-
 def artifact_name(head: str) -> str:
     return f"{head}.npz"
 
@@ -188,13 +184,13 @@ class TextModel:
         blocks: list[_Block] = []
         offset = 0
         for spec in self.card["features"]:
+            if spec["analyzer"] not in _ANALYZERS:
+                raise ModelError(f"unknown analyzer {spec['analyzer']!r} in {card_name(self.head)}")
             name = spec["name"]
             vocabulary = arrays[f"{name}_vocabulary"]
             blocks.append(
                 _Block(
-                    analyzer=spec["analyzer"]
-                    if spec["analyzer"] in _ANALYZERS
-                    else _unknown(spec["analyzer"]),
+                    analyzer=spec["analyzer"],
                     ngram_range=(int(spec["ngram_range"][0]), int(spec["ngram_range"][1])),
                     vocabulary=dict(zip(vocabulary.tolist(), range(len(vocabulary)), strict=True)),
                     idf=arrays[f"{name}_idf"].astype(np.float64),

@@ -118,29 +118,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def _predict_file(args: argparse.Namespace) -> int:
     """One JSON line per row: label, confidence, top3, auto_eligible (the label's calibrated threshold)."""
-    import csv
-    import io
-
-    from triage.training import TrainingError
+    from triage.training import TrainingError, read_rows, require_columns
 
     model = _load_head(args)
     try:
-        raw = args.data.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"triage: {args.data}: {error}", file=sys.stderr)
-        return EXIT_USAGE
-    rows = list(csv.DictReader(io.StringIO(raw)))
-    if rows and args.text_column not in rows[0]:
-        print(
-            f"triage: {args.data}: no column {args.text_column!r}; found {sorted(rows[0])}", file=sys.stderr
-        )
-        return EXIT_USAGE
-    texts = [str(row.get(args.text_column) or "") for row in rows]
-    try:
-        probabilities, tiers = model.predict_proba_tiered(texts, args.tier, _tier_encoder(model, args.tier))
-    except TrainingError as error:  # pragma: no cover - defensive
+        rows, _ = read_rows(args.data)
+        if rows:
+            require_columns(args.data, rows, args.text_column)
+    except TrainingError as error:
         print(f"triage: {error}", file=sys.stderr)
         return EXIT_USAGE
+    texts = [str(row.get(args.text_column) or "") for row in rows]
+    probabilities, tiers = model.predict_proba_tiered(texts, args.tier, _tier_encoder(model, args.tier))
     thresholds = {tier: model.thresholds(tier) for tier in model.tiers}
     for row, tier in zip(probabilities, tiers, strict=True):
         order = row.argsort()[::-1][:3]

@@ -126,8 +126,14 @@ def _load_encoder(settings: Settings) -> Encoder | None:
 def classify(
     message: InboundMessage, model: IntentModel | None, encoder: Callable[[], Encoder | None] | None = None
 ) -> Classification | None:
-    """The subject is the customer's own one-line summary: it and the whole message are read as two views."""
-    text = classification_text(message)
+    return classify_text(classification_text(message), model, encoder)
+
+
+def classify_text(
+    text: str, model: IntentModel | None, encoder: Callable[[], Encoder | None] | None = None
+) -> Classification | None:
+    """``text`` is ``classification_text``: the subject is the customer's own one-line summary, so it and the
+    whole message are read as two views."""
     if model is None or not text:
         return None
     subject, _, body = text.partition("\n")
@@ -144,12 +150,13 @@ def triage_message(
     """Classify, decide, and compose what would be sent. No I/O (beyond loading the encoder on first need)."""
     text = classification_text(message)
     emotion = read_emotion(emotion_model, text)
-    decision = decide(message, classify(message, model, encoder), rules_from(settings), emotion)
+    decision = decide(message, classify_text(text, model, encoder), rules_from(settings), emotion)
     style = style_from(settings)
     if isinstance(decision, AutoReplyDecision):
         body = reply_body(decision.intent or "", message, style)
-        if body is not None and reply_content(message, body).to:
-            return Outcome(decision=decision, reply=reply_content(message, body))
+        reply = reply_content(message, body) if body is not None else None
+        if reply is not None and reply.to:
+            return Outcome(decision=decision, reply=reply)
         decision = EscalateDecision(
             **decision.model_dump(exclude={"action", "reason"}), reason=Reason.NO_TEMPLATE
         )

@@ -77,8 +77,8 @@ class Dataset:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def load_dataset(path: Path, text_column: str = "text", label_column: str = "category") -> Dataset:
-    """Rows from a CSV (with a header) or JSONL file. Errors name the file and what is wrong with it."""
+def read_rows(path: Path) -> tuple[list[dict[str, Any]], bytes]:
+    """The rows of a CSV (with a header) or JSONL file, and its bytes. Errors name the file and what is wrong."""
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -97,11 +97,21 @@ def load_dataset(path: Path, text_column: str = "text", label_column: str = "cat
                     raise TrainingError(f"{path}:{number}: not JSON ({error.msg})") from None
     else:
         rows = list(csv.DictReader(io.StringIO(decoded)))
-    if not rows:
-        raise TrainingError(f"{path}: no rows (a CSV needs a header line and at least one row)")
-    missing = [column for column in (text_column, label_column) if column not in rows[0]]
+    return rows, raw
+
+
+def require_columns(path: Path, rows: list[dict[str, Any]], *columns: str) -> None:
+    missing = [column for column in columns if column not in rows[0]]
     if missing:
         raise TrainingError(f"{path}: missing column(s) {missing}; found {sorted(map(str, rows[0]))}")
+
+
+def load_dataset(path: Path, text_column: str = "text", label_column: str = "category") -> Dataset:
+    """Labelled rows from a CSV (with a header) or JSONL file; rows lacking a text or a label are skipped."""
+    rows, raw = read_rows(path)
+    if not rows:
+        raise TrainingError(f"{path}: no rows (a CSV needs a header line and at least one row)")
+    require_columns(path, rows, text_column, label_column)
     pairs = [
         (str(row.get(text_column) or "").strip(), str(row.get(label_column) or "").strip()) for row in rows
     ]
