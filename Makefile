@@ -12,7 +12,7 @@ REPO_ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 LAMBDA_PYTHON   ?= 3.12
 LAMBDA_PLATFORM ?= manylinux2014_aarch64
 
-.PHONY: demo test lint typecheck cfn-lint check model emotion-model bench layers build-DependenciesLayer clean
+.PHONY: demo test lint typecheck cfn-lint check model emotion-model bench layers build-DependenciesLayer build-ConfigLayer clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -78,6 +78,14 @@ build-EncoderLayer:
 	PYTHONPATH=$(REPO_ROOT)functions $(REPO_ROOT)$(BIN)/python -c \
 		"import sys, pathlib; from triage.encoder import save_compact; save_compact(pathlib.Path(sys.argv[1]))" \
 		"$(ARTIFACTS_DIR)/triage-encoder"
+
+build-ConfigLayer:
+	mkdir -p "$(ARTIFACTS_DIR)/triage-config"
+	cp $(REPO_ROOT)infra/policy.json "$(ARTIFACTS_DIR)/triage-config/"
+	cp -r $(REPO_ROOT)infra/templates "$(ARTIFACTS_DIR)/triage-config/"
+	PYTHONPATH=$(REPO_ROOT)functions $(REPO_ROOT)$(BIN)/python -c \
+		"import sys, pathlib; from triage.service import check_config; check_config(pathlib.Path(sys.argv[1]))" \
+		"$(ARTIFACTS_DIR)/triage-config"
 
 # The same layer built locally, to inspect its size: build/layers/deps/python
 layers:

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
+from triage.conversation import (
+    Claim,
+    ContactHistory,
+    Denial,
+    StateUnavailable,
+    sender_allows,
+    sender_key,
+    share_allows,
+    share_key,
+    thread_keys,
+)
+from triage.message import InboundMessage
+from triage.profiles import Caps
 from triage.settings import Settings
 
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
@@ -78,3 +93,211 @@ def idempotency_store(settings: Settings) -> Any:
     return DynamoDBPersistenceLayer(
         table_name=settings.idempotency_table, boto3_client=client("dynamodb", settings.aws_endpoint_url)
     )
+
+
+_KEEP_CONTACTS = timedelta(days=30)
+_KEEP_CLAIMS = timedelta(days=90)
+_KEEP_SHARES = timedelta(days=2)
+
+
+def _epoch(when: datetime) -> int:
+    return int(when.timestamp())
+
+
+class DynamoConversationStore:
+    """Threads, senders' caps and share counters in one DynamoDB table (``pk``, ``sk``; TTL on ``expires_at``).
+
+    A thread key holds one ``contact#<message key>`` item per message and at most one ``claim`` item: the automatic
+    reply it got, written with ``attribute_not_exists`` in the same transaction as the sender's capped list of reply
+    times (optimistic ``version``). Share counters are counted in a transaction with the first contact item, so a
+    redelivered message is not counted twice. The share check reads then claims, so two messages at the same instant
+    may both pass it: the ratio is a ceiling on the day's average, not a lock.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.conversation_table:
+            raise ValueError("CONVERSATION_TABLE is not configured")
+        self._table = settings.conversation_table
+        self._ddb = client("dynamodb", settings.aws_endpoint_url)
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._ddb, operation)(TableName=self._table, **kwargs)
+        except (ClientError, BotoCoreError) as error:
+            raise StateUnavailable(
+                f"conversation store: {operation} failed ({type(error).__name__})"
+            ) from error
+
+    def _items(self, pk: str) -> list[dict[str, Any]]:
+        response = self._call(
+            "query",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pk}},
+            ConsistentRead=True,
+        )
+        return list(response.get("Items", []))
+
+    def history(self, message: InboundMessage, now: datetime) -> ContactHistory:
+        replied_by: str | None = None
+        contacts: dict[str, datetime] = {}
+        resolved = False
+        for key in thread_keys(message):
+            for item in self._items(key):
+                sk = item["sk"]["S"]
+                if sk == "claim":
+                    replied_by = replied_by or item["message_key"]["S"]
+                elif sk == "resolved":
+                    resolved = True
+                elif sk.startswith("contact#") and sk != f"contact#{message.id}":
+                    contacts[sk] = datetime.fromtimestamp(int(item["at"]["N"]), UTC)
+        return ContactHistory(
+            auto_replied_by=replied_by, earlier_contacts=tuple(sorted(contacts.values())), resolved=resolved
+        )
+
+    def claim_reply(
+        self, message: InboundMessage, segment: str, max_share: float, caps: Caps, now: datetime
+    ) -> Claim:
+        keys = thread_keys(message)
+        if caps.per_thread < 1:
+            return Claim(False, Denial.THREAD_ANSWERED, ("no automatic replies in threads",))
+        share = self._call("get_item", Key=_key(share_key(segment, now), "count"), ConsistentRead=True).get(
+            "Item", {}
+        )
+        total, automated = (
+            int(share.get("total", {}).get("N", 0)),
+            int(share.get("automated", {}).get("N", 0)),
+        )
+        if not share_allows(total, automated, max_share):
+            return Claim(False, Denial.SHARE_CAP, (f"{automated}/{total} today, max {max_share:.0%}",))
+        for _attempt in range(3):
+            sender = self._call("get_item", Key=_key(sender_key(message), "caps"), ConsistentRead=True).get(
+                "Item"
+            )
+            version = int(sender["version"]["N"]) if sender else 0
+            horizon = timedelta(seconds=caps.longest_window)
+            replies = [
+                datetime.fromtimestamp(int(value["N"]), UTC)
+                for value in (sender or {}).get("replies", {}).get("L", [])
+            ]
+            replies = [when for when in replies if now - when < horizon]
+            allowed, why = sender_allows(replies, caps, now)
+            if not allowed:
+                return Claim(False, Denial.SENDER_CAP, (why,))
+            writes: list[dict[str, Any]] = [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            **_key(key, "claim"),
+                            "message_key": {"S": message.id},
+                            "at": {"N": str(_epoch(now))},
+                            "expires_at": {"N": str(_epoch(now + _KEEP_CLAIMS))},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for key in keys
+            ]
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            **_key(sender_key(message), "caps"),
+                            "replies": {"L": [{"N": str(_epoch(when))} for when in [*replies, now]]},
+                            "version": {"N": str(version + 1)},
+                            "expires_at": {"N": str(_epoch(now + horizon))},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk) OR version = :v",
+                        "ExpressionAttributeValues": {":v": {"N": str(version)}},
+                    }
+                }
+            )
+            try:
+                self._ddb.transact_write_items(TransactItems=writes)
+                return Claim(True)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise StateUnavailable(
+                        f"conversation store: claim failed ({error.response['Error'].get('Code')})"
+                    ) from error
+                reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+                if any(code == "ConditionalCheckFailed" for code in reasons[: len(keys)]) or not reasons:
+                    owner = self.history(message, now).auto_replied_by
+                    if owner == message.id:
+                        return Claim(False, Denial.SENT_BEFORE)
+                    if owner is not None or not reasons:
+                        return Claim(False, Denial.THREAD_ANSWERED)
+                # Only the sender's version moved: another reply to this sender just went out. Read again.
+            except BotoCoreError as error:
+                raise StateUnavailable(
+                    f"conversation store: claim failed ({type(error).__name__})"
+                ) from error
+        return Claim(False, Denial.SENDER_CAP, ("concurrent replies to this sender",))
+
+    def note(
+        self, message: InboundMessage, segment: str, automated: bool, resolved: bool, now: datetime
+    ) -> None:
+        keys = thread_keys(message)
+        contact = {"at": {"N": str(_epoch(now))}, "expires_at": {"N": str(_epoch(now + _KEEP_CONTACTS))}}
+        first, *others = keys or (f"thread#{message.id}",)
+        try:
+            self._ddb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": {**_key(first, f"contact#{message.id}"), **contact},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _key(share_key(segment, now), "count"),
+                            "UpdateExpression": "ADD #total :one, automated :auto SET expires_at = :exp",
+                            "ExpressionAttributeNames": {"#total": "total"},
+                            "ExpressionAttributeValues": {
+                                ":one": {"N": "1"},
+                                ":auto": {"N": "1" if automated else "0"},
+                                ":exp": {"N": str(_epoch(now + _KEEP_SHARES))},
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise StateUnavailable(
+                    f"conversation store: note failed ({error.response['Error'].get('Code')})"
+                ) from error
+            # Already noted (a redelivery): neither the contact nor the count is written twice.
+        except BotoCoreError as error:
+            raise StateUnavailable(f"conversation store: note failed ({type(error).__name__})") from error
+        for key in others:
+            self._call("put_item", Item={**_key(key, f"contact#{message.id}"), **contact})
+        if resolved:
+            for key in keys:
+                self._call("put_item", Item={**_key(key, "resolved"), **contact})
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+class DynamoCustomerDirectory:
+    """The company's customer table: ``email`` (lower case) → ``segment``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._table = settings.customer_table
+        self._ddb = client("dynamodb", settings.aws_endpoint_url)
+
+    def segment_of(self, address: str) -> str | None:
+        try:
+            item = self._ddb.get_item(TableName=self._table, Key={"email": {"S": address.lower()}}).get(
+                "Item"
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise StateUnavailable(f"customer table: lookup failed ({type(error).__name__})") from error
+        segment = (item or {}).get("segment", {}).get("S")
+        return str(segment) if segment else None

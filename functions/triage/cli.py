@@ -215,11 +215,15 @@ def cmd_decide(args: argparse.Namespace) -> int:
         encoder_provider,
         load_emotion_model_or_none,
         load_model_or_none,
+        policy_for,
         read_email,
         triage_message,
     )
 
     settings = _settings(args)
+    policy = policy_for(settings)
+    if args.profile:
+        policy.config.profile(args.profile)
     message = read_email(_read(args.file), settings)
     outcome = triage_message(
         message,
@@ -227,6 +231,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
         settings,
         encoder_provider(settings),
         load_emotion_model_or_none(settings),
+        policy=policy,
+        segment=args.profile,
     )
     decision = outcome.decision
     result: dict[str, Any] = {
@@ -235,6 +241,17 @@ def cmd_decide(args: argparse.Namespace) -> int:
         "detail": list(decision.detail),
         "intent": decision.intent,
         "confidence": decision.confidence,
+        "emotion": (
+            {"label": outcome.emotion.label, "confidence": round(outcome.emotion.confidence, 4)}
+            if outcome.emotion
+            else None
+        ),
+        "urgency": (
+            {"level": outcome.urgency.level, "score": outcome.urgency.score} if outcome.urgency else None
+        ),
+        "segment": outcome.segment,
+        "mode": policy.config.profile(outcome.segment).mode.value,
+        "would_auto_reply": decision.would_auto_reply,
         "reply": outcome.reply.model_dump(mode="json") if outcome.reply else None,
         "escalation": outcome.escalation.model_dump(mode="json") if outcome.escalation else None,
     }
@@ -242,7 +259,8 @@ def cmd_decide(args: argparse.Namespace) -> int:
         _print_json(result)
     else:
         print(
-            f"{result['action']}  ({result['reason']})  intent={result['intent']} confidence={result['confidence']}"
+            f"{result['action']}  ({result['reason']})  segment={result['segment']} "
+            f"intent={result['intent']} confidence={result['confidence']}"
         )
         if outcome.reply:
             print(f"--- reply: {outcome.reply.subject}\n{outcome.reply.body}")
@@ -250,6 +268,36 @@ def cmd_decide(args: argparse.Namespace) -> int:
             print("--- escalation key points:")
             for point in outcome.escalation.summary.key_points:
                 print(f"  - {point}")
+    return EXIT_OK
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from triage.replay import format_report, load_cases, replay
+    from triage.service import encoder_provider, load_emotion_model_or_none, load_model_or_none, policy_for
+    from triage.training import TrainingError
+
+    settings = _settings(args)
+    policy = policy_for(settings)
+    if args.profile:
+        policy.config.profile(args.profile)
+    try:
+        cases = load_cases(args.data, settings)
+    except TrainingError as error:
+        print(f"triage: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    report = replay(
+        cases,
+        policy,
+        load_model_or_none(settings),
+        settings,
+        profile=args.profile,
+        emotion_model=load_emotion_model_or_none(settings),
+        encoder=encoder_provider(settings),
+    )
+    if args.json:
+        _print_json(report)
+    else:
+        print(format_report(report))
     return EXIT_OK
 
 
@@ -373,8 +421,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_model(sub.add_parser("decide", help="what the pipeline would do with an .eml file (no AWS)"))
     p.add_argument("file", type=Path)
+    p.add_argument("--profile", help="use this policy profile (default: the policy's routing)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_decide)
+
+    p = with_model(
+        sub.add_parser(
+            "replay", help="run the policy over past messages: automation rate, precision, wrong replies"
+        )
+    )
+    p.add_argument("--data", type=Path, required=True, help="CSV/JSONL of past messages, or a folder of .eml")
+    p.add_argument("--profile", help="replay every message with this profile (default: per message)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("train", help="train the intent model and export the numpy artifact")
     p.add_argument("--data", type=Path, required=True, help="CSV (with header) or JSONL")
@@ -417,9 +476,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from triage.profiles import PolicyError
+    from triage.replies import TemplateError
+    from triage.settings import SettingsError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
+    except (PolicyError, TemplateError, SettingsError) as error:
+        print(f"triage: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except BrokenPipeError:  # `triage predict ... | head`: the reader left, which is not an error
         sys.stderr.close()
         return EXIT_OK

@@ -46,12 +46,14 @@ class Stack:
     triage_queue_url: str
     escalation_queue_url: str
     table: str
+    conversation_table: str
 
     def environment(self) -> dict[str, str]:
         return {
             "TRIAGE_QUEUE_URL": self.triage_queue_url,
             "ESCALATION_QUEUE_URL": self.escalation_queue_url,
             "IDEMPOTENCY_TABLE": self.table,
+            "CONVERSATION_TABLE": self.conversation_table,
             "DECISION_LOG_BUCKET": self.bucket,
             "REPLY_FROM_ADDRESS": SUPPORT_ADDRESS,
             "SUPPORT_ADDRESSES": SUPPORT_ADDRESS,
@@ -100,9 +102,23 @@ def create_stack(suffix: str = "local") -> Stack:
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+    conversations = f"triage-conversations-{suffix}"
+    dynamodb.create_table(
+        TableName=conversations,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
     ses.verify_domain_identity(Domain=SUPPORT_ADDRESS.split("@")[1])
     return Stack(
-        bucket=bucket, triage_queue_url=urls["triage"], escalation_queue_url=urls["escalation"], table=table
+        bucket=bucket,
+        triage_queue_url=urls["triage"],
+        escalation_queue_url=urls["escalation"],
+        table=table,
+        conversation_table=conversations,
     )
 
 

@@ -59,6 +59,8 @@ class InboundMessage(BaseModel):
     full_text: str = Field("", description="The whole readable body, quotes and signature included.")
     language: str | None = None
     attachments: tuple[Attachment, ...] = ()
+    tags: tuple[str, ...] = Field((), description="Helpdesk ticket tags (segment routing).")
+    brand: str = Field("", description="Helpdesk brand or inbox (segment routing).")
     auto_signals: tuple[str, ...] = Field((), description="Machine-mail signals found (REFERENCE §1.3).")
     defects: tuple[str, ...] = Field((), description="What went wrong while reading the message.")
     raw: RawPointer | None = None

@@ -8,7 +8,8 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 SERVICE = "triage"
+METRICS_NAMESPACE = "SupportTriage"
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
-metrics = Metrics(namespace="SupportTriage", service=SERVICE)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)

@@ -6,16 +6,22 @@ of them is answered automatically. When in doubt, a person reads it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from triage.classifier import Classification
+from triage.conversation import ContactHistory
 from triage.cues import asks_for_human, negative_cues
 from triage.emotion import EmotionReading
 from triage.message import InboundMessage
 from triage.parsing.machine_mail import WEAK_SIGNALS, replies_to_auto_reply
+from triage.profiles import Mode, Profile
+from triage.topics import closing_message, out_of_office, out_of_scope, sensitive_topics, spam
+from triage.urgency import Urgency
 
 
 class Action(StrEnum):
@@ -26,12 +32,23 @@ class Action(StrEnum):
 
 class Reason(StrEnum):
     ROUTINE_INTENT = "routine_intent"
+    # no_reply
     MACHINE_MAIL = "machine_mail"
+    OUT_OF_OFFICE = "out_of_office"
+    CLOSING_MESSAGE = "closing_message"
+    SPAM = "spam"
+    # escalate
     UNREADABLE = "unreadable"
     NO_REPLY_ADDRESS = "no_reply_address"
     HUMAN_REQUESTED = "human_requested"
     NEGATIVE_EMOTION = "negative_emotion"
+    SENSITIVE_TOPIC = "sensitive_topic"
+    OUT_OF_SCOPE = "out_of_scope"
+    URGENT = "urgent"
     REPLY_TO_AUTO_REPLY = "reply_to_auto_reply"
+    THREAD_ALREADY_ANSWERED = "thread_already_answered"
+    SEND_UNCERTAIN = "send_uncertain"
+    REPEAT_CONTACT = "repeat_contact"
     AUTO_REPLY_SUPPRESSED = "auto_reply_suppressed"
     PARSE_TROUBLE = "parse_trouble"
     UNSUPPORTED_LANGUAGE = "unsupported_language"
@@ -39,7 +56,13 @@ class Reason(StrEnum):
     LOW_CONFIDENCE = "low_confidence"
     AMBIGUOUS_INTENT = "ambiguous_intent"
     NO_TEMPLATE = "no_template"
+    MISSING_FIELD = "missing_field"
     MODEL_UNAVAILABLE = "model_unavailable"
+    AUTOMATION_OFF = "automation_off"
+    SHADOW_MODE = "shadow_mode"
+    SENDER_RATE_LIMIT = "sender_rate_limit"
+    AUTOMATION_SHARE_CAP = "automation_share_cap"
+    STATE_UNAVAILABLE = "state_unavailable"
 
 
 # Defects after which we cannot trust that we read what the customer wrote.
@@ -62,19 +85,6 @@ DOUBTFUL_DEFECTS = frozenset(
 HUMAN_INTENTS = frozenset({"contact_human_agent", "contact_customer_service"})
 
 
-class Rules(BaseModel):
-    """What the policy needs from settings (issue 4 turns this into per-segment profiles)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    auto_reply_intents: frozenset[str]
-    min_confidence: float = Field(ge=0.0, le=1.0)
-    min_margin: float = Field(0.25, ge=0.0, le=1.0)
-    reply_languages: frozenset[str] = frozenset({"en"})
-    templated_intents: frozenset[str] = frozenset()
-    use_model_thresholds: bool = True
-
-
 class _DecisionBase(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -85,6 +95,11 @@ class _DecisionBase(BaseModel):
     confidence: float | None = None
     top_k: tuple[tuple[str, float], ...] = ()
     model_version: str | None = None
+    segment: str | None = None
+    would_auto_reply: bool = Field(
+        False,
+        description="The policy would have answered automatically (shadow or off mode, or a cap stopped it).",
+    )
 
 
 class AutoReplyDecision(_DecisionBase):
@@ -117,32 +132,46 @@ def classification_text(message: InboundMessage) -> str:
 def decide(
     message: InboundMessage,
     classification: Classification | None,
-    rules: Rules,
+    profile: Profile,
+    *,
     emotion: EmotionReading | None = None,
+    urgency: Urgency | None = None,
+    history: ContactHistory | None = None,
+    templated_intents: frozenset[str] = frozenset(),
+    segment: str | None = None,
+    repeat_contact_days: int = 7,
+    now: datetime | None = None,
 ) -> AutoReplyDecision | EscalateDecision | NoReplyDecision:
-    """``emotion``: the emotion head's reading with the phrase table; without it the phrase table alone."""
-    model_facts = (
-        {
+    """The first guard that fires decides; only a message that passes them all is answered automatically.
+
+    ``emotion``: the emotion head's reading (without it, the phrase table alone); ``urgency``: its score;
+    ``history``: what the conversation store knows of this thread; ``templated_intents``: intents with a reply
+    template. Shadow and off modes turn a would-be automatic reply into an escalation that says so.
+    """
+    facts: dict[str, Any] = {"message_key": message.id, "segment": segment}
+    if classification:
+        facts |= {
             "intent": classification.label,
             "confidence": round(classification.confidence, 4),
             "top_k": tuple((label, round(p, 4)) for label, p in classification.top_k),
             "model_version": classification.model_version,
         }
-        if classification
-        else {}
-    )
 
-    def escalate(reason: Reason, detail: list[str] | tuple[str, ...] = ()) -> EscalateDecision:
-        return EscalateDecision(message_key=message.id, reason=reason, detail=tuple(detail), **model_facts)
+    def escalate(reason: Reason, detail: Iterable[str] = ()) -> EscalateDecision:
+        return EscalateDecision(reason=reason, detail=tuple(detail), **facts)
+
+    def no_reply(reason: Reason, detail: Iterable[str] = ()) -> NoReplyDecision:
+        return NoReplyDecision(reason=reason, detail=tuple(detail), **facts)
 
     strong_signals = [signal for signal in message.auto_signals if signal not in WEAK_SIGNALS]
     if strong_signals:
-        return NoReplyDecision(
-            message_key=message.id, reason=Reason.MACHINE_MAIL, detail=tuple(strong_signals), **model_facts
-        )
+        return no_reply(Reason.MACHINE_MAIL, strong_signals)
     text = classification_text(message)
     if not message.text.strip() and not message.subject.strip():
         return escalate(Reason.UNREADABLE, message.defects)
+    absent = out_of_office(message.subject, message.text)
+    if absent:
+        return no_reply(Reason.OUT_OF_OFFICE, absent)
     if not message.from_.address:
         return escalate(Reason.NO_REPLY_ADDRESS, message.defects)
     human_phrases = asks_for_human(text)
@@ -150,29 +179,55 @@ def decide(
         human_phrases = [f"intent:{classification.label}"]
     if human_phrases:
         return escalate(Reason.HUMAN_REQUESTED, human_phrases)
+    junk = spam(text)
+    if junk:
+        return no_reply(Reason.SPAM, junk)
     if emotion is None:
         emotion = EmotionReading.from_cues(negative_cues(text))
-    if emotion.negative:
+    if emotion.cues or (
+        emotion.label in profile.escalate_emotions and emotion.confidence >= profile.emotion_min_confidence
+    ):
         return escalate(
             Reason.NEGATIVE_EMOTION, emotion.cues or (f"{emotion.label}:{emotion.confidence:.2f}",)
         )
+    if closing_message(message.text or message.subject):
+        return no_reply(Reason.CLOSING_MESSAGE)
+    topics = sensitive_topics(text)
+    if classification and classification.label in profile.sensitive_intents:
+        topics.append(f"intent:{classification.label}")
+    if topics:
+        return escalate(Reason.SENSITIVE_TOPIC, topics)
+    scope = out_of_scope(text)
+    if scope:
+        return escalate(Reason.OUT_OF_SCOPE, scope)
+    if urgency and profile.escalate_urgency and _LEVELS[urgency.level] >= _LEVELS[profile.escalate_urgency]:
+        return escalate(Reason.URGENT, (f"{urgency.level}:{urgency.score:.2f}", *urgency.cues[:3]))
     if replies_to_auto_reply(message.thread_ids):
         return escalate(Reason.REPLY_TO_AUTO_REPLY)
+    history = history or ContactHistory()
+    if history.auto_replied_by == message.id:
+        return escalate(Reason.SEND_UNCERTAIN, ["this message already claimed an automatic reply"])
+    if history.auto_replied_by:
+        return escalate(Reason.THREAD_ALREADY_ANSWERED)
+    repeats = history.recent_contacts(now or datetime.now(UTC), repeat_contact_days)
+    if repeats:
+        return escalate(Reason.REPEAT_CONTACT, [f"{repeats} earlier in {repeat_contact_days} days"])
     weak = [signal for signal in message.auto_signals if signal in WEAK_SIGNALS]
     if weak:
         return escalate(Reason.AUTO_REPLY_SUPPRESSED, weak)
     doubtful = [defect for defect in message.defects if defect.split(":")[0] in DOUBTFUL_DEFECTS]
     if doubtful:
         return escalate(Reason.PARSE_TROUBLE, doubtful)
-    if message.language and message.language not in rules.reply_languages:
+    if message.language and message.language not in profile.reply_languages:
         return escalate(Reason.UNSUPPORTED_LANGUAGE, [message.language])
     if classification is None:
         return escalate(Reason.MODEL_UNAVAILABLE)
-    if classification.confidence < rules.min_confidence:
-        return escalate(
-            Reason.LOW_CONFIDENCE, [f"{classification.confidence:.2f}<{rules.min_confidence:.2f}"]
-        )
-    if rules.use_model_thresholds and not classification.auto_eligible:
+    if classification.label not in profile.auto_reply_intents:
+        return escalate(Reason.INTENT_NOT_ROUTINE, [classification.label])
+    minimum = profile.min_confidence_for(classification.label)
+    if classification.confidence < minimum:
+        return escalate(Reason.LOW_CONFIDENCE, [f"{classification.confidence:.2f}<{minimum:.2f}"])
+    if profile.use_model_thresholds and not classification.auto_eligible:
         # The model card's per-label threshold: below it, this label does not reach the target precision.
         threshold = classification.threshold
         below = (
@@ -181,12 +236,27 @@ def decide(
             else "never auto-eligible"
         )
         return escalate(Reason.LOW_CONFIDENCE, [f"{classification.label}:{below}"])
-    if classification.label not in rules.auto_reply_intents:
-        return escalate(Reason.INTENT_NOT_ROUTINE, [classification.label])
-    if classification.margin < rules.min_margin:
+    if classification.margin < profile.min_margin:
         return escalate(
             Reason.AMBIGUOUS_INTENT, [f"{label}:{p:.2f}" for label, p in classification.top_k[:2]]
         )
-    if rules.templated_intents and classification.label not in rules.templated_intents:
+    if templated_intents and classification.label not in templated_intents:
         return escalate(Reason.NO_TEMPLATE, [classification.label])
-    return AutoReplyDecision(message_key=message.id, reason=Reason.ROUTINE_INTENT, **model_facts)
+    if profile.mode is Mode.OFF:
+        return EscalateDecision(reason=Reason.AUTOMATION_OFF, would_auto_reply=True, **facts)
+    if profile.mode is Mode.SHADOW:
+        return EscalateDecision(reason=Reason.SHADOW_MODE, would_auto_reply=True, **facts)
+    return AutoReplyDecision(reason=Reason.ROUTINE_INTENT, would_auto_reply=True, **facts)
+
+
+def stepped_aside(
+    decision: AutoReplyDecision | EscalateDecision | NoReplyDecision,
+    reason: Reason,
+    detail: Iterable[str] = (),
+) -> EscalateDecision:
+    """A would-be automatic reply handed to a person after all (a cap, a missing field, the store down)."""
+    kept = decision.model_dump(exclude={"action", "reason", "detail", "would_auto_reply"})
+    return EscalateDecision(**kept, reason=reason, detail=tuple(detail), would_auto_reply=True)
+
+
+_LEVELS = {"low": 0, "normal": 1, "high": 2}

@@ -26,3 +26,9 @@ class DecisionLog(Protocol):
     def record(self, key: str, document: str) -> None:
         """Keep one decision record (JSON) durably under ``key``."""
         ...
+
+
+class CustomerDirectory(Protocol):
+    def segment_of(self, address: str) -> str | None:
+        """The segment the company's customer table gives this address, if any (raises StateUnavailable)."""
+        ...

@@ -12,7 +12,6 @@ import uuid
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.policy import SMTP
-from functools import lru_cache
 from pathlib import Path
 from string import Template
 
@@ -22,7 +21,6 @@ from triage.entities import extract_entities
 from triage.message import Address, InboundMessage
 from triage.parsing.machine_mail import LOOP_HEADER, REPLY_MESSAGE_ID_PREFIX
 
-TEMPLATE_DIR = Path(__file__).with_name("templates")
 FOOTER = "_footer"
 MAX_REFERENCES = 20
 # Thread headers stay on one line (RFC 5322 allows 998): some clients thread badly on folded In-Reply-To.
@@ -52,15 +50,82 @@ class ReplyStyle(BaseModel):
     signature: str
 
 
-@lru_cache(maxsize=64)
-def _template(name: str) -> Template | None:
-    path = TEMPLATE_DIR / f"{name}.txt"
-    return Template(path.read_text(encoding="utf-8")) if path.is_file() else None
+class TemplateError(ValueError):
+    """A reply template that could produce a broken reply (an unknown placeholder, no footer)."""
 
 
-@lru_cache(maxsize=1)
-def templated_intents() -> frozenset[str]:
-    return frozenset(path.stem for path in TEMPLATE_DIR.glob("*.txt") if not path.stem.startswith("_"))
+# What a template may use. ``order_number`` is required: without one in the message the template is not sent
+# (its ``<intent>.ask.txt`` sibling asks for the number, or a person takes over).
+OPTIONAL_FIELDS = frozenset({"order_clause", "help_url", "signature"})
+REQUIRED_FIELDS = frozenset({"order_number"})
+ASK_SUFFIX = ".ask"
+
+
+class Rendered(BaseModel):
+    """A filled template, or the fields the message lacked for it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    body: str | None = None
+    missing: tuple[str, ...] = ()
+    asks_for_missing: bool = False
+
+
+class ReplyTemplates:
+    """Per-intent reply templates from one folder (``infra/templates``; the config layer in Lambda).
+
+    Every template is read and checked once, at start-up: a placeholder we cannot fill stops the function there,
+    never in a customer's inbox.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        if not directory.is_dir():
+            raise TemplateError(f"{directory}: reply template folder not found")
+        self._templates: dict[str, Template] = {}
+        for path in sorted(directory.glob("*.txt")):
+            template = Template(path.read_text(encoding="utf-8"))
+            if not template.is_valid():
+                raise TemplateError(
+                    f"{path}: malformed placeholder (a lone '$'? write '$$' for a dollar sign)"
+                )
+            unknown = set(template.get_identifiers()) - OPTIONAL_FIELDS - REQUIRED_FIELDS
+            if unknown:
+                raise TemplateError(f"{path}: unknown placeholder(s) {', '.join(sorted(unknown))}")
+            self._templates[path.stem] = template
+        if FOOTER not in self._templates:
+            raise TemplateError(f"{directory}: {FOOTER}.txt (the footer every reply ends with) is missing")
+
+    @property
+    def intents(self) -> frozenset[str]:
+        return frozenset(
+            name for name in self._templates if not name.startswith("_") and ASK_SUFFIX not in name
+        )
+
+    def render(self, intent: str, message: InboundMessage, style: ReplyStyle) -> Rendered:
+        template = self._templates.get(intent)
+        if template is None:
+            return Rendered()
+        orders = extract_entities(f"{message.subject}\n{message.text}").order_numbers
+        values = {
+            "order_clause": f" (order {orders[0]})" if orders else "",
+            "order_number": orders[0] if orders else "",
+            "help_url": style.help_url.rstrip("/"),
+            "signature": style.signature,
+        }
+        missing = tuple(
+            sorted(name for name in set(template.get_identifiers()) & REQUIRED_FIELDS if not values[name])
+        )
+        asks = False
+        if missing:
+            ask = self._templates.get(intent + ASK_SUFFIX)
+            if ask is None or set(ask.get_identifiers()) & REQUIRED_FIELDS:
+                return Rendered(missing=missing)
+            template, asks = ask, True
+        name = first_name(message.from_)
+        greeting = f"Hi {name}," if name else "Hello,"
+        footer = self._templates[FOOTER].substitute(values)
+        body = f"{greeting}\n\n{template.substitute(values).strip()}\n{footer}"
+        return Rendered(body=body, missing=missing, asks_for_missing=asks)
 
 
 def first_name(sender: Address) -> str:
@@ -79,23 +144,6 @@ def reply_subject(subject: str) -> str:
     clean = " ".join(_LINE_BREAKS.sub(" ", subject).split())
     clean = _SUBJECT_PREFIX.sub("", clean).strip()
     return f"Re: {clean[:200]}" if clean else "Re: your message"
-
-
-def reply_body(intent: str, message: InboundMessage, style: ReplyStyle) -> str | None:
-    """The filled template for ``intent``, or None when we have no template for it."""
-    template = _template(intent)
-    footer = _template(FOOTER)
-    if template is None or footer is None:
-        return None
-    orders = extract_entities(f"{message.subject}\n{message.text}").order_numbers
-    values = {
-        "order_clause": f" (order {orders[0]})" if orders else "",
-        "help_url": style.help_url.rstrip("/"),
-        "signature": style.signature,
-    }
-    name = first_name(message.from_)
-    greeting = f"Hi {name}," if name else "Hello,"
-    return f"{greeting}\n\n{template.safe_substitute(values).strip()}\n{footer.safe_substitute(values)}"
 
 
 def reply_content(message: InboundMessage, body: str) -> ReplyContent:

@@ -7,8 +7,10 @@ from functools import lru_cache
 from typing import Any
 
 from triage import aws
+from triage.conversation import MemoryConversationStore
 from triage.message import InboundMessage
-from triage.service import EmailIntake, TriageWorker, load_model_or_none
+from triage.observability import logger
+from triage.service import EmailIntake, TriageWorker, load_model_or_none, policy_for
 from triage.settings import get_settings
 
 
@@ -29,6 +31,12 @@ def triage_worker() -> TriageWorker:
         escalations=aws.SqsQueue(settings.escalation_queue_url, settings),
         decisions=aws.S3DecisionLog(settings),
         model=lambda: load_model_or_none(settings),
+        conversations=(
+            aws.DynamoConversationStore(settings)
+            if settings.conversation_table
+            else MemoryConversationStore()
+        ),
+        customers=aws.DynamoCustomerDirectory(settings) if settings.customer_table else None,
     )
 
 
@@ -60,15 +68,26 @@ def _idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
 
 
 def triage_once(message: InboundMessage, lambda_context: Any | None = None) -> dict[str, Any]:
+    """Exactly once per message key. If the idempotency store itself is down, fail closed: the message still
+    reaches a person, but nothing is sent automatically (a duplicate escalation is harmless, a duplicate reply not).
+    """
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyPersistenceLayerError
+
     config, guarded = _idempotency()
     if config is not None and lambda_context is not None:
         config.register_lambda_context(lambda_context)
-    return guarded(message=message)
+    try:
+        return guarded(message=message)
+    except IdempotencyPersistenceLayerError:
+        logger.warning(
+            "idempotency store unavailable; escalating without replying", extra={"message_key": message.id}
+        )
+        return triage_worker().handle(message, allow_auto_reply=False)
 
 
 def reset() -> None:
     """Forget wired objects (tests and the demo change the environment between runs)."""
     from triage.settings import get_settings as settings_cache
 
-    for cached in (email_intake, triage_worker, _idempotency, settings_cache, aws.client):
+    for cached in (email_intake, triage_worker, _idempotency, settings_cache, aws.client, policy_for):
         cached.cache_clear()

@@ -6,11 +6,13 @@ A failure raises, so the queue redelivers it (and after ``maxReceiveCount`` it l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from pydantic import BaseModel, ConfigDict, Field
 
 from triage.classifier import (
@@ -22,31 +24,26 @@ from triage.classifier import (
     artifact_name,
     load_model,
 )
-from triage.emotion import read_emotion
+from triage.conversation import ContactHistory, ConversationStore, StateUnavailable
+from triage.emotion import EmotionReading, read_emotion
 from triage.escalation import Escalation, build_escalation
 from triage.message import InboundMessage, RawPointer
-from triage.observability import logger, metrics
+from triage.observability import METRICS_NAMESPACE, logger, metrics
 from triage.parsing.email import parse_email
 from triage.policy import (
     AutoReplyDecision,
     Decision,
     EscalateDecision,
     Reason,
-    Rules,
     classification_text,
     decide,
+    stepped_aside,
 )
-from triage.ports import DecisionLog, Mailer, MessageQueue, RawMailStore
-from triage.replies import (
-    ReplyContent,
-    ReplyStyle,
-    compose_mime,
-    reply_body,
-    reply_content,
-    templated_intents,
-)
+from triage.ports import CustomerDirectory, DecisionLog, Mailer, MessageQueue, RawMailStore
+from triage.profiles import Mode, PolicyConfig, PolicyError, load_policy
+from triage.replies import ReplyContent, ReplyStyle, ReplyTemplates, compose_mime, reply_content
 from triage.settings import Settings
-from triage.urgency import assess_urgency
+from triage.urgency import Urgency, assess_urgency
 
 
 class Outcome(BaseModel):
@@ -55,8 +52,38 @@ class Outcome(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     decision: Decision
+    segment: str
     reply: ReplyContent | None = None
     escalation: Escalation | None = None
+    emotion: EmotionReading | None = Field(None, exclude=True)
+    urgency: Urgency | None = Field(None, exclude=True)
+    draft: str | None = Field(None, exclude=True)
+
+
+class Policy:
+    """The policy file and the reply templates, loaded and cross-checked once (a bad one stops start-up)."""
+
+    def __init__(self, config: PolicyConfig, templates: ReplyTemplates, style: ReplyStyle) -> None:
+        self.config, self.templates, self.style = config, templates, style
+        for name, profile in config.profiles.items():
+            untemplated = sorted(profile.auto_reply_intents - templates.intents)
+            if untemplated:
+                raise PolicyError(
+                    f"profiles.{name}.auto_reply_intents: no reply template for {', '.join(untemplated)}"
+                )
+
+
+def check_config(directory: Path) -> Policy:
+    """Load ``policy.json`` and ``templates/`` from one folder as the worker would (the config layer's build step)."""
+    style = ReplyStyle(help_url="https://help.example.invalid", signature="")
+    return Policy(load_policy(directory / "policy.json"), ReplyTemplates(directory / "templates"), style)
+
+
+@lru_cache(maxsize=4)
+def policy_for(settings: Settings) -> Policy:
+    return Policy(
+        load_policy(settings.policy_file), ReplyTemplates(settings.templates_dir), style_from(settings)
+    )
 
 
 class DecisionRecord(BaseModel):
@@ -71,16 +98,6 @@ class DecisionRecord(BaseModel):
     decision: Decision
     delivered_by: str = Field(description="ses (reply), sqs (escalation) or none")
     raw: RawPointer | None = None
-
-
-def rules_from(settings: Settings) -> Rules:
-    return Rules(
-        auto_reply_intents=frozenset(settings.auto_reply_intents),
-        min_confidence=settings.auto_reply_min_confidence,
-        min_margin=settings.auto_reply_min_margin,
-        reply_languages=frozenset(settings.reply_languages),
-        templated_intents=templated_intents(),
-    )
 
 
 def style_from(settings: Settings) -> ReplyStyle:
@@ -146,28 +163,68 @@ def triage_message(
     settings: Settings,
     encoder: Callable[[], Encoder | None] | None = None,
     emotion_model: TextModel | None = None,
+    *,
+    policy: Policy | None = None,
+    history: ContactHistory | None = None,
+    customer_segment: str | None = None,
+    segment: str | None = None,
+    now: datetime | None = None,
 ) -> Outcome:
-    """Classify, decide, and compose what would be sent. No I/O (beyond loading the encoder on first need)."""
+    """Classify, decide, and compose what would be sent. No I/O (beyond loading the encoder on first need).
+
+    ``segment`` forces a profile (``triage decide --profile``); otherwise the customer table's ``customer_segment``
+    or the policy's routing rules choose it.
+    """
+    policy = policy or policy_for(settings)
+    now = now or datetime.now(UTC)
+    segment = segment or policy.config.segment_for(message, customer_segment)
+    profile = policy.config.profile(segment)
     text = classification_text(message)
-    emotion = read_emotion(emotion_model, text)
-    decision = decide(message, classify_text(text, model, encoder), rules_from(settings), emotion)
-    style = style_from(settings)
+    emotion = read_emotion(emotion_model, text, profile.emotion_min_confidence)
+    history = history or ContactHistory()
+    urgency = assess_urgency(
+        text, prior_contacts=len(history.earlier_contacts), emotion=emotion.label, today=now.date()
+    )
+    decision = decide(
+        message,
+        classify_text(text, model, encoder),
+        profile,
+        emotion=emotion,
+        urgency=urgency,
+        history=history,
+        templated_intents=policy.templates.intents,
+        segment=segment,
+        repeat_contact_days=policy.config.caps.repeat_contact_days,
+        now=now,
+    )
+    rendered = policy.templates.render(decision.intent, message, policy.style) if decision.intent else None
+    draft = rendered.body if rendered else None
+    outcome = Outcome(decision=decision, segment=segment, emotion=emotion, urgency=urgency, draft=draft)
     if isinstance(decision, AutoReplyDecision):
-        body = reply_body(decision.intent or "", message, style)
-        reply = reply_content(message, body) if body is not None else None
-        if reply is not None and reply.to:
-            return Outcome(decision=decision, reply=reply)
-        decision = EscalateDecision(
-            **decision.model_dump(exclude={"action", "reason"}), reason=Reason.NO_TEMPLATE
-        )
+        if rendered is None or rendered.body is None:
+            missing = rendered.missing if rendered else ()
+            reason = Reason.MISSING_FIELD if missing else Reason.NO_TEMPLATE
+            return hand_over(outcome, message, reason, missing or (decision.intent or "",))
+        reply = reply_content(message, rendered.body)
+        if not reply.to:
+            return hand_over(outcome, message, Reason.NO_REPLY_ADDRESS)
+        return outcome.model_copy(update={"reply": reply})
     if isinstance(decision, EscalateDecision):
-        draft = reply_body(decision.intent, message, style) if decision.intent else None
-        urgency = assess_urgency(text, emotion=emotion.label)
-        return Outcome(
-            decision=decision,
-            escalation=build_escalation(message, decision, draft, emotion=emotion, urgency=urgency),
-        )
-    return Outcome(decision=decision)
+        return hand_over(outcome, message, decision.reason, decision.detail)
+    return outcome
+
+
+def hand_over(
+    outcome: Outcome, message: InboundMessage, reason: Reason, detail: Iterable[str] = ()
+) -> Outcome:
+    """The outcome as an escalation for ``reason``: a would-be reply becomes the agent's draft, nothing is sent."""
+    decision = outcome.decision
+    if not isinstance(decision, EscalateDecision) or decision.reason is not reason:
+        decision = stepped_aside(decision, reason, detail)
+    escalation = build_escalation(
+        message, decision, outcome.draft, emotion=outcome.emotion, urgency=outcome.urgency
+    )
+    return outcome.model_copy(update={"decision": decision, "reply": None, "escalation": escalation})
 
 
 def load_model_or_none(settings: Settings) -> IntentModel | None:
@@ -216,6 +273,13 @@ class EmailIntake:
 
 
 class TriageWorker:
+    """Triage one message to exactly one outcome: a reply, an escalation, or a recorded no-reply.
+
+    Order matters: decide, reserve the one automatic reply with conditional writes (thread, sender caps, the
+    segment's share), write the decision record, remember the contact, and send last. Anything that fails before the
+    send raises (the queue redelivers); the reservation makes a redelivery after a crash escalate, never send twice.
+    """
+
     def __init__(
         self,
         settings: Settings,
@@ -223,16 +287,43 @@ class TriageWorker:
         escalations: MessageQueue,
         decisions: DecisionLog,
         model: Callable[[], IntentModel | None],
+        conversations: ConversationStore,
+        customers: CustomerDirectory | None = None,
+        policy: Policy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._settings = settings
         self._mailer, self._escalations, self._decisions = mailer, escalations, decisions
         self._model = model
         self._encoder = encoder_provider(settings)
+        self._conversations, self._customers = conversations, customers
+        self._policy = policy or policy_for(settings)
+        self._clock = clock
 
-    def handle(self, message: InboundMessage) -> dict[str, Any]:
+    def handle(self, message: InboundMessage, *, allow_auto_reply: bool = True) -> dict[str, Any]:
+        """``allow_auto_reply`` False: the idempotency store is down, so nothing may be sent automatically."""
+        now = self._clock()
+        state_trouble: list[str] = [] if allow_auto_reply else ["idempotency store unavailable"]
+        history: ContactHistory | None = None
+        customer_segment: str | None = None
+        try:
+            history = self._conversations.history(message, now)
+            if self._customers is not None and message.from_.address:
+                customer_segment = self._customers.segment_of(message.from_.address)
+        except StateUnavailable as error:
+            state_trouble.append(str(error))
         outcome = triage_message(
-            message, self._model(), self._settings, self._encoder, load_emotion_model_or_none(self._settings)
+            message,
+            self._model(),
+            self._settings,
+            self._encoder,
+            load_emotion_model_or_none(self._settings),
+            policy=self._policy,
+            history=history,
+            customer_segment=customer_segment,
+            now=now,
         )
+        outcome = self._reserve(message, outcome, state_trouble, now)
         decision = outcome.decision
         record = DecisionRecord(
             message_key=message.id,
@@ -245,23 +336,13 @@ class TriageWorker:
         # The record is written before anything leaves: a crash after it means a retry, never a silent loss,
         # and sending is the very last step so nothing after a sent reply can fail and cause a second one.
         self._decisions.record(message.id, record.model_dump_json())
-        delivery_id = ""
-        if outcome.escalation is not None:
-            delivery_id = self._escalations.send(outcome.escalation.model_dump_json())
-        elif outcome.reply is not None:
-            mime = compose_mime(
-                outcome.reply,
-                from_address=self._settings.reply_from_address,
-                from_name=self._settings.reply_from_name,
-                loop_token=self._settings.loop_token,
-            )
-            delivery_id = self._mailer.send_raw(
-                mime.as_bytes(), source=self._settings.reply_from_address, destinations=outcome.reply.to
-            )
+        self._remember(message, outcome, now)
+        delivery_id = self._deliver(outcome)
         logger.info(
             "message triaged",
             extra={
                 "message_key": message.id,
+                "segment": outcome.segment,
                 "action": decision.action.value,
                 "reason": decision.reason.value,
                 "intent": decision.intent,
@@ -271,5 +352,71 @@ class TriageWorker:
                 "delivery_id": delivery_id,
             },
         )
-        metrics.add_metric(name=f"Decision_{decision.action.value}", unit=MetricUnit.Count, value=1)
-        return record.model_dump(mode="json") | {"delivery_id": delivery_id}
+        emit_decision_metrics(decision, outcome.segment, self._policy.config.profile(outcome.segment).mode)
+        return record.model_dump(mode="json") | {"delivery_id": delivery_id, "segment": outcome.segment}
+
+    def _reserve(
+        self, message: InboundMessage, outcome: Outcome, state_trouble: list[str], now: datetime
+    ) -> Outcome:
+        if not isinstance(outcome.decision, AutoReplyDecision):
+            return outcome
+        if state_trouble:
+            return hand_over(outcome, message, Reason.STATE_UNAVAILABLE, state_trouble)
+        profile = self._policy.config.profile(outcome.segment)
+        try:
+            claim = self._conversations.claim_reply(
+                message, outcome.segment, profile.max_auto_share, self._policy.config.caps, now
+            )
+        except StateUnavailable as error:
+            return hand_over(outcome, message, Reason.STATE_UNAVAILABLE, [str(error)])
+        if not claim.granted and claim.denial is not None:
+            return hand_over(outcome, message, Reason(claim.denial.value), claim.detail)
+        return outcome
+
+    def _remember(self, message: InboundMessage, outcome: Outcome, now: datetime) -> None:
+        decision = outcome.decision
+        try:
+            self._conversations.note(
+                message,
+                outcome.segment,
+                automated=isinstance(decision, AutoReplyDecision),
+                resolved=decision.reason is Reason.CLOSING_MESSAGE,
+                now=now,
+            )
+        except StateUnavailable:
+            # Memory, not safety: the reply (if any) is already reserved. The next message may miss this contact.
+            logger.warning("could not remember the contact", extra={"message_key": message.id})
+
+    def _deliver(self, outcome: Outcome) -> str:
+        if outcome.escalation is not None:
+            return self._escalations.send(outcome.escalation.model_dump_json())
+        if outcome.reply is not None:
+            mime = compose_mime(
+                outcome.reply,
+                from_address=self._settings.reply_from_address,
+                from_name=self._settings.reply_from_name,
+                loop_token=self._settings.loop_token,
+            )
+            return self._mailer.send_raw(
+                mime.as_bytes(), source=self._settings.reply_from_address, destinations=outcome.reply.to
+            )
+        return ""
+
+
+_METRIC_NAMES = {"auto_reply": "AutoReplied", "escalate": "Escalated", "no_reply": "NoReply"}
+
+
+def emit_decision_metrics(decision: Decision, segment: str, mode: Mode) -> None:
+    """AutoReplied / Escalated / NoReply by segment and by reason; shadow and off modes count what they would
+    have sent as ``AutoReplied`` with ``mode`` set, so a shadow run shows the figures live would have."""
+    action = (
+        "auto_reply" if decision.would_auto_reply and decision.reason in _WOULD_REASONS else decision.action
+    )
+    name = _METRIC_NAMES[str(action)]
+    for dimension, value in (("segment", segment), ("reason", decision.reason.value)):
+        with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE) as metric:
+            metric.add_dimension(name=dimension, value=value)
+            metric.add_dimension(name="mode", value=mode.value)
+
+
+_WOULD_REASONS = frozenset({Reason.SHADOW_MODE, Reason.AUTOMATION_OFF})

@@ -18,25 +18,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 _REPO_MODEL_DIR = Path(__file__).resolve().parents[2] / "layers" / "model" / "triage-model"
 _LAYER_MODEL_DIR = Path("/opt/triage-model")
 
-# Informational requests whose answer does not depend on who is asking or on a judgement call.
-DEFAULT_AUTO_REPLY_INTENTS = (
-    "track_order",
-    "delivery_options",
-    "delivery_period",
-    "recover_password",
-    "check_payment_methods",
-    "check_refund_policy",
-    "check_cancellation_fee",
-    "get_invoice",
-    "check_invoice",
-    "create_account",
-    "set_up_shipping_address",
-    "newsletter_subscription",
-)
+_REPO_INFRA_DIR = Path(__file__).resolve().parents[2] / "infra"
+_LAYER_CONFIG_DIR = Path("/opt/triage-config")
 
 
 def _default_model_dir() -> Path:
     return _LAYER_MODEL_DIR if _LAYER_MODEL_DIR.is_dir() else _REPO_MODEL_DIR
+
+
+def _config_dir() -> Path:
+    """The config layer in Lambda (policy and templates), the repository's ``infra/`` elsewhere."""
+    return _LAYER_CONFIG_DIR if _LAYER_CONFIG_DIR.is_dir() else _REPO_INFRA_DIR
 
 
 class SettingsError(ValueError):
@@ -59,10 +51,17 @@ class Settings(BaseModel):
     support_addresses: tuple[str, ...] = Field(
         (), description="Our own receiving addresses (comma separated): mail from them is a loop."
     )
-    auto_reply_min_confidence: float = Field(0.80, ge=0.0, le=1.0)
-    auto_reply_min_margin: float = Field(0.25, ge=0.0, le=1.0)
-    reply_languages: tuple[str, ...] = ("en",)
-    auto_reply_intents: tuple[str, ...] = DEFAULT_AUTO_REPLY_INTENTS
+    policy_file: Path = Field(
+        default_factory=lambda: _config_dir() / "policy.json",
+        description="Policy profiles per segment, routing and caps (infra/policy.json).",
+    )
+    templates_dir: Path = Field(
+        default_factory=lambda: _config_dir() / "templates", description="Per-intent reply templates."
+    )
+    conversation_table: str = Field(
+        "", description="DynamoDB table of threads, senders' caps and share counters; empty = in memory."
+    )
+    customer_table: str = Field("", description="Optional DynamoDB table: customer email address → segment.")
     model_dir: Path = Field(default_factory=_default_model_dir)
     use_encoder: bool = Field(
         True, description="Let the encoder tier decide what the fast tier is unsure of."
@@ -74,7 +73,7 @@ class Settings(BaseModel):
     idempotency_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     aws_endpoint_url: str | None = None
 
-    @field_validator("support_addresses", "auto_reply_intents", "reply_languages", mode="before")
+    @field_validator("support_addresses", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

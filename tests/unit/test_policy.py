@@ -7,9 +7,10 @@ import pytest
 from triage.classifier import Classification
 from triage.message import Address, InboundMessage
 from triage.parsing.machine_mail import REPLY_MESSAGE_ID_PREFIX
-from triage.policy import Action, Reason, Rules, classification_text, decide
+from triage.policy import Action, Reason, classification_text, decide
+from triage.profiles import Profile
 
-RULES = Rules(
+RULES = Profile(
     auto_reply_intents=frozenset({"track_order", "recover_password"}),
     min_confidence=0.8,
     min_margin=0.25,
@@ -106,7 +107,7 @@ def test_anger_goes_to_a_person_even_for_a_routine_intent(text: str) -> None:
 
 
 def test_intent_outside_the_allowlist_escalates() -> None:
-    decision = decide(message("I want my money back."), classified("get_refund"), RULES)
+    decision = decide(message("Can I add a lamp to my order?"), classified("change_order"), RULES)
     assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.INTENT_NOT_ROUTINE)
 
 
@@ -174,12 +175,12 @@ def test_settings_read_the_environment_and_name_a_bad_variable() -> None:
 
     settings = Settings.from_env(
         {
-            "AUTO_REPLY_MIN_CONFIDENCE": "0.9",
+            "IDEMPOTENCY_TTL_SECONDS": "3600",
             "SUPPORT_ADDRESSES": "A@x.example, b@x.example",
             "UNRELATED": "1",
         }
     )
-    assert settings.auto_reply_min_confidence == 0.9
+    assert settings.idempotency_ttl_seconds == 3600
     assert settings.support_addresses == ("a@x.example", "b@x.example")
-    with pytest.raises(SettingsError, match="AUTO_REPLY_MIN_CONFIDENCE"):
-        Settings.from_env({"AUTO_REPLY_MIN_CONFIDENCE": "lots"})
+    with pytest.raises(SettingsError, match="IDEMPOTENCY_TTL_SECONDS"):
+        Settings.from_env({"IDEMPOTENCY_TTL_SECONDS": "lots"})

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 from email import message_from_bytes
 from email.policy import default
+from pathlib import Path
 
 import pytest
 
 from triage.message import Address, InboundMessage
 from triage.parsing.machine_mail import LOOP_HEADER, REPLY_MESSAGE_ID_PREFIX
+from triage.profiles import load_policy
 from triage.replies import (
     ReplyStyle,
+    ReplyTemplates,
+    TemplateError,
     compose_mime,
     first_name,
-    reply_body,
     reply_content,
     reply_subject,
-    templated_intents,
 )
-from triage.settings import DEFAULT_AUTO_REPLY_INTENTS
 
+INFRA = Path(__file__).resolve().parents[2] / "infra"
 STYLE = ReplyStyle(help_url="https://help.example.com/", signature="The Support team")
+TEMPLATES = ReplyTemplates(INFRA / "templates")
+
+
+def reply_body(intent: str, message: InboundMessage, style: ReplyStyle = STYLE) -> str | None:
+    return TEMPLATES.render(intent, message, style).body
 
 
 def inbound(**fields: object) -> InboundMessage:
@@ -47,8 +54,10 @@ def sent(message: InboundMessage) -> object:
     return message_from_bytes(mime.as_bytes(), policy=default)
 
 
-def test_every_allowlisted_intent_has_a_template() -> None:
-    assert set(DEFAULT_AUTO_REPLY_INTENTS) <= templated_intents()
+def test_every_automated_intent_of_every_profile_has_a_template() -> None:
+    policy = load_policy(INFRA / "policy.json")
+    for profile in policy.profiles.values():
+        assert profile.auto_reply_intents <= TEMPLATES.intents
 
 
 def test_reply_is_in_thread_and_marked_automatic() -> None:
@@ -114,3 +123,52 @@ def test_reply_subject(subject: str, expected: str) -> None:
 )
 def test_first_name_only_when_clear(name: str, expected: str) -> None:
     assert first_name(Address(name=name, address="a@b.example")) == expected
+
+
+def test_a_template_that_needs_an_order_number_asks_for_it_when_missing() -> None:
+    with_number = TEMPLATES.render(
+        "get_invoice", inbound(subject="Invoice", text="Please send the invoice for order 55120."), STYLE
+    )
+    assert with_number.body is not None
+    assert "orders/55120/invoice" in with_number.body
+    assert not with_number.missing
+    without = TEMPLATES.render(
+        "get_invoice", inbound(subject="Invoice", text="I need my invoice please."), STYLE
+    )
+    assert without.missing == ("order_number",)
+    assert without.asks_for_missing
+    assert without.body is not None
+    assert "order number" in without.body
+    assert "$" not in without.body
+
+
+def test_a_missing_field_with_no_ask_template_gives_no_reply(tmp_path: Path) -> None:
+    (tmp_path / "_footer.txt").write_text("\n$signature\n", encoding="utf-8")
+    (tmp_path / "refund_status.txt").write_text("Order $order_number is refunded.", encoding="utf-8")
+    rendered = ReplyTemplates(tmp_path).render(
+        "refund_status", inbound(subject="Refund", text="Refunded yet?"), STYLE
+    )
+    assert rendered.body is None
+    assert rendered.missing == ("order_number",)
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        ("Dear $customer_name,", r"unknown placeholder\(s\) customer_name"),
+        ("Costs $ 5", "malformed placeholder"),
+    ],
+)
+def test_a_template_that_could_send_a_broken_reply_stops_start_up(
+    tmp_path: Path, content: str, complaint: str
+) -> None:
+    (tmp_path / "_footer.txt").write_text("$signature", encoding="utf-8")
+    (tmp_path / "track_order.txt").write_text(content, encoding="utf-8")
+    with pytest.raises(TemplateError, match=complaint):
+        ReplyTemplates(tmp_path)
+
+
+def test_templates_need_a_footer(tmp_path: Path) -> None:
+    (tmp_path / "track_order.txt").write_text("Hello", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"_footer\.txt"):
+        ReplyTemplates(tmp_path)

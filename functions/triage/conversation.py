@@ -1,0 +1,194 @@
+"""What we remember about conversations: who wrote, in which thread, and which automatic replies went out.
+
+Three kinds of record, all with a TTL (``triage.aws.DynamoConversationStore`` keeps them in DynamoDB, the
+:class:`MemoryConversationStore` here in a dict for local runs, replay and tests):
+
+- a *thread*: the contacts in it (message key, time), the one automatic reply it may get, whether it is resolved;
+- a *sender*: the times of the automatic replies they received, for the per-sender caps;
+- a *share* counter per segment and day: messages decided and messages answered automatically (the AI/human ratio).
+
+Keys are SHA-256 digests, so no address or subject is stored in a key. A thread is known by the Message-ID at its
+root (the first References entry, else In-Reply-To, else the message's own id) and also by sender + subject, so a
+customer who writes a new mail about the same matter is recognised too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from triage.message import InboundMessage
+from triage.profiles import Caps
+
+_SUBJECT_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|r|rv|fw|fwd|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+MAX_CONTACTS_KEPT = 20
+
+
+class StateUnavailable(RuntimeError):
+    """The conversation store could not be read or written: no automatic reply may go out (fail closed)."""
+
+
+def digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:40]
+
+
+def thread_keys(message: InboundMessage) -> tuple[str, ...]:
+    """Every key this message's thread may be known by (root Message-ID, sender + subject)."""
+    keys: list[str] = []
+    root = next((ref for ref in message.thread_ids if ref.strip("<> ")), message.message_id)
+    if root.strip("<> "):
+        keys.append("thread#" + digest("mid", root.strip("<> ").lower()))
+    subject = " ".join(_SUBJECT_PREFIX.sub("", message.subject).lower().split())
+    sender = message.from_.address.lower()
+    if sender and subject:
+        keys.append("thread#" + digest("subject", sender, subject))
+    own = message.message_id.strip("<> ").lower()
+    if own and own != root.strip("<> ").lower():
+        # Replies to this message will name it as their root only when it starts a thread; note it anyway.
+        keys.append("thread#" + digest("mid", own))
+    return tuple(dict.fromkeys(keys))
+
+
+def sender_key(message: InboundMessage) -> str:
+    return "sender#" + digest("sender", message.from_.address.lower())
+
+
+def share_key(segment: str, day: datetime) -> str:
+    return f"share#{segment}#{day:%Y%m%d}"
+
+
+@dataclass(frozen=True)
+class ContactHistory:
+    """What the store knows of this message's thread and sender before deciding."""
+
+    auto_replied_by: str | None = None  # message key whose automatic reply the thread already got
+    earlier_contacts: tuple[datetime, ...] = ()  # other messages of this thread (not this one)
+    resolved: bool = False
+
+    def recent_contacts(self, now: datetime, days: int) -> int:
+        return sum(1 for when in self.earlier_contacts if now - when <= timedelta(days=days))
+
+
+class Denial(StrEnum):
+    THREAD_ANSWERED = "thread_already_answered"
+    SENT_BEFORE = "send_uncertain"  # this very message already claimed a reply (a crash after the claim?)
+    SENDER_CAP = "sender_rate_limit"
+    SHARE_CAP = "automation_share_cap"
+
+
+@dataclass(frozen=True)
+class Claim:
+    granted: bool
+    denial: Denial | None = None
+    detail: tuple[str, ...] = ()
+
+
+class ConversationStore(Protocol):
+    def history(self, message: InboundMessage, now: datetime) -> ContactHistory: ...
+
+    def claim_reply(
+        self, message: InboundMessage, segment: str, max_share: float, caps: Caps, now: datetime
+    ) -> Claim:
+        """Reserve this message's one automatic reply, with conditional writes, before anything is sent."""
+        ...
+
+    def note(
+        self, message: InboundMessage, segment: str, automated: bool, resolved: bool, now: datetime
+    ) -> None:
+        """Remember the contact (and count it in the segment's share) once the decision is recorded."""
+        ...
+
+
+def share_allows(total: int, automated: int, max_share: float) -> bool:
+    """May this message (the day's ``total + 1``-th) be answered automatically under ``max_share``?
+
+    The allowance is rounded up, so the day's share overshoots the target by less than one message (the first
+    message of a 70% segment may be answered; a 0% segment never is).
+    """
+    return automated + 1 <= math.ceil(max_share * (total + 1) - 1e-9)
+
+
+def sender_allows(replies: list[datetime], caps: Caps, now: datetime) -> tuple[bool, str]:
+    for window in caps.per_sender:
+        recent = sum(1 for when in replies if now - when < timedelta(seconds=window.seconds))
+        if recent >= window.max_replies:
+            return False, f"{recent}/{window.max_replies} in {window.seconds}s"
+    return True, ""
+
+
+@dataclass
+class _Thread:
+    contacts: list[tuple[str, datetime]] = field(default_factory=list)
+    auto_replied_by: str | None = None
+    resolved: bool = False
+
+
+class MemoryConversationStore:
+    """The store in a dict, with the same rules as the DynamoDB one (local runs, replay, tests)."""
+
+    def __init__(self) -> None:
+        self._threads: dict[str, _Thread] = {}
+        self._senders: dict[str, list[datetime]] = {}
+        self._shares: dict[str, list[int]] = {}
+        self._lock = threading.Lock()
+
+    def history(self, message: InboundMessage, now: datetime) -> ContactHistory:
+        threads = [self._threads[key] for key in thread_keys(message) if key in self._threads]
+        replied = next((thread.auto_replied_by for thread in threads if thread.auto_replied_by), None)
+        contacts = {key: when for thread in threads for key, when in thread.contacts if key != message.id}
+        return ContactHistory(
+            auto_replied_by=replied,
+            earlier_contacts=tuple(sorted(contacts.values())),
+            resolved=any(thread.resolved for thread in threads),
+        )
+
+    def claim_reply(
+        self, message: InboundMessage, segment: str, max_share: float, caps: Caps, now: datetime
+    ) -> Claim:
+        with self._lock:
+            keys = thread_keys(message)
+            owners = {self._threads[key].auto_replied_by for key in keys if key in self._threads} - {None}
+            if caps.per_thread < 1 or owners - {message.id}:
+                return Claim(False, Denial.THREAD_ANSWERED)
+            if owners:
+                return Claim(False, Denial.SENT_BEFORE)
+            total, automated = self._shares.get(share_key(segment, now), [0, 0])
+            if not share_allows(total, automated, max_share):
+                return Claim(False, Denial.SHARE_CAP, (f"{automated}/{total} today, max {max_share:.0%}",))
+            horizon = timedelta(seconds=caps.longest_window)
+            replies = [when for when in self._senders.get(sender_key(message), []) if now - when < horizon]
+            allowed, why = sender_allows(replies, caps, now)
+            if not allowed:
+                return Claim(False, Denial.SENDER_CAP, (why,))
+            self._senders[sender_key(message)] = [*replies, now]
+            for key in keys:
+                self._threads.setdefault(key, _Thread()).auto_replied_by = message.id
+            return Claim(True)
+
+    def note(
+        self, message: InboundMessage, segment: str, automated: bool, resolved: bool, now: datetime
+    ) -> None:
+        with self._lock:
+            keys = thread_keys(message) or (f"thread#{message.id}",)
+            already = any(
+                existing == message.id for existing, _ in self._threads.get(keys[0], _Thread()).contacts
+            )
+            for key in keys:
+                thread = self._threads.setdefault(key, _Thread())
+                if all(existing != message.id for existing, _ in thread.contacts):
+                    thread.contacts = [*thread.contacts, (message.id, now)][-MAX_CONTACTS_KEPT:]
+                thread.resolved = thread.resolved or resolved
+            if not already:  # a redelivered message is not counted twice
+                counts = self._shares.setdefault(share_key(segment, now), [0, 0])
+                counts[0] += 1
+                counts[1] += int(automated)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,156 @@
+"""What a message is about, read from its words, where a wrong automatic answer would hurt.
+
+Explicit phrase tables in English, Spanish, German and French, each returning the phrases that fired so the decision
+can cite them: sensitive topics (always a person), closing messages and out-of-office notes written by a person's
+mail client (no answer), messages outside support (a person, or nothing for plain spam).
+"""
+
+from __future__ import annotations
+
+import re
+
+_FLAGS = re.IGNORECASE | re.VERBOSE
+
+SENSITIVE: dict[str, re.Pattern[str]] = {
+    "legal": re.compile(
+        r"""\b(lawyers?|attorneys?|solicitors?|legal\s+(action|steps|proceedings)|take\s+you\s+to\s+court|sue\s+(you|your)
+        |small\s+claims|court\s+case|ombudsman|abogad[oa]s?|demanda(r)?|acciones?\s+legal(es)?|anwalt|anwältin
+        |rechtliche\s+schritte|klage|gericht|avocat|poursuites?\s+judiciaires?|tribunal)\b""",
+        _FLAGS,
+    ),
+    "chargeback": re.compile(
+        r"""\b(charge\s*backs?|dispute\s+(the|this)\s+(charge|payment|transaction)|disputing\s+(the|this)\s+(charge|payment)
+        |(called|contact(ed)?|told)\s+my\s+bank|reverse\s+the\s+(charge|payment)|contracargo|disputa\s+con\s+mi\s+banco
+        |rückbuchung|lastschrift\s+zurück|rétrofacturation|contester\s+(le|ce)\s+(paiement|prélèvement))\b""",
+        _FLAGS,
+    ),
+    "safety": re.compile(
+        r"""\b(caught\s+fire|on\s+fire|burn(ed|t|s)?\s+(my|his|her|our)|fire\s+hazard|smok(e|ing)\s+(came|coming)|overheat(ed|ing)?
+        |explod(ed|ing)|electric(al)?\s+shock|electrocuted|injur(y|ies|ed)|hospital|choking|poison(ed|ing)?|allergic\s+reaction
+        |incendio|se\s+quemó|quemadura|herid[oa]|in\s+brand\s+geraten|verbrannt|verletzt|verletzung|stromschlag|incendie|brûlé|blessé|blessure)\b""",
+        _FLAGS,
+    ),
+    "bereavement": re.compile(
+        r"""\b(passed\s+away|death\s+certificate|deceased|bereavement|funeral|late\s+(husband|wife|father|mother|son|daughter)
+        |(husband|wife|father|mother|dad|mum|mom|son|daughter|partner|brother|sister)\s+(has\s+|had\s+)?died
+        |falleci(ó|do|da)|fallecimiento|verstorben|gestorben|sterbeurkunde|décédée?|décès)\b""",
+        _FLAGS,
+    ),
+    "data_protection": re.compile(
+        r"""\b(gdpr|dsgvo|rgpd|ccpa|data\s+protection|right\s+to\s+(be\s+forgotten|erasure|access)|(subject\s+)?access\s+request|dsar
+        |(delete|erase|remove)\s+(all\s+)?(of\s+)?my\s+(personal\s+)?(data|information)|copy\s+of\s+(all\s+)?(the\s+)?(personal\s+)?data
+        |what\s+(personal\s+)?data\s+you\s+(hold|have|store)|datos\s+personales|protección\s+de\s+datos|personenbezogene(n)?\s+daten
+        |datenschutz|données\s+personnelles|protection\s+des\s+données)\b""",
+        _FLAGS,
+    ),
+    "complaint": re.compile(
+        r"""\b((formal|official)\s+complaint|file\s+a\s+complaint|complain(ing)?\s+about|queja\s+formal|reclamación
+        |beschwerde|réclamation|plainte)\b""",
+        _FLAGS,
+    ),
+    "refund_after_failure": re.compile(
+        r"""\b((stopped|stops)\s+working|(won'?t|will\s+not|doesn'?t|does\s+not)\s+(turn|switch|power)\s+on
+        |(arrived|came)\s+(broken|damaged|cracked|smashed)|broke\s+(after|within)|defective|faulty|dead\s+on\s+arrival
+        |no\s+funciona|llegó\s+roto|defekt|kaputt|funktioniert\s+nicht|ne\s+fonctionne\s+(pas|plus)|arrivé\s+cassé)\b""",
+        _FLAGS,
+    ),
+}
+
+_CLOSING = re.compile(
+    r"""^\W*(
+        (ok(ay)?|great|perfect|cool|brilliant|excellent|awesome|super|fine|got\s+it|understood|noted|all\s+good|sounds\s+good)
+        |((many\s+)?thanks?(\s+you)?|thank\s+you|thx|ty|cheers)(\s+(so\s+much|very\s+much|a\s+lot|again))?
+        |(that|it|this)\s+(solved|fixed|sorted|answered|worked|works|helped)(\s+(it|the\s+(problem|issue)))?(\s+now)?
+        |(it\s+)?(works|working)(\s+(now|again|fine))?|problem\s+solved|all\s+(sorted|set|fixed)|no\s+further\s+questions
+        |(you\s+can\s+)?close\s+(the|this|my)\s+(ticket|case|request)
+        |gracias|muchas\s+gracias|vale|perfecto|solucionado|danke(\s+schön|\s+sehr)?|vielen\s+dank|alles\s+klar|erledigt
+        |merci(\s+beaucoup)?|parfait|c'est\s+réglé|ça\s+marche
+    )([\s,.!:;)\-]+|$)""",
+    _FLAGS,
+)
+_CLOSING_MAX_WORDS = 25
+_SIGN_OFF = re.compile(
+    r"^\W*(best|regards|kind\s+regards|cheers|thanks|br|saludos|grüße|gruß|cordialement)\b", re.I
+)
+
+_OUT_OF_OFFICE = re.compile(
+    r"""\b(out\s+of\s+(the\s+)?office|on\s+(annual\s+)?(leave|vacation|holiday|parental\s+leave)\s+(until|till|from|and)
+    |limited\s+access\s+to\s+(my\s+)?e-?mail|away\s+from\s+(my\s+desk|the\s+office)\s+until|auto(matic)?[\s-]?reply
+    |will\s+(be\s+back|return)\s+(on|in\s+the\s+office)|fuera\s+de\s+la\s+oficina|respuesta\s+automática
+    |abwesenheitsnotiz|nicht\s+im\s+büro|außer\s+haus|réponse\s+automatique|absent(e)?\s+du\s+bureau|en\s+congés?)\b""",
+    _FLAGS,
+)
+
+OUT_OF_SCOPE: dict[str, re.Pattern[str]] = {
+    "job_application": re.compile(
+        r"""\b(apply(ing)?\s+for\s+(the|a|your)\s+[\w\s-]{0,40}(position|role|job|vacancy|opening|internship)|job\s+application
+        |my\s+(cv|resume|résumé)|curriculum\s+vitae|cover\s+letter|candidatura|bewerbung|lebenslauf|candidature)\b""",
+        _FLAGS,
+    ),
+    "sales_pitch": re.compile(
+        r"""\b(seo\s+(services|agency|audit)|rank\s+(higher|on\s+the\s+first\s+page)|first\s+page\s+of\s+google|lead\s+generation
+        |grow\s+your\s+(business|traffic|sales)|our\s+agency|partnership\s+opportunit(y|ies)|book\s+a\s+(quick\s+)?(call|demo)
+        |(guest|sponsored)\s+post|backlinks?|web\s+design\s+services|outsourc(e|ing)\s+your|special\s+offer\s+for\s+your\s+business)\b""",
+        _FLAGS,
+    ),
+}
+
+_SPAM = re.compile(
+    r"""\b(you\s+(have\s+)?won|lottery|jackpot|claim\s+your\s+(prize|reward|winnings)|bitcoin|crypto(currency)?\s+(investment|profit|opportunity)
+    |guaranteed\s+(returns?|profit)|double\s+your\s+(money|investment)|wire\s+transfer\s+fee|inheritance\s+of|next\s+of\s+kin
+    |nigerian?\s+prince|viagra|cialis|casino\s+bonus|work\s+from\s+home\s+and\s+earn|make\s+\$?\d[\d,]*\s+(a|per)\s+(day|week))\b""",
+    _FLAGS,
+)
+SPAM_MIN_CUES = 2
+
+
+def _found(pattern: re.Pattern[str], text: str) -> list[str]:
+    return list(dict.fromkeys(" ".join(match.group(0).lower().split()) for match in pattern.finditer(text)))
+
+
+def sensitive_topics(text: str) -> list[str]:
+    """``topic:phrase`` for each sensitive topic the text raises (empty when none)."""
+    return [
+        f"{topic}:{phrase}" for topic, pattern in SENSITIVE.items() for phrase in _found(pattern, text)[:2]
+    ]
+
+
+def closing_message(text: str) -> bool:
+    """A short thank-you or "ok" with nothing else asked: the conversation is over."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines or "?" in text or len(text.split()) > _CLOSING_MAX_WORDS:
+        return False
+    # Drop greeting ("Hi team,") and sign-off lines, then everything left must be closing words.
+    body = [
+        line
+        for line in lines
+        if not _SIGN_OFF.match(line)
+        and not re.match(r"^\W*(hi|hello|hey|dear|hola|hallo|bonjour)\b", line, re.I)
+    ]
+    remainder = " ".join(body) if body else " ".join(lines)
+    while remainder:
+        match = _CLOSING.match(remainder)
+        if not match or not match.group(0).strip():
+            break
+        remainder = remainder[match.end() :].strip()
+    # A first name (or two) after the closing words is a signature, not a request.
+    return len(remainder.split()) <= 2 and not re.search(r"\d", remainder)
+
+
+def out_of_office(subject: str, text: str) -> list[str]:
+    """Out-of-office phrases in the subject or the first lines (a person's client that sent no auto headers)."""
+    head = "\n".join(text.strip().splitlines()[:6])
+    return _found(_OUT_OF_OFFICE, f"{subject}\n{head}")
+
+
+def out_of_scope(text: str) -> list[str]:
+    """``kind:phrase`` for job applications and sales pitches."""
+    return [
+        f"{kind}:{phrase}" for kind, pattern in OUT_OF_SCOPE.items() for phrase in _found(pattern, text)[:2]
+    ]
+
+
+def spam(text: str) -> list[str]:
+    """Unsolicited scam or bulk phrases; two or more distinct ones make plain spam."""
+    found = _found(_SPAM, text)
+    return found if len(found) >= SPAM_MIN_CUES else []
