@@ -31,6 +31,7 @@ Warm figures are in this process, after a warm-up: ``read_email`` + ``triage_mes
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -157,12 +158,16 @@ print(sys.argv[3] + json.dumps({
 
 def child_environment(model_dir: Path) -> dict[str, str]:
     """This process's environment plus what a deployed worker has: fake credentials, settings, the model."""
-    stack = local.Stack(
-        bucket="triage-bench-decisions",
-        triage_queue_url=f"https://sqs.{local.REGION}.amazonaws.com/{local.ACCOUNT}/triage-bench",
-        escalation_queue_url=f"https://sqs.{local.REGION}.amazonaws.com/{local.ACCOUNT}/escalation-bench",
-        table="triage-bench-idempotency",
-    )
+    names: dict[str, str] = {
+        "bucket": "triage-bench-decisions",
+        "triage_queue_url": f"https://sqs.{local.REGION}.amazonaws.com/{local.ACCOUNT}/triage-bench",
+        "escalation_queue_url": f"https://sqs.{local.REGION}.amazonaws.com/{local.ACCOUNT}/escalation-bench",
+        "table": "triage-bench-idempotency",
+        "conversation_table": "triage-bench-conversations",
+    }
+    # Only the resources this version of the stack has (it grows as features land).
+    fields = {field.name for field in dataclasses.fields(local.Stack)}
+    stack = local.Stack(**{name: value for name, value in names.items() if name in fields})
     return {
         **os.environ,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -212,6 +217,7 @@ def sklearn_pipeline(model_dir: Path) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
+    from triage.classifier import terms_of
     from triage.features import normalise
 
     card = json.loads((model_dir / CARD).read_text(encoding="utf-8"))
@@ -226,7 +232,7 @@ def sklearn_pipeline(model_dir: Path) -> Any:
                 sublinear_tf=bool(spec["sublinear_tf"]),
                 dtype=np.float64,
             )
-            terms = arrays[f"{name}_vocabulary"].tolist()
+            terms = terms_of(arrays, name)
             vectorizer.vocabulary_ = {str(term): i for i, term in enumerate(terms)}
             vectorizer.fixed_vocabulary_ = True
             vectorizer.idf_ = arrays[f"{name}_idf"].astype(np.float64)

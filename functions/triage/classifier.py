@@ -1,7 +1,10 @@
 """The bundled text models, scored with numpy alone (no scikit-learn, no pickle at run time).
 
 A model directory holds one artifact per head (``intent``, ``emotion``):
-- ``<head>.npz``: per TF-IDF block (``word``, ``char``) its vocabulary and idf; the logistic-regression weights of
+- ``<head>.npz`` (stored uncompressed, so the numeric arrays are memory-mapped: pages are read when a message
+  needs them, and the combined tier's weights not at all while the linear tier is sure): per TF-IDF block
+  (``word``, ``char``) its vocabulary (``<block>_terms``: the sorted terms, UTF-8, one per line; format 2 had a
+  string array ``<block>_vocabulary``) and idf; the logistic-regression weights of
   each tier: ``linear_coef``/``linear_intercept`` over the TF-IDF features and, when trained with the sentence
   encoder, ``combined_coef``/``combined_intercept`` over the TF-IDF features followed by the embedding; ``labels``.
 - ``<head>.card.json``: data hash, labels, features, per tier the calibration temperature and the per-label
@@ -16,8 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
+import zipfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
@@ -29,7 +34,12 @@ from numpy.typing import NDArray
 
 from triage.features import char_wb_ngrams_of_normalised, normalise, word_ngrams_of_normalised
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
+# Format 2 differs only in how vocabularies are stored (a string array): still read.
+READABLE_FORMATS = (2, FORMAT_VERSION)
+_TERM_SEPARATOR = (
+    "\n"  # never inside a term: word tokens are \w+, char n-grams come from whitespace-split words
+)
 LINEAR = "linear"
 COMBINED = "combined"
 
@@ -67,6 +77,54 @@ def card_name(head: str) -> str:
 
 class ModelError(RuntimeError):
     """The artifact is missing, corrupt, or does not match its model card."""
+
+
+def joined_terms(terms: Sequence[str]) -> NDArray[np.uint8]:
+    """A vocabulary as one array of UTF-8 bytes (a tenth of a fixed-width string array, and quick to split)."""
+    if any(_TERM_SEPARATOR in term for term in terms):
+        raise ValueError("a vocabulary term contains a line break")
+    return np.frombuffer(_TERM_SEPARATOR.join(terms).encode("utf-8"), dtype=np.uint8)
+
+
+def terms_of(arrays: Mapping[str, Any], block: str) -> list[str]:
+    """The vocabulary of ``block`` in column order, from either artifact format."""
+    if f"{block}_terms" in arrays:
+        joined = np.asarray(arrays[f"{block}_terms"], dtype=np.uint8).tobytes().decode("utf-8")
+        return joined.split(_TERM_SEPARATOR) if joined else []
+    return [str(term) for term in arrays[f"{block}_vocabulary"].tolist()]
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:  # read in chunks: hashing never holds the file in memory
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _read_arrays(path: Path) -> dict[str, NDArray[Any]]:
+    """The arrays of an ``.npz``: memory-mapped where stored uncompressed (the format-3 artifact), else read."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+    if any(member.compress_type != zipfile.ZIP_STORED for member in members):
+        with np.load(path, allow_pickle=False) as stored:
+            return {name: np.asarray(stored[name]) for name in stored.files}
+    arrays: dict[str, NDArray[Any]] = {}
+    with path.open("rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        for member in members:
+            # Local file header: 30 fixed bytes, then the name and an extra field of the lengths it gives.
+            handle.seek(member.header_offset + 26)
+            name_length, extra_length = np.frombuffer(handle.read(4), dtype="<u2").tolist()
+            handle.seek(member.header_offset + 30 + name_length + extra_length)
+            version = np.lib.format.read_magic(handle)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(handle)
+            else:
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(handle)
+            if dtype.hasobject:
+                raise ModelError(f"{path.name}: {member.filename} holds Python objects")
+            arrays[member.filename.removesuffix(".npy")] = np.ndarray(
+                shape, dtype=dtype, buffer=mapped, offset=handle.tell(), order="F" if fortran else "C"
+            )
+    return arrays
 
 
 class Encoder(Protocol):
@@ -132,7 +190,7 @@ class _Block:
 @dataclass(frozen=True)
 class _Tier:
     name: str
-    coef_t: NDArray[np.floating[Any]]  # features × labels
+    coef: NDArray[np.floating[Any]]  # labels × features, as shipped (memory-mapped: read where gathered)
     intercept: NDArray[np.float64]
     temperature: float
     thresholds: tuple[float | None, ...]  # per label, in label order
@@ -156,26 +214,28 @@ class TextModel:
         artifact = directory / artifact_name(head)
         try:
             self.card: dict[str, Any] = json.loads((directory / card_name(head)).read_text(encoding="utf-8"))
-            blob = artifact.read_bytes()
+            digest = _file_sha256(artifact)
         except (OSError, ValueError) as error:
             raise ModelError(f"cannot read the {head} model in {directory}: {error}") from error
-        if self.card.get("format_version") != FORMAT_VERSION:
+        if self.card.get("format_version") not in READABLE_FORMATS:
             raise ModelError(
                 f"{card_name(head)} has format {self.card.get('format_version')!r}; this code reads "
-                f"{FORMAT_VERSION}. Retrain with `make model` (or `triage train`)."
+                f"{' or '.join(map(str, READABLE_FORMATS))}. Retrain with `make model` (or `triage train`)."
             )
-        digest = hashlib.sha256(blob).hexdigest()
         if self.card.get("artifact_sha256") != digest:
             raise ModelError(
                 f"{artifact} does not match {card_name(head)} (sha256 {digest[:12]}…); rebuild it"
             )
-        with np.load(artifact, allow_pickle=False) as arrays:
-            self.labels: tuple[str, ...] = tuple(str(label) for label in arrays["labels"])
-            if list(self.labels) != self.card.get("labels"):
-                raise ModelError(f"labels in {artifact.name} differ from {card_name(head)}")
-            self._blocks = self._load_blocks(arrays)
-            self.n_text_features = sum(len(block.vocabulary) for block in self._blocks)
-            self.tiers = {name: self._load_tier(arrays, name) for name in self.card.get("tiers", {})}
+        try:
+            arrays = _read_arrays(artifact)
+        except (OSError, ValueError, zipfile.BadZipFile) as error:
+            raise ModelError(f"cannot read {artifact}: {error}") from error
+        self.labels: tuple[str, ...] = tuple(str(label) for label in arrays["labels"])
+        if list(self.labels) != self.card.get("labels"):
+            raise ModelError(f"labels in {artifact.name} differ from {card_name(head)}")
+        self._blocks = self._load_blocks(arrays)
+        self.n_text_features = sum(len(block.vocabulary) for block in self._blocks)
+        self.tiers = {name: self._load_tier(arrays, name) for name in self.card.get("tiers", {})}
         if LINEAR not in self.tiers:
             raise ModelError(f"{card_name(head)} has no linear tier")
         self.version: str = str(self.card.get("version", digest[:12]))
@@ -187,13 +247,16 @@ class TextModel:
             if spec["analyzer"] not in _ANALYZERS:
                 raise ModelError(f"unknown analyzer {spec['analyzer']!r} in {card_name(self.head)}")
             name = spec["name"]
-            vocabulary = arrays[f"{name}_vocabulary"]
+            try:
+                vocabulary = terms_of(arrays, name)
+            except KeyError as error:
+                raise ModelError(f"{artifact_name(self.head)} lacks the vocabulary of {name!r}") from error
             blocks.append(
                 _Block(
                     analyzer=spec["analyzer"],
                     ngram_range=(int(spec["ngram_range"][0]), int(spec["ngram_range"][1])),
-                    vocabulary=dict(zip(vocabulary.tolist(), range(len(vocabulary)), strict=True)),
-                    idf=arrays[f"{name}_idf"].astype(np.float64),
+                    vocabulary=dict(zip(vocabulary, range(len(vocabulary)), strict=True)),
+                    idf=np.asarray(arrays[f"{name}_idf"], dtype=np.float64),
                     sublinear_tf=bool(spec["sublinear_tf"]),
                     offset=offset,
                 )
@@ -215,11 +278,13 @@ class TextModel:
                 f"tier {name!r} weights have shape {coef.shape}, expected {(len(self.labels), expected)}"
             )
         thresholds = spec.get("thresholds", {})
+        if coef.dtype not in (np.float32, np.float64):
+            coef = coef.astype(np.float64)
         return _Tier(
             name=name,
-            # Kept as shipped (float32 from `triage train`: half the memory); rows are upcast exactly to float64
-            # when gathered for a message.
-            coef_t=np.ascontiguousarray(coef.T, dtype=np.float32 if coef.dtype == np.float32 else np.float64),
+            # Kept as shipped (float32 from `triage train`: half the memory), not copied or transposed: a
+            # message's columns are gathered and upcast exactly to float64.
+            coef=coef,
             intercept=intercept,
             temperature=float(spec.get("temperature", 1.0)),
             thresholds=tuple(thresholds.get(label) for label in self.labels),
@@ -245,12 +310,14 @@ class TextModel:
         for row, text in enumerate(texts):
             index, values = self.text_features(text)
             if len(index):
-                out[row] += values @ spec.coef_t[index]
+                out[row] += values @ spec.coef[:, index].T
         if spec.encoder is not None:
             if embeddings is None:
                 raise ModelError(f"tier {tier!r} needs sentence embeddings")
             weight = float(spec.encoder.get("weight", 1.0))
-            out += (weight * np.asarray(embeddings, dtype=np.float64)) @ spec.coef_t[self.n_text_features :]
+            out += (weight * np.asarray(embeddings, dtype=np.float64)) @ spec.coef[
+                :, self.n_text_features :
+            ].T
         return out
 
     def predict_proba(
