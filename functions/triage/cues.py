@@ -7,6 +7,7 @@ one even when the model reads the message as something else, and visible anger n
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _HUMAN_REQUEST = re.compile(
     r"""
@@ -52,14 +53,66 @@ SHOUTING_MIN_WORDS = 3
 SHOUTING_MIN_SHARE = 0.25
 
 
+# Characters that re.IGNORECASE matches to a Latin letter although str.lower() keeps them apart (Python's sre
+# equivalences: dotless i, long s and the ligatures below); a text holding one takes the slow, caseless path.
+_CASE_TRAPS = re.compile("[\u0131\u017f\u1e9b\ufb05\ufb06]")
+
+
+def exact_lower(text: str) -> str | None:
+    """``text.lower()`` when searching it case-sensitively with an all-lower-case pattern finds exactly what the
+    caseless pattern finds in ``text`` (same positions), else None.
+
+    re.IGNORECASE compares characters by their simple lower-case mapping, which is what str.lower() does except
+    for the few length-changing mappings (Turkish dotted İ) and the equivalences in ``_CASE_TRAPS``. Case-sensitive
+    matching is 2–4× faster than caseless matching in Python's re.
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text) or (not text.isascii() and _CASE_TRAPS.search(text)):
+        return None
+    return lowered
+
+
+def case_sensitive(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same pattern without re.IGNORECASE, for text from :func:`exact_lower`. Its letters must be lower case
+    (outside escapes, group names and comments), else it could not match lower-cased text: checked here."""
+    source = re.sub(r"\\.|\(\?P<\w+>", "", pattern.pattern)
+    if pattern.flags & re.VERBOSE:
+        source = re.sub(r"#[^\n]*", "", source)
+    if source != source.lower():
+        raise ValueError(f"pattern has upper-case letters: {pattern.pattern[:60]!r}")
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
+_HUMAN_REQUEST_LOWER = case_sensitive(_HUMAN_REQUEST)
+_NEGATIVE_PHRASES_LOWER = case_sensitive(_NEGATIVE_PHRASES)
+
+
+def _spans(caseless: re.Pattern[str], lower: re.Pattern[str], text: str) -> list[str]:
+    """The matches of ``caseless`` in ``text`` (as written there), found with ``lower`` when that is exact."""
+    lowered = exact_lower(text)
+    if lowered is None:
+        return [match.group(0) for match in caseless.finditer(text)]
+    return [text[match.start() : match.end()] for match in lower.finditer(lowered)]
+
+
 def asks_for_human(text: str) -> list[str]:
     """The phrases in ``text`` that ask for a person (empty when none)."""
-    return list(dict.fromkeys(" ".join(match.group(0).split()) for match in _HUMAN_REQUEST.finditer(text)))
+    return list(
+        dict.fromkeys(
+            " ".join(phrase.split()) for phrase in _spans(_HUMAN_REQUEST, _HUMAN_REQUEST_LOWER, text)
+        )
+    )
 
 
 def negative_cues(text: str) -> list[str]:
     """Phrases that show anger, strong disappointment or threats, plus shouting and !!! runs."""
-    cues = [" ".join(match.group(0).split()) for match in _NEGATIVE_PHRASES.finditer(text)]
+    return list(_negative_cues(text))
+
+
+@lru_cache(maxsize=16)
+def _negative_cues(text: str) -> tuple[str, ...]:
+    # Cached: the emotion reading, the policy and the summary all ask about the same message.
+    cues = [" ".join(phrase.split()) for phrase in _spans(_NEGATIVE_PHRASES, _NEGATIVE_PHRASES_LOWER, text)]
     if _EXCLAMATIONS.search(text):
         cues.append("!!")
     shouted = [word for word in _SHOUTED_WORD.findall(text) if word not in _COMMON_ACRONYMS]
@@ -68,4 +121,4 @@ def negative_cues(text: str) -> list[str]:
         cues.append("SHOUTING")
     elif len(shouted) >= SHOUTING_MIN_WORDS:
         cues.extend(shouted[:3])
-    return list(dict.fromkeys(cues))
+    return tuple(dict.fromkeys(cues))

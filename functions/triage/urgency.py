@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
+from triage.cues import case_sensitive, exact_lower
+
 Level = Literal["low", "normal", "high"]
 
 HIGH = 0.5
@@ -191,6 +193,38 @@ _MANY_REPEATS = re.compile(
 
 
 @dataclass(frozen=True)
+class _Patterns:
+    calm: re.Pattern[str]
+    safety: re.Pattern[str]
+    child: re.Pattern[str]
+    legal: re.Pattern[str]
+    immediacy: re.Pattern[str]
+    money: re.Pattern[str]
+    time: re.Pattern[str]
+    date: re.Pattern[str]
+    deadline_before_date: re.Pattern[str]
+    repeat: re.Pattern[str]
+    many_repeats: re.Pattern[str]
+
+
+_CASELESS = _Patterns(
+    _CALM,
+    _SAFETY,
+    _CHILD,
+    _LEGAL,
+    _IMMEDIACY,
+    _MONEY,
+    _TIME,
+    _DATE,
+    _DEADLINE_BEFORE_DATE,
+    _REPEAT,
+    _MANY_REPEATS,
+)
+# The same patterns, case-sensitive, for lower-cased text (see triage.cues.exact_lower): 2–4× faster.
+_LOWER = _Patterns(*(case_sensitive(pattern) for pattern in vars(_CASELESS).values()))
+
+
+@dataclass(frozen=True)
 class Urgency:
     """``score`` in [0, 1], its ``level``, and the cues (``family:phrase``) that earned the points."""
 
@@ -211,12 +245,12 @@ def _phrases(pattern: re.Pattern[str], text: str) -> list[str]:
     return list(dict.fromkeys(" ".join(match.group(0).lower().split()) for match in pattern.finditer(text)))
 
 
-def _soon_dates(text: str, today: date | None) -> list[str]:
+def _soon_dates(text: str, today: date | None, patterns: _Patterns = _CASELESS) -> list[str]:
     """Dates that are deadlines: written after by/before/until, or (with ``today``) within SOON_DAYS days."""
     found: list[str] = []
-    for match in _DATE.finditer(text):
+    for match in patterns.date.finditer(text):
         phrase = " ".join(match.group(0).lower().split())
-        if _DEADLINE_BEFORE_DATE.search(text[: match.start()]):
+        if patterns.deadline_before_date.search(text[: match.start()]):
             found.append(phrase)
             continue
         if today is None:
@@ -260,20 +294,23 @@ def assess_urgency(
             score += POINTS[points or family]
             cues.extend(f"{family}:{phrase}" for phrase in phrases)
 
-    calm = _phrases(_CALM, text)
+    # Every phrase is reported lower-cased, so lower-cased text (where that is exact) finds the same ones, faster.
+    lowered = exact_lower(text)
+    patterns, text = (_CASELESS, text) if lowered is None else (_LOWER, lowered)
+    calm = _phrases(patterns.calm, text)
     # What a calm phrase negates ("not urgent") must not count as urgency.
-    body = _CALM.sub(" ", text)
-    safety = _phrases(_SAFETY, body)
+    body = patterns.calm.sub(" ", text)
+    safety = _phrases(patterns.safety, body)
     if safety:
-        safety += _phrases(_CHILD, body)
+        safety += _phrases(patterns.child, body)
     add("safety", safety)
-    add("legal", _phrases(_LEGAL, body))
-    add("immediacy", _phrases(_IMMEDIACY, body))
-    add("money", _phrases(_MONEY, body))
-    add("time", _phrases(_TIME, body) + _soon_dates(body, today))
+    add("legal", _phrases(patterns.legal, body))
+    add("immediacy", _phrases(patterns.immediacy, body))
+    add("money", _phrases(patterns.money, body))
+    add("time", _phrases(patterns.time, body) + _soon_dates(body, today, patterns))
 
-    contacts = ([f"{prior_contacts} earlier"] if prior_contacts > 0 else []) + _phrases(_REPEAT, body)
-    many = prior_contacts >= MANY_CONTACTS or bool(_MANY_REPEATS.search(body))
+    contacts = ([f"{prior_contacts} earlier"] if prior_contacts > 0 else []) + _phrases(patterns.repeat, body)
+    many = prior_contacts >= MANY_CONTACTS or bool(patterns.many_repeats.search(body))
     add("contacts", contacts, "contacts_many" if many else "contacts")
     if emotion in ANGRY_EMOTIONS:
         add("emotion", [emotion])

@@ -138,3 +138,23 @@ def test_levels_of_typical_messages() -> None:
 def test_deterministic() -> None:
     text = "Charged twice, urgent, my lawyer is involved"
     assert assess_urgency(text) == assess_urgency(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "URGENT: my CHILD was BURNED, I will call my Lawyer tomorrow, by 3 May",
+        "No rush — NOT URGENT. Still Waiting since Friday, Third Time I write!!",
+        "İNJURY from the heater, ſue them, \u212a",  # characters where lower() and re.IGNORECASE differ
+        "Charged TWICE on 2026-11-05, Sofort bitte, dès que possible",
+    ],
+)
+def test_the_lower_case_fast_path_finds_what_the_caseless_patterns_find(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the score with the fast path, when it is forced off, then nothing changes.
+    import triage.urgency as urgency
+
+    fast = assess_urgency(text, emotion="anger", today=date(2026, 11, 4))
+    monkeypatch.setattr(urgency, "exact_lower", lambda _text: None)
+    assert assess_urgency(text, emotion="anger", today=date(2026, 11, 4)) == fast
