@@ -148,7 +148,7 @@ class DynamoConversationStore:
                     replied_by = replied_by or item["message_key"]["S"]
                 elif sk == "resolved":
                     resolved = True
-                elif sk.startswith("contact#") and sk != f"contact#{message.id}":
+                elif sk.startswith("contact#") and sk != f"contact#{message.identity}":
                     contacts[sk] = datetime.fromtimestamp(int(item["at"]["N"]), UTC)
         return ContactHistory(
             auto_replied_by=replied_by, earlier_contacts=tuple(sorted(contacts.values())), resolved=resolved
@@ -189,7 +189,7 @@ class DynamoConversationStore:
                         "TableName": self._table,
                         "Item": {
                             **_key(key, "claim"),
-                            "message_key": {"S": message.id},
+                            "message_key": {"S": message.identity},
                             "at": {"N": str(_epoch(now))},
                             "expires_at": {"N": str(_epoch(now + _KEEP_CLAIMS))},
                         },
@@ -224,7 +224,7 @@ class DynamoConversationStore:
                 reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
                 if any(code == "ConditionalCheckFailed" for code in reasons[: len(keys)]) or not reasons:
                     owner = self.history(message, now).auto_replied_by
-                    if owner == message.id:
+                    if owner == message.identity:
                         return Claim(False, Denial.SENT_BEFORE)
                     if owner is not None or not reasons:
                         return Claim(False, Denial.THREAD_ANSWERED)
@@ -240,14 +240,14 @@ class DynamoConversationStore:
     ) -> None:
         keys = thread_keys(message)
         contact = {"at": {"N": str(_epoch(now))}, "expires_at": {"N": str(_epoch(now + _KEEP_CONTACTS))}}
-        first, *others = keys or (f"thread#{message.id}",)
+        first, *others = keys or (f"thread#{message.identity}",)
         try:
             self._ddb.transact_write_items(
                 TransactItems=[
                     {
                         "Put": {
                             "TableName": self._table,
-                            "Item": {**_key(first, f"contact#{message.id}"), **contact},
+                            "Item": {**_key(first, f"contact#{message.identity}"), **contact},
                             "ConditionExpression": "attribute_not_exists(pk)",
                         }
                     },
@@ -275,7 +275,7 @@ class DynamoConversationStore:
         except BotoCoreError as error:
             raise StateUnavailable(f"conversation store: note failed ({type(error).__name__})") from error
         for key in others:
-            self._call("put_item", Item={**_key(key, f"contact#{message.id}"), **contact})
+            self._call("put_item", Item={**_key(key, f"contact#{message.identity}"), **contact})
         if resolved:
             for key in keys:
                 self._call("put_item", Item={**_key(key, "resolved"), **contact})

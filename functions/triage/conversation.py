@@ -141,7 +141,9 @@ class MemoryConversationStore:
     def history(self, message: InboundMessage, now: datetime) -> ContactHistory:
         threads = [self._threads[key] for key in thread_keys(message) if key in self._threads]
         replied = next((thread.auto_replied_by for thread in threads if thread.auto_replied_by), None)
-        contacts = {key: when for thread in threads for key, when in thread.contacts if key != message.id}
+        contacts = {
+            key: when for thread in threads for key, when in thread.contacts if key != message.identity
+        }
         return ContactHistory(
             auto_replied_by=replied,
             earlier_contacts=tuple(sorted(contacts.values())),
@@ -154,7 +156,7 @@ class MemoryConversationStore:
         with self._lock:
             keys = thread_keys(message)
             owners = {self._threads[key].auto_replied_by for key in keys if key in self._threads} - {None}
-            if caps.per_thread < 1 or owners - {message.id}:
+            if caps.per_thread < 1 or owners - {message.identity}:
                 return Claim(False, Denial.THREAD_ANSWERED)
             if owners:
                 return Claim(False, Denial.SENT_BEFORE)
@@ -168,21 +170,21 @@ class MemoryConversationStore:
                 return Claim(False, Denial.SENDER_CAP, (why,))
             self._senders[sender_key(message)] = [*replies, now]
             for key in keys:
-                self._threads.setdefault(key, _Thread()).auto_replied_by = message.id
+                self._threads.setdefault(key, _Thread()).auto_replied_by = message.identity
             return Claim(True)
 
     def note(
         self, message: InboundMessage, segment: str, automated: bool, resolved: bool, now: datetime
     ) -> None:
         with self._lock:
-            keys = thread_keys(message) or (f"thread#{message.id}",)
+            keys = thread_keys(message) or (f"thread#{message.identity}",)
             already = any(
-                existing == message.id for existing, _ in self._threads.get(keys[0], _Thread()).contacts
+                existing == message.identity for existing, _ in self._threads.get(keys[0], _Thread()).contacts
             )
             for key in keys:
                 thread = self._threads.setdefault(key, _Thread())
-                if all(existing != message.id for existing, _ in thread.contacts):
-                    thread.contacts = [*thread.contacts, (message.id, now)][-MAX_CONTACTS_KEPT:]
+                if all(existing != message.identity for existing, _ in thread.contacts):
+                    thread.contacts = [*thread.contacts, (message.identity, now)][-MAX_CONTACTS_KEPT:]
                 thread.resolved = thread.resolved or resolved
             if not already:  # a redelivered message is not counted twice
                 counts = self._shares.setdefault(share_key(segment, now), [0, 0])

@@ -43,6 +43,10 @@ class InboundMessage(BaseModel):
     id: str = Field(
         description="Stable id of this delivery (SES message id / S3 object name); the idempotency key."
     )
+    dedupe_key: str = Field(
+        "",
+        description="Same message, same key, however often it is delivered (RFC Message-ID + our recipients).",
+    )
     channel: Channel = Channel.EMAIL
     provider: str = "ses"
     message_id: str = ""
@@ -66,6 +70,11 @@ class InboundMessage(BaseModel):
     raw: RawPointer | None = None
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @property
+    def identity(self) -> str:
+        """Who this message is for exactly-once purposes: its dedupe key, else its delivery id."""
+        return self.dedupe_key or self.id
 
     @property
     def thread_ids(self) -> tuple[str, ...]:

@@ -184,12 +184,16 @@ def decide(
         return no_reply(Reason.SPAM, junk)
     if emotion is None:
         emotion = EmotionReading.from_cues(negative_cues(text))
-    if emotion.cues or (
-        emotion.label in profile.escalate_emotions and emotion.confidence >= profile.emotion_min_confidence
+    # Threat words ("lawyer", "chargeback") are in the tone table too; on their own they make a sensitive topic.
+    tone = [cue for cue in emotion.cues if not sensitive_topics(cue)]
+    # A reading made from the phrase table alone (confidence exactly 1.0) says nothing once its threat words go.
+    from_threats_only = bool(emotion.cues) and not tone and emotion.confidence == 1.0
+    if tone or (
+        not from_threats_only
+        and emotion.label in profile.escalate_emotions
+        and emotion.confidence >= profile.emotion_min_confidence
     ):
-        return escalate(
-            Reason.NEGATIVE_EMOTION, emotion.cues or (f"{emotion.label}:{emotion.confidence:.2f}",)
-        )
+        return escalate(Reason.NEGATIVE_EMOTION, tone or (f"{emotion.label}:{emotion.confidence:.2f}",))
     if closing_message(message.text or message.subject):
         return no_reply(Reason.CLOSING_MESSAGE)
     topics = sensitive_topics(text)
@@ -205,13 +209,15 @@ def decide(
     if replies_to_auto_reply(message.thread_ids):
         return escalate(Reason.REPLY_TO_AUTO_REPLY)
     history = history or ContactHistory()
-    if history.auto_replied_by == message.id:
+    if history.auto_replied_by == message.identity:
         return escalate(Reason.SEND_UNCERTAIN, ["this message already claimed an automatic reply"])
     if history.auto_replied_by:
         return escalate(Reason.THREAD_ALREADY_ANSWERED)
     repeats = history.recent_contacts(now or datetime.now(UTC), repeat_contact_days)
     if repeats:
         return escalate(Reason.REPEAT_CONTACT, [f"{repeats} earlier in {repeat_contact_days} days"])
+    if profile.mode is Mode.OFF:
+        return escalate(Reason.AUTOMATION_OFF, [f"segment {segment}" if segment else "profile"])
     weak = [signal for signal in message.auto_signals if signal in WEAK_SIGNALS]
     if weak:
         return escalate(Reason.AUTO_REPLY_SUPPRESSED, weak)
@@ -242,8 +248,6 @@ def decide(
         )
     if templated_intents and classification.label not in templated_intents:
         return escalate(Reason.NO_TEMPLATE, [classification.label])
-    if profile.mode is Mode.OFF:
-        return EscalateDecision(reason=Reason.AUTOMATION_OFF, would_auto_reply=True, **facts)
     if profile.mode is Mode.SHADOW:
         return EscalateDecision(reason=Reason.SHADOW_MODE, would_auto_reply=True, **facts)
     return AutoReplyDecision(reason=Reason.ROUTINE_INTENT, would_auto_reply=True, **facts)

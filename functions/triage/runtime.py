@@ -53,7 +53,7 @@ def _idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
     if not settings.idempotency_table:
         return None, worker.handle
     config = IdempotencyConfig(
-        event_key_jmespath="id",
+        event_key_jmespath="dedupe_key || id",
         raise_on_no_idempotency_key=True,
         expires_after_seconds=settings.idempotency_ttl_seconds,
     )

@@ -6,6 +6,7 @@ A failure raises, so the queue redelivers it (and after ``maxReceiveCount`` it l
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -109,9 +110,20 @@ def own_addresses(settings: Settings) -> tuple[str, ...]:
 
 
 def read_email(raw: bytes, settings: Settings, pointer: RawPointer | None = None) -> InboundMessage:
-    return parse_email(
-        raw, pointer=pointer, own_addresses=own_addresses(settings), own_domain=settings.reply_domain
-    )
+    ours = own_addresses(settings)
+    message = parse_email(raw, pointer=pointer, own_addresses=ours, own_domain=settings.reply_domain)
+    return message.model_copy(update={"dedupe_key": dedupe_key(message, ours)})
+
+
+def dedupe_key(message: InboundMessage, ours: Iterable[str]) -> str:
+    """The RFC Message-ID and which of our addresses received it: SES may store one mail twice (an SMTP retry,
+    a re-upload), and each copy has its own S3 key, but never a second reply. Without a Message-ID, the delivery id."""
+    message_id = message.message_id.strip().strip("<>").strip().lower()
+    if not message_id:
+        return message.id
+    own = set(ours)
+    recipients = sorted({a.address.lower() for a in (*message.to, *message.cc)} & own) or ["(not addressed)"]
+    return "mid-" + hashlib.sha256(f"{message_id}|{','.join(recipients)}".encode()).hexdigest()[:40]
 
 
 def encoder_provider(settings: Settings) -> Callable[[], Encoder | None]:

@@ -112,8 +112,10 @@ def parse_email(
     if any(kind in part_types for kind in ("message/delivery-status", "message/disposition-notification")):
         headers.append(("content-type", "multipart/report"))
     signals = machine_mail.header_signals(headers)
+    # The envelope sender too (SES writes it as Return-Path): a bounces+… VERP address there is a machine.
+    envelope = _clean_line(_first(headers, "return-path")).strip("<> ")
     signals += machine_mail.address_signals(
-        senders=[a.address for a in (*from_, *sender, *reply_to)],
+        senders=[a.address for a in (*from_, *sender, *reply_to)] + ([envelope] if "@" in envelope else []),
         recipients=[a.address for a in (*to, *cc)],
         own_addresses=own_addresses,
         own_domain=own_domain,

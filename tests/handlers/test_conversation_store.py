@@ -1,0 +1,113 @@
+"""The conversation store's rules, the same for DynamoDB (moto) and the in-memory store used by replay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from triage import aws, local
+from triage.conversation import Denial, MemoryConversationStore, StateUnavailable, share_allows
+from triage.message import Address, InboundMessage
+from triage.profiles import Caps
+from triage.settings import Settings
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+CAPS = Caps()
+
+
+def message(n: int, sender: str = "jane@customer.example.net", **fields: Any) -> InboundMessage:
+    base: dict[str, Any] = {
+        "id": f"key-{n}",
+        "message_id": f"<m{n}@mail.customer.example.net>",
+        "from": Address(address=sender),
+        "subject": f"Order {n}",
+        "text": "Where is it?",
+    }
+    return InboundMessage(**(base | fields))
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest, stack: local.Stack) -> Iterator[Any]:
+    if request.param == "memory":
+        yield MemoryConversationStore()
+    else:
+        yield aws.DynamoConversationStore(Settings.from_env())
+
+
+def test_a_thread_gets_one_reply_and_a_retry_of_the_same_message_is_recognised(store: Any) -> None:
+    first = message(1)
+    assert store.claim_reply(first, "retail", 1.0, CAPS, NOW).granted
+    again = store.claim_reply(first, "retail", 1.0, CAPS, NOW + timedelta(seconds=5))
+    assert (again.granted, again.denial) == (False, Denial.SENT_BEFORE)
+    follow_up = message(2, in_reply_to=first.message_id, references=(first.message_id,))
+    later = store.claim_reply(follow_up, "retail", 1.0, CAPS, NOW + timedelta(hours=1))
+    assert (later.granted, later.denial) == (False, Denial.THREAD_ANSWERED)
+    assert store.history(follow_up, NOW).auto_replied_by == first.identity
+
+
+def test_sender_caps_per_window(store: Any) -> None:
+    granted = [
+        store.claim_reply(message(n), "retail", 1.0, CAPS, NOW + timedelta(seconds=30 * n)).granted
+        for n in range(6)
+    ]
+    assert granted == [True, True, True, False, False, False]
+    # 10 minutes later the short window has room again.
+    assert store.claim_reply(message(7), "retail", 1.0, CAPS, NOW + timedelta(minutes=11)).granted
+
+
+def test_the_share_cap_counts_each_message_once(store: Any) -> None:
+    for n in range(5):
+        sender = f"c{n}@example.org"
+        granted = store.claim_reply(message(n, sender=sender), "b2b", 0.5, CAPS, NOW).granted
+        store.note(message(n, sender=sender), "b2b", automated=granted, resolved=False, now=NOW)
+        store.note(message(n, sender=sender), "b2b", automated=granted, resolved=False, now=NOW)  # redelivery
+    claim = store.claim_reply(message(9, sender="c9@example.org"), "b2b", 0.5, CAPS, NOW)
+    assert claim.denial is Denial.SHARE_CAP
+    assert claim.detail == ("3/5 today, max 50%",)
+
+
+def test_history_knows_earlier_contacts_and_resolution(store: Any) -> None:
+    first = message(1)
+    store.note(first, "retail", automated=False, resolved=False, now=NOW)
+    same_subject = message(2)  # a new mail, no References, same sender and subject
+    same_subject = same_subject.model_copy(update={"subject": "Re: Order 1"})
+    history = store.history(same_subject, NOW + timedelta(days=1))
+    assert history.earlier_contacts == (NOW,)
+    assert not history.resolved
+    store.note(same_subject, "retail", automated=False, resolved=True, now=NOW + timedelta(days=1))
+    assert store.history(message(3, subject="Order 1"), NOW + timedelta(days=2)).resolved
+    # The message itself is not its own earlier contact.
+    assert store.history(first, NOW).earlier_contacts == (NOW + timedelta(days=1),)
+
+
+def test_share_allowance_rounds_up_and_zero_means_never() -> None:
+    assert share_allows(total=0, automated=0, max_share=0.7)
+    assert not share_allows(total=3, automated=3, max_share=0.7)
+    assert not share_allows(total=0, automated=0, max_share=0.0)
+    assert share_allows(total=99, automated=99, max_share=1.0)
+
+
+def test_a_missing_table_is_state_unavailable_not_a_crash(stack: local.Stack) -> None:
+    store = aws.DynamoConversationStore(Settings.from_env(conversation_table="no-such-table"))
+    with pytest.raises(StateUnavailable):
+        store.history(message(1), NOW)
+    with pytest.raises(StateUnavailable):
+        store.claim_reply(message(1), "retail", 1.0, CAPS, NOW)
+
+
+def test_keys_hold_no_address_or_subject(stack: local.Stack) -> None:
+    store = aws.DynamoConversationStore(Settings.from_env())
+    store.claim_reply(message(1), "retail", 1.0, CAPS, NOW)
+    store.note(message(1), "retail", automated=True, resolved=False, now=NOW)
+    items = boto3.client("dynamodb", region_name=local.REGION).scan(TableName=stack.conversation_table)[
+        "Items"
+    ]
+    dump = repr(items)
+    assert items
+    assert "jane@" not in dump
+    assert "Order 1" not in dump
+    assert all(item["expires_at"]["N"] for item in items)

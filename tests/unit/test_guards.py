@@ -1,0 +1,370 @@
+"""Every guard of the policy, one case each, with the reason code it must give (issue 4's table).
+
+``decide`` is pure: these cases give it a message, a classification, a profile and what the conversation store
+knows. The guards that need the store's conditional writes (caps, share, store down) are in
+``tests/unit/test_worker_guards.py``, whose last test checks that the two files together cover every reason.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from triage.classifier import Classification
+from triage.conversation import ContactHistory
+from triage.emotion import EmotionReading
+from triage.message import Address, InboundMessage
+from triage.parsing.machine_mail import REPLY_MESSAGE_ID_PREFIX
+from triage.policy import Action, Reason, decide
+from triage.profiles import Mode, Profile
+from triage.urgency import Urgency
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+RETAIL = Profile(auto_reply_intents=frozenset({"track_order", "get_invoice"}), min_confidence=0.8)
+TEMPLATED = frozenset({"track_order", "get_invoice"})
+
+
+def mail(
+    text: str = "Where is my parcel? It left the warehouse last week.", **fields: object
+) -> InboundMessage:
+    base: dict[str, object] = {
+        "id": "m1",
+        "message_id": "<m1@mail.customer.example.net>",
+        "from": Address(name="Jane Doe", address="jane@customer.example.net"),
+        "subject": "Parcel",
+        "text": text,
+        "full_text": text,
+        "language": "en",
+    }
+    return InboundMessage(**(base | fields))
+
+
+def model_says(
+    label: str = "track_order", confidence: float = 0.97, runner_up: float = 0.01
+) -> Classification:
+    return Classification(
+        label=label,
+        confidence=confidence,
+        top_k=((label, confidence), ("delivery_period", runner_up)),
+        model_version="test",
+        threshold=0.9,
+    )
+
+
+def run(message: InboundMessage, classification: Classification | None = None, **kwargs: object) -> object:
+    arguments: dict[str, object] = {"templated_intents": TEMPLATED, "now": NOW} | kwargs
+    profile = arguments.pop("profile", RETAIL)
+    return decide(message, classification or model_says(), profile, **arguments)  # type: ignore[arg-type]
+
+
+OURS = f"<{REPLY_MESSAGE_ID_PREFIX}abc@example.com>"
+CASES: list[tuple[str, InboundMessage, Classification | None, dict[str, object], Action, Reason]] = [
+    ("routine", mail(), None, {}, Action.AUTO_REPLY, Reason.ROUTINE_INTENT),
+    ("machine mail", mail(auto_signals=("auto_submitted",)), None, {}, Action.NO_REPLY, Reason.MACHINE_MAIL),
+    (
+        "out of office by content",
+        mail(
+            "I am out of the office until 2 December with limited access to email.", subject="Out of office"
+        ),
+        None,
+        {},
+        Action.NO_REPLY,
+        Reason.OUT_OF_OFFICE,
+    ),
+    ("closing", mail("Thanks, that solved it!\n\nJane"), None, {}, Action.NO_REPLY, Reason.CLOSING_MESSAGE),
+    (
+        "spam",
+        mail("You have won the lottery! Claim your prize today, bitcoin payout guaranteed returns."),
+        None,
+        {},
+        Action.NO_REPLY,
+        Reason.SPAM,
+    ),
+    ("unreadable", mail("", subject=""), None, {}, Action.ESCALATE, Reason.UNREADABLE),
+    ("no reply address", mail(**{"from": Address()}), None, {}, Action.ESCALATE, Reason.NO_REPLY_ADDRESS),
+    (
+        "human request",
+        mail("Where is my parcel? I want to speak to a human please."),
+        None,
+        {},
+        Action.ESCALATE,
+        Reason.HUMAN_REQUESTED,
+    ),
+    (
+        "negative emotion (head)",
+        mail(),
+        None,
+        {"emotion": EmotionReading(label="sadness", confidence=0.8, negative=True, cues=())},
+        Action.ESCALATE,
+        Reason.NEGATIVE_EMOTION,
+    ),
+    (
+        "sensitive topic",
+        mail("Where is my parcel? If it does not come I will contact my lawyer."),
+        None,
+        {},
+        Action.ESCALATE,
+        Reason.SENSITIVE_TOPIC,
+    ),
+    (
+        "out of scope",
+        mail("I am applying for the warehouse assistant position; my CV is attached."),
+        None,
+        {},
+        Action.ESCALATE,
+        Reason.OUT_OF_SCOPE,
+    ),
+    (
+        "urgent",
+        mail(),
+        None,
+        {"urgency": Urgency(score=0.8, level="high", cues=("immediacy:immediately",))},
+        Action.ESCALATE,
+        Reason.URGENT,
+    ),
+    (
+        "reply to our auto-reply",
+        mail(in_reply_to=OURS, references=(OURS,)),
+        None,
+        {},
+        Action.ESCALATE,
+        Reason.REPLY_TO_AUTO_REPLY,
+    ),
+    (
+        "thread already answered",
+        mail(),
+        None,
+        {"history": ContactHistory(auto_replied_by="m0")},
+        Action.ESCALATE,
+        Reason.THREAD_ALREADY_ANSWERED,
+    ),
+    (
+        "this message already claimed a reply",
+        mail(),
+        None,
+        {"history": ContactHistory(auto_replied_by="m1")},
+        Action.ESCALATE,
+        Reason.SEND_UNCERTAIN,
+    ),
+    (
+        "repeat contact within 7 days",
+        mail(),
+        None,
+        {"history": ContactHistory(earlier_contacts=(NOW - timedelta(days=3),))},
+        Action.ESCALATE,
+        Reason.REPEAT_CONTACT,
+    ),
+    (
+        "weak machine signal",
+        mail(auto_signals=("sender_unverified",)),
+        None,
+        {},
+        Action.ESCALATE,
+        Reason.AUTO_REPLY_SUPPRESSED,
+    ),
+    ("parse trouble", mail(defects=("unknown_charset",)), None, {}, Action.ESCALATE, Reason.PARSE_TROUBLE),
+    ("language", mail(language="fi"), None, {}, Action.ESCALATE, Reason.UNSUPPORTED_LANGUAGE),
+    (
+        "intent not automated",
+        mail(),
+        model_says("change_order"),
+        {},
+        Action.ESCALATE,
+        Reason.INTENT_NOT_ROUTINE,
+    ),
+    ("low confidence", mail(), model_says(confidence=0.6), {}, Action.ESCALATE, Reason.LOW_CONFIDENCE),
+    (
+        "two intents too close",
+        mail(),
+        model_says(confidence=0.92, runner_up=0.8),
+        {},
+        Action.ESCALATE,
+        Reason.AMBIGUOUS_INTENT,
+    ),
+    (
+        "no template",
+        mail(),
+        None,
+        {"templated_intents": frozenset({"get_invoice"})},
+        Action.ESCALATE,
+        Reason.NO_TEMPLATE,
+    ),
+    (
+        "automation off",
+        mail(),
+        None,
+        {"profile": RETAIL.model_copy(update={"mode": Mode.OFF})},
+        Action.ESCALATE,
+        Reason.AUTOMATION_OFF,
+    ),
+    (
+        "shadow mode",
+        mail(),
+        None,
+        {"profile": RETAIL.model_copy(update={"mode": Mode.SHADOW})},
+        Action.ESCALATE,
+        Reason.SHADOW_MODE,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("message", "classification", "kwargs", "action", "reason"),
+    [case[1:] for case in CASES],
+    ids=[case[0] for case in CASES],
+)
+def test_each_guard_gives_its_reason(
+    message: InboundMessage,
+    classification: Classification | None,
+    kwargs: dict[str, object],
+    action: Action,
+    reason: Reason,
+) -> None:
+    decision = run(message, classification, **kwargs)
+    assert (decision.action, decision.reason) == (action, reason)  # type: ignore[attr-defined]
+
+
+def test_automation_off_hands_everything_over_except_machine_mail() -> None:
+    off = RETAIL.model_copy(update={"mode": Mode.OFF, "auto_reply_intents": frozenset()})
+    assert run(mail(), profile=off).reason is Reason.AUTOMATION_OFF  # type: ignore[attr-defined]
+    assert run(mail(auto_signals=("list_mail",)), profile=off).reason is Reason.MACHINE_MAIL  # type: ignore[attr-defined]
+    assert run(mail("Thank you!"), profile=off).reason is Reason.CLOSING_MESSAGE  # type: ignore[attr-defined]
+
+
+def test_tone_and_threat_are_told_apart() -> None:
+    threat = run(mail("Where is my parcel? Otherwise I will contact my lawyer."))
+    assert threat.reason is Reason.SENSITIVE_TOPIC  # type: ignore[attr-defined]
+    angry = run(mail("This is ridiculous. Where is my parcel? Otherwise I will contact my lawyer."))
+    assert angry.reason is Reason.NEGATIVE_EMOTION  # type: ignore[attr-defined]
+    assert angry.detail == ("ridiculous",)  # type: ignore[attr-defined]
+
+
+def test_model_unavailable_escalates() -> None:
+    decision = decide(mail(), None, RETAIL, templated_intents=TEMPLATED)
+    assert decision.reason is Reason.MODEL_UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Where is my parcel? Let me talk to a real person.",
+        "¿Dónde está mi paquete? Quiero hablar con una persona.",
+        "Wo ist mein Paket? Ich möchte mit einem Mitarbeiter sprechen.",
+        "Où est mon colis ? Je veux parler à un conseiller.",
+    ],
+)
+@pytest.mark.parametrize("mode", list(Mode))
+def test_a_request_for_a_person_wins_in_every_profile_and_language(text: str, mode: Mode) -> None:
+    generous = RETAIL.model_copy(
+        update={"mode": mode, "reply_languages": frozenset({"en", "es", "de", "fr"})}
+    )
+    decision = run(mail(text), profile=generous)
+    assert decision.reason is Reason.HUMAN_REQUESTED  # type: ignore[attr-defined]
+
+
+def test_the_model_asking_for_a_person_is_enough() -> None:
+    decision = run(mail("Can someone from your team look at this?"), model_says("contact_human_agent"))
+    assert decision.reason is Reason.HUMAN_REQUESTED  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("I will take legal action if this is not fixed.", "legal"),
+        ("I have asked my bank for a chargeback.", "chargeback"),
+        ("The charger overheated and burned my hand.", "safety"),
+        ("My mother passed away last month; please close her account.", "bereavement"),
+        ("Under GDPR I ask you to delete all my personal data.", "data_protection"),
+        ("Please send me a copy of all the personal data you hold about me.", "data_protection"),
+        ("I want to file a formal complaint about the courier.", "complaint"),
+        ("The kettle stopped working after a week and I want a refund.", "refund_after_failure"),
+        ("Mi madre falleció y quiero cerrar su cuenta.", "bereavement"),
+        ("Ich verlange die Löschung meiner personenbezogenen Daten nach DSGVO.", "data_protection"),
+        ("Je vais contacter mon avocat.", "legal"),
+    ],
+)
+def test_sensitive_topics_go_to_a_person(text: str, topic: str) -> None:
+    decision = run(mail(text))
+    assert decision.reason is Reason.SENSITIVE_TOPIC  # type: ignore[attr-defined]
+    assert any(detail.startswith(f"{topic}:") for detail in decision.detail)  # type: ignore[attr-defined]
+
+
+def test_a_sensitive_intent_goes_to_a_person_even_when_automated() -> None:
+    profile = RETAIL.model_copy(update={"auto_reply_intents": frozenset({"get_refund"})})
+    decision = run(mail("Money back for order 1234 please."), model_says("get_refund"), profile=profile)
+    assert decision.reason is Reason.SENSITIVE_TOPIC  # type: ignore[attr-defined]
+    assert decision.detail == ("intent:get_refund",)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ok",
+        "Thank you!",
+        "Great, thanks a lot.\n\nBest,\nJane",
+        "That fixed it, thanks",
+        "Perfect, works now. Cheers",
+        "Vielen Dank!",
+        "Merci beaucoup",
+    ],
+)
+def test_closing_messages_get_no_reply(text: str) -> None:
+    decision = run(mail(text, subject="Re: Parcel", in_reply_to="<a@b.example>"))
+    assert (decision.action, decision.reason) == (Action.NO_REPLY, Reason.CLOSING_MESSAGE)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thanks, but where is my parcel?",
+        "OK but the tracking link is broken and I need it by Friday",
+        "Thank you. I also need the invoice for order 55120 and a new delivery address.",
+    ],
+)
+def test_thanks_with_a_further_request_is_not_a_closing(text: str) -> None:
+    decision = run(mail(text))
+    assert decision.reason is not Reason.CLOSING_MESSAGE  # type: ignore[attr-defined]
+
+
+def test_a_closing_that_answers_our_auto_reply_is_not_escalated() -> None:
+    decision = run(mail("Thanks, that solved it.", in_reply_to=OURS, references=(OURS,)))
+    assert decision.reason is Reason.CLOSING_MESSAGE  # type: ignore[attr-defined]
+
+
+def test_angry_thanks_is_still_anger() -> None:
+    decision = run(mail("Thanks for NOTHING. This is ridiculous."))
+    assert decision.reason is Reason.NEGATIVE_EMOTION  # type: ignore[attr-defined]
+
+
+def test_emotions_the_profile_does_not_list_do_not_force_a_person() -> None:
+    confused = EmotionReading(label="confusion", confidence=0.9, negative=False, cues=())
+    assert run(mail(), emotion=confused).reason is Reason.ROUTINE_INTENT  # type: ignore[attr-defined]
+    strict = RETAIL.model_copy(update={"escalate_emotions": frozenset({"confusion"})})
+    assert run(mail(), emotion=confused, profile=strict).reason is Reason.NEGATIVE_EMOTION  # type: ignore[attr-defined]
+
+
+def test_urgency_threshold_is_per_profile() -> None:
+    normal = Urgency(score=0.4, level="normal", cues=("time:tomorrow",))
+    assert run(mail(), urgency=normal).reason is Reason.ROUTINE_INTENT  # type: ignore[attr-defined]
+    b2b = RETAIL.model_copy(update={"escalate_urgency": "normal"})
+    assert run(mail(), urgency=normal, profile=b2b).reason is Reason.URGENT  # type: ignore[attr-defined]
+
+
+def test_old_contacts_are_not_repeat_contacts() -> None:
+    history = ContactHistory(earlier_contacts=(NOW - timedelta(days=8),))
+    assert run(mail(), history=history).reason is Reason.ROUTINE_INTENT  # type: ignore[attr-defined]
+
+
+def test_a_per_intent_floor_is_stricter_than_the_profile() -> None:
+    strict = RETAIL.model_copy(update={"intent_min_confidence": {"track_order": 0.99}})
+    decision = run(mail(), model_says(confidence=0.97), profile=strict)
+    assert decision.reason is Reason.LOW_CONFIDENCE  # type: ignore[attr-defined]
+    assert decision.detail == ("0.97<0.99",)  # type: ignore[attr-defined]
+
+
+def test_shadow_and_off_record_what_would_have_been_sent() -> None:
+    decision = run(mail(), profile=RETAIL.model_copy(update={"mode": Mode.SHADOW}))
+    assert decision.would_auto_reply  # type: ignore[attr-defined]
+    assert decision.intent == "track_order"  # type: ignore[attr-defined]
+    assert not run(mail("Where is it? Let me talk to a human.")).would_auto_reply  # type: ignore[attr-defined]
