@@ -175,8 +175,6 @@ def decide(
     if not message.from_.address:
         return escalate(Reason.NO_REPLY_ADDRESS, message.defects)
     human_phrases = asks_for_human(text)
-    if not human_phrases and classification and classification.label in HUMAN_INTENTS:
-        human_phrases = [f"intent:{classification.label}"]
     if human_phrases:
         return escalate(Reason.HUMAN_REQUESTED, human_phrases)
     junk = spam(text)
@@ -204,6 +202,9 @@ def decide(
     scope = out_of_scope(text)
     if scope:
         return escalate(Reason.OUT_OF_SCOPE, scope)
+    if classification and classification.label in HUMAN_INTENTS:
+        # The model reads a request for a person where no phrase says it: a person, in every profile, still.
+        return escalate(Reason.HUMAN_REQUESTED, [f"intent:{classification.label}"])
     if urgency and profile.escalate_urgency and _LEVELS[urgency.level] >= _LEVELS[profile.escalate_urgency]:
         return escalate(Reason.URGENT, (f"{urgency.level}:{urgency.score:.2f}", *urgency.cues[:3]))
     if replies_to_auto_reply(message.thread_ids):

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 from pydantic import BaseModel, ConfigDict, Field
 
 from triage.classifier import (
@@ -420,15 +420,20 @@ _METRIC_NAMES = {"auto_reply": "AutoReplied", "escalate": "Escalated", "no_reply
 
 def emit_decision_metrics(decision: Decision, segment: str, mode: Mode) -> None:
     """AutoReplied / Escalated / NoReply by segment and by reason; shadow and off modes count what they would
-    have sent as ``AutoReplied`` with ``mode`` set, so a shadow run shows the figures live would have."""
+    have sent as ``AutoReplied`` with ``mode`` set, so a shadow run shows the figures live would have.
+
+    One EMF document per dimension set (Powertools ``EphemeralMetrics``: its own dimensions, flushed at once,
+    silenced by ``POWERTOOLS_METRICS_DISABLED`` like the service's ``metrics``)."""
     action = (
         "auto_reply" if decision.would_auto_reply and decision.reason in _WOULD_REASONS else decision.action
     )
     name = _METRIC_NAMES[str(action)]
     for dimension, value in (("segment", segment), ("reason", decision.reason.value)):
-        with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=METRICS_NAMESPACE) as metric:
-            metric.add_dimension(name=dimension, value=value)
-            metric.add_dimension(name="mode", value=mode.value)
+        document = EphemeralMetrics(namespace=METRICS_NAMESPACE)
+        document.add_dimension(name=dimension, value=value)
+        document.add_dimension(name="mode", value=mode.value)
+        document.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        document.flush_metrics()
 
 
 _WOULD_REASONS = frozenset({Reason.SHADOW_MODE, Reason.AUTOMATION_OFF})

@@ -20,7 +20,7 @@ SENSITIVE: dict[str, re.Pattern[str]] = {
     ),
     "chargeback": re.compile(
         r"""\b(charge\s*backs?|dispute\s+(the|this)\s+(charge|payment|transaction)|disputing\s+(the|this)\s+(charge|payment)
-        |(called|contact(ed)?|told)\s+my\s+bank|reverse\s+the\s+(charge|payment)|contracargo|disputa\s+con\s+mi\s+banco
+        |(called|contact(ed)?|told)\s+my\s+bank|(opened|filed|raised|started)\s+a\s+(dispute|claim)\s+with\s+(my|the)\s+(bank|card\s+issuer|credit\s+card\s+company)|reverse\s+the\s+(charge|payment)|contracargo|disputa\s+con\s+mi\s+banco
         |rückbuchung|lastschrift\s+zurück|rétrofacturation|contester\s+(le|ce)\s+(paiement|prélèvement))\b""",
         _FLAGS,
     ),

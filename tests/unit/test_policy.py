@@ -97,7 +97,7 @@ def test_the_human_agent_intent_alone_escalates() -> None:
         "Where is my parcel?? This is ridiculous.",
         "WHERE IS MY PARCEL. I PAID TWO WEEKS AGO.",
         "Still nothing!!! Where is it",
-        "If it is not here tomorrow I will file a chargeback.",
+        "If it is not here tomorrow I will file a chargeback, this is unacceptable.",
     ],
 )
 def test_anger_goes_to_a_person_even_for_a_routine_intent(text: str) -> None:

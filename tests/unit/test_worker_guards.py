@@ -289,3 +289,46 @@ def test_every_reason_code_has_a_test() -> None:
 
     covered = {case[5] for case in CASES} | {Reason.MODEL_UNAVAILABLE} | WORKER_REASONS
     assert covered == set(Reason)
+
+
+def emf_documents(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+
+
+def test_decisions_are_counted_by_segment_and_reason(
+    settings: Settings,
+    rig: Callable[..., Rig],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    capsys.readouterr()
+    r = rig()
+    r.worker.handle(order_question(1))
+    r.worker.handle(order_question(2, text="This is ridiculous, where is my order A-2?"))
+    documents = emf_documents(capsys.readouterr().out)
+    counted = {
+        (name["Name"], key, document[key], document["mode"])
+        for document in documents
+        for name in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+        for key in ("segment", "reason")
+        if key in document
+    }
+    assert ("AutoReplied", "segment", "retail", "live") in counted
+    assert ("AutoReplied", "reason", "routine_intent", "live") in counted
+    assert ("Escalated", "reason", "negative_emotion", "live") in counted
+
+
+def test_shadow_mode_counts_what_live_would_have_sent(
+    settings: Settings,
+    rig: Callable[..., Rig],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    capsys.readouterr()
+    rig(policy=policy_with(settings, mode=Mode.SHADOW)).worker.handle(order_question(1))
+    documents = emf_documents(capsys.readouterr().out)
+    assert {(d["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], d["mode"]) for d in documents} == {
+        ("AutoReplied", "shadow")
+    }
