@@ -4,8 +4,8 @@ Input: a CSV/JSONL of past messages (``text``, optional ``subject``, ``sender``,
 ``intent`` and ``outcome``: ``routine`` = a template answer for that intent was right, ``human`` = it needed a person,
 ``no_reply`` = nothing to answer), or a folder of ``.eml`` files with ``<name>.expected.json`` (or ``.label.json``)
 beside them. Every message runs through the same code as the worker (routing, guards, per-thread and per-sender caps,
-the AI/human ratio) with an in-memory conversation store and a clock that moves ``spacing`` between messages. Profiles
-are replayed as if live: the point is to see what switching automation on would do.
+the AI/human ratio) with an in-memory conversation store and a clock that moves ``spacing`` between messages. Shadow
+profiles are replayed as if live (the point is to see what switching them on would do); ``off`` stays off.
 
 An automatic reply is *correct* when the agents said ``routine`` and labelled the same intent; every other automatic
 reply is a *wrong reply* (the figure that matters most: an answer someone should not have received).
@@ -46,6 +46,8 @@ class Case:
 
 def cases_from_table(path: Path) -> Iterator[Case]:
     rows, _ = read_rows(path)
+    if not rows:
+        raise TrainingError(f"{path}: no messages to replay (only a header, or empty)")
     require_columns(path, rows, "text")
     for number, row in enumerate(rows, 1):
         outcome = (row.get("outcome") or "").strip().lower() or None
@@ -144,7 +146,7 @@ def replay(
         policy.config.model_copy(
             update={
                 "profiles": {
-                    name: p.model_copy(update={"mode": Mode.LIVE})
+                    name: p.model_copy(update={"mode": Mode.LIVE}) if p.mode is Mode.SHADOW else p
                     for name, p in policy.config.profiles.items()
                 }
             }

@@ -84,7 +84,9 @@ _OUT_OF_OFFICE = re.compile(
 OUT_OF_SCOPE: dict[str, re.Pattern[str]] = {
     "job_application": re.compile(
         r"""\b(apply(ing)?\s+for\s+(the|a|your)\s+[\w\s-]{0,40}(position|role|job|vacancy|opening|internship)|job\s+application
-        |my\s+(cv|resume|résumé)|curriculum\s+vitae|cover\s+letter|candidatura|bewerbung|lebenslauf|candidature)\b""",
+        |my\s+(cv|resume|résumé)|curriculum\s+vitae|cover\s+letter|candidatura|bewerbung|lebenslauf|candidature
+        |(any|open)\s+(vacancies|vacancy|positions|openings)|are\s+you\s+hiring|dear\s+hiring\s+(team|manager)
+        |work\s+for\s+your\s+company|(internship|apprenticeship)\s+(with|at)\s+(you|your))\b""",
         _FLAGS,
     ),
     "sales_pitch": re.compile(
