@@ -16,6 +16,8 @@ _HUMAN_REQUEST = re.compile(
     | \b(speak|talk|chat)\s+(to|with)\s+(a|an|some|your)?\s*(human|person|agent|representative|manager|supervisor|someone|somebody)\b
     | \bnot\s+(a|another|your)\s+(bot|robot|machine|automated)\b
     | \b(stop|no\s+more)\s+(the\s+)?(bots?|automated\s+(replies|answers|messages))\b
+    | \b(want|need|get\s+me|give\s+me)\s+(a|an)\s+(human|person|real\s+person|agent|representative)\b
+    | \b(a\s+)?human,?\s+please\b
     # Spanish
     | \bhablar\s+con\s+(una\s+persona|un\s+humano|alguien|un\s+agente|un\s+asesor|un\s+operador)\b
     | \bpersona\s+real\b | \bun\s+humano\b
@@ -35,7 +37,11 @@ _NEGATIVE_PHRASES = re.compile(
       |useless|incompetent|horrible|terrible|awful|worst|scam|scammers?|fraud|fraudulent|rip-?off|shameful
       |fed\s+up|sick\s+of|had\s+enough|never\s+again|last\s+time\s+i|i\s+am\s+done|so\s+disappointed|very\s+disappointed
       |extremely\s+disappointed|lawyers?|attorney|legal\s+action|sue\s+you|small\s+claims|chargeback|charge\s+back
-      |dispute\s+the\s+charge|report\s+you|consumer\s+protection|trading\s+standards)\b
+      |dispute\s+the\s+charge|report\s+you|consumer\s+protection|trading\s+standards
+      |frustrat(ed|ing)|infuriat(ed|ing|es)|so\s+annoy(ed|ing)|(really|very|getting)\s+annoy(ed|ing)|annoyed
+      |(complete|total|utter)\s+waste|waste\s+of\s+(my\s+)?time|god\s?damn(ed)?|damn|lost\s+(all\s+)?hope
+      |(doesn'?t|does\s+not)\s+(even\s+)?make\s+(any\s+)?sense|what'?s\s+wrong\s+with\s+(you|this|your)
+      |still\s+not\s+(fixed|solved|resolved)|not\s+what\s+i\s+(was\s+)?expect(ed|ing)?)\b
     # Spanish / German / French
     | \b(inaceptable|vergonzoso|estafa|furioso|furiosa|harto|harta|abogado|denuncia)\b
     | \b(unverschämt|inakzeptabel|betrug|wütend|frechheit|anwalt|enttäuscht)\b

@@ -211,6 +211,13 @@ class EmotionReading:
     confidence: float
     negative: bool
     cues: tuple[str, ...]
+    scores: tuple[
+        tuple[str, float], ...
+    ] = ()  # the head's top labels and probabilities; empty without a head
+
+    def mass(self, labels: frozenset[str] | set[str]) -> float:
+        """The head's probability that the emotion is one of ``labels`` (its top labels only)."""
+        return sum(p for label, p in self.scores if label in labels)
 
     @classmethod
     def from_cues(cls, cues: Sequence[str]) -> EmotionReading:
@@ -247,6 +254,7 @@ def read_emotion(model: TextModel | None, text: str, min_confidence: float = 0.5
         confidence=result.confidence,
         negative=confident_negative or bool(cues),
         cues=cues,
+        scores=tuple(result.top_k),
     )
 
 

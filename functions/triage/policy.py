@@ -184,14 +184,23 @@ def decide(
         emotion = EmotionReading.from_cues(negative_cues(text))
     # Threat words ("lawyer", "chargeback") are in the tone table too; on their own they make a sensitive topic.
     tone = [cue for cue in emotion.cues if not sensitive_topics(cue)]
-    # A reading made from the phrase table alone (confidence exactly 1.0) says nothing once its threat words go.
-    from_threats_only = bool(emotion.cues) and not tone and emotion.confidence == 1.0
+    # With a head, its probabilities decide: the top label, or the negative emotions together (anger 0.3 +
+    # annoyance 0.25 is a negative message even when neither wins). Without one, the tone phrases alone.
+    negative_mass = emotion.mass(profile.escalate_emotions)
     if tone or (
-        not from_threats_only
-        and emotion.label in profile.escalate_emotions
-        and emotion.confidence >= profile.emotion_min_confidence
+        emotion.scores
+        and (
+            (
+                emotion.label in profile.escalate_emotions
+                and emotion.confidence >= profile.emotion_min_confidence
+            )
+            or negative_mass >= profile.emotion_min_confidence
+        )
     ):
-        return escalate(Reason.NEGATIVE_EMOTION, tone or (f"{emotion.label}:{emotion.confidence:.2f}",))
+        return escalate(
+            Reason.NEGATIVE_EMOTION,
+            tone or (f"{emotion.label}:{emotion.confidence:.2f}", f"negative:{negative_mass:.2f}"),
+        )
     if closing_message(message.text or message.subject):
         return no_reply(Reason.CLOSING_MESSAGE)
     topics = sensitive_topics(text)

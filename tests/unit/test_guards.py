@@ -95,7 +95,11 @@ CASES: list[tuple[str, InboundMessage, Classification | None, dict[str, object],
         "negative emotion (head)",
         mail(),
         None,
-        {"emotion": EmotionReading(label="sadness", confidence=0.8, negative=True, cues=())},
+        {
+            "emotion": EmotionReading(
+                label="sadness", confidence=0.8, negative=True, cues=(), scores=(("sadness", 0.8),)
+            )
+        },
         Action.ESCALATE,
         Reason.NEGATIVE_EMOTION,
     ),
@@ -338,10 +342,41 @@ def test_angry_thanks_is_still_anger() -> None:
 
 
 def test_emotions_the_profile_does_not_list_do_not_force_a_person() -> None:
-    confused = EmotionReading(label="confusion", confidence=0.9, negative=False, cues=())
+    confused = EmotionReading(
+        label="confusion", confidence=0.9, negative=False, cues=(), scores=(("confusion", 0.9),)
+    )
     assert run(mail(), emotion=confused).reason is Reason.ROUTINE_INTENT  # type: ignore[attr-defined]
     strict = RETAIL.model_copy(update={"escalate_emotions": frozenset({"confusion"})})
     assert run(mail(), emotion=confused, profile=strict).reason is Reason.NEGATIVE_EMOTION  # type: ignore[attr-defined]
+
+
+def test_negative_emotions_together_force_a_person() -> None:
+    split = EmotionReading(
+        label="neutral",
+        confidence=0.4,
+        negative=False,
+        cues=(),
+        scores=(("neutral", 0.4), ("anger", 0.3), ("annoyance", 0.25)),
+    )
+    decision = run(mail(), emotion=split)
+    assert decision.reason is Reason.NEGATIVE_EMOTION  # type: ignore[attr-defined]
+    assert decision.detail == ("neutral:0.40", "negative:0.55")  # type: ignore[attr-defined]
+    calm = EmotionReading(
+        label="neutral", confidence=0.7, negative=False, cues=(), scores=(("neutral", 0.7), ("anger", 0.2))
+    )
+    assert run(mail(), emotion=calm).reason is Reason.ROUTINE_INTENT  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "It is getting so annoying. Where is my parcel?",
+        "Incredibly frustrating, where is it?",
+        "What a waste of time.",
+    ],
+)
+def test_annoyance_in_words_forces_a_person(text: str) -> None:
+    assert run(mail(text)).reason is Reason.NEGATIVE_EMOTION  # type: ignore[attr-defined]
 
 
 def test_urgency_threshold_is_per_profile() -> None:

@@ -88,4 +88,12 @@ def test_mail_not_addressed_to_us_is_flagged() -> None:
 
 def test_our_own_message_id_coming_back_is_a_loop() -> None:
     assert message_id_signals("<triage-reply-abc@elsewhere.example>", "example.com") == ["own_message_id"]
+    assert message_id_signals("<form-123@example.com>", "example.com") == ["own_domain_message_id"]
     assert message_id_signals("<abc@customer.example.net>", "example.com") == []
+
+
+def test_a_colleague_at_our_domain_is_not_our_own_address() -> None:
+    signals = address_signals(
+        ["kim@example.com"], ["support@example.com"], ["support@example.com"], "example.com"
+    )
+    assert signals == ["own_domain_sender"]

@@ -121,8 +121,11 @@ def address_signals(
     sender_list = [address.lower() for address in senders if address]
     if any(is_system_address(address) for address in sender_list):
         found.append("system_sender")
-    if any(address in own or (own_domain and address.endswith("@" + own_domain)) for address in sender_list):
+    if any(address in own for address in sender_list):
         found.append("own_address_sender")
+    elif own_domain and any(address.endswith("@" + own_domain) for address in sender_list):
+        # A colleague, or a system of ours: never answered automatically, but maybe a person with a question.
+        found.append("own_domain_sender")
     recipient_list = {address.lower() for address in recipients if address}
     if own and recipient_list and not (own & recipient_list):
         # RFC 3834 §2: not addressed to us explicitly (Bcc, list expansion) ⇒ do not answer automatically.
@@ -131,10 +134,13 @@ def address_signals(
 
 
 def message_id_signals(message_id: str, own_domain: str) -> list[str]:
-    """Our own Message-ID coming back to us: a loop."""
+    """Our own automatic reply's Message-ID coming back is a loop; any other id minted at our domain (a contact
+    form, a colleague's client) means: not for the robot, but perhaps for a person."""
     mid = message_id.strip("<> ").lower()
-    if mid.startswith(REPLY_MESSAGE_ID_PREFIX) or (own_domain and mid.endswith("@" + own_domain)):
+    if mid.startswith(REPLY_MESSAGE_ID_PREFIX):
         return ["own_message_id"]
+    if own_domain and mid.endswith("@" + own_domain):
+        return ["own_domain_message_id"]
     return []
 
 
@@ -144,4 +150,16 @@ def replies_to_auto_reply(thread_ids: Iterable[str]) -> bool:
 
 
 # Signals that only say "do not answer me automatically": the sender may still be a person, so a human reads it.
-WEAK_SIGNALS = frozenset({"auto_response_suppress", "not_addressed_to_us", "sender_unverified"})
+# Loop risks that a person may stand behind (a relay's X-Loop, a list post, a colleague, our contact form, a mailbox
+# rule forwarding a customer's mail) are among them: never a robot's answer, but never silently dropped either.
+WEAK_SIGNALS = frozenset(
+    {
+        "auto_response_suppress",
+        "not_addressed_to_us",
+        "sender_unverified",
+        "own_domain_sender",
+        "own_domain_message_id",
+        "x_loop",
+        "exchange_generated",
+    }
+)
