@@ -38,10 +38,10 @@ _NEGATIVE_PHRASES = re.compile(
       |fed\s+up|sick\s+of|had\s+enough|never\s+again|last\s+time\s+i|i\s+am\s+done|so\s+disappointed|very\s+disappointed
       |extremely\s+disappointed|lawyers?|attorney|legal\s+action|sue\s+you|small\s+claims|chargeback|charge\s+back
       |dispute\s+the\s+charge|report\s+you|consumer\s+protection|trading\s+standards
-      |frustrat(ed|ing)|infuriat(ed|ing|es)|so\s+annoy(ed|ing)|(really|very|getting)\s+annoy(ed|ing)|annoyed
+      |frustrat(ed|ing)|infuriat(e|ed|ing|es)|so\s+annoy(ed|ing)|(really|very|getting)\s+annoy(ed|ing)|annoyed
       |(complete|total|utter)\s+waste|waste\s+of\s+(my\s+)?time|god\s?damn(ed)?|damn|lost\s+(all\s+)?hope
-      |(doesn'?t|does\s+not)\s+(even\s+)?make\s+(any\s+)?sense|what'?s\s+wrong\s+with\s+(you|this|your)
-      |still\s+not\s+(fixed|solved|resolved)|not\s+what\s+i\s+(was\s+)?expect(ed|ing)?)\b
+      |(doesn['’]?t|does\s+not)\s+(even\s+)?make\s+(any\s+)?sense|what['’]?s\s+wrong\s+with\s+(you|this|your)
+      |still\s+not\s+(fixed|solved|resolved)|(wasn['’]?t|isn['’]?t|not)\s+what\s+i\s+(was\s+)?expect(ed|ing)?)\b
     # Spanish / German / French
     | \b(inaceptable|vergonzoso|estafa|furioso|furiosa|harto|harta|abogado|denuncia)\b
     | \b(unverschämt|inakzeptabel|betrug|wütend|frechheit|anwalt|enttäuscht)\b
