@@ -63,7 +63,9 @@ class InboundMessage(BaseModel):
     full_text: str = Field("", description="The whole readable body, quotes and signature included.")
     language: str | None = None
     attachments: tuple[Attachment, ...] = ()
-    ticket_id: str = Field("", description="The helpdesk's ticket or conversation id (replies go back there).")
+    ticket_id: str = Field(
+        "", description="The helpdesk's ticket or conversation id (replies go back there)."
+    )
     account: str = Field("", description="The helpdesk account, subdomain or inbox the webhook came from.")
     tags: tuple[str, ...] = Field((), description="Helpdesk ticket tags (segment routing).")
     brand: str = Field("", description="Helpdesk brand or inbox (segment routing).")
