@@ -183,7 +183,8 @@ def decide(
     if emotion is None:
         emotion = EmotionReading.from_cues(negative_cues(text))
     # Threat words ("lawyer", "chargeback") are in the tone table too; on their own they make a sensitive topic.
-    tone = [cue for cue in emotion.cues if not sensitive_topics(cue)]
+    closing = closing_message(message.text or message.subject)
+    tone = [cue for cue in emotion.cues if not sensitive_topics(cue) and not (closing and cue == "!!")]
     # With a head, its probabilities decide: the top label, or the negative emotions together (anger 0.3 +
     # annoyance 0.25 is a negative message even when neither wins). Without one, the tone phrases alone.
     negative_mass = emotion.mass(profile.escalate_emotions)
@@ -201,7 +202,7 @@ def decide(
             Reason.NEGATIVE_EMOTION,
             tone or (f"{emotion.label}:{emotion.confidence:.2f}", f"negative:{negative_mass:.2f}"),
         )
-    if closing_message(message.text or message.subject):
+    if closing:
         return no_reply(Reason.CLOSING_MESSAGE)
     topics = sensitive_topics(text)
     if classification and classification.label in profile.sensitive_intents:

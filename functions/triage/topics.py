@@ -58,20 +58,24 @@ SENSITIVE: dict[str, re.Pattern[str]] = {
 
 _CLOSING = re.compile(
     r"""^\W*(
-        (ok(ay)?|great|perfect|cool|brilliant|excellent|awesome|super|fine|got\s+it|understood|noted|all\s+good|sounds\s+good)
-        |((many\s+)?thanks?(\s+you)?|thank\s+you|thx|ty|cheers)(\s+(so\s+much|very\s+much|a\s+lot|again))?
+        (ok(ay)?|great(\s+news)?|perfect|cool|brilliant|excellent|awesome|super|fine|got\s+it|understood|noted|received
+          |all\s+good|sounds\s+good|much\s+appreciated)
+        |((many\s+)?thanks?(\s+you)?|thank\s+you|thx|ty|cheers)(\s+(so\s+much|very\s+much|a\s+lot|again|anyway))?
+          (\s+for\s+(sorting|fixing|solving|your\s+help|the\s+help|helping|the\s+quick\s+(reply|response|answer))
+            (\s+(it|this|that))?(\s+out)?(\s+so\s+(quickly|fast))?)?
         |(that|it|this)\s+(solved|fixed|sorted|answered|worked|works|helped)(\s+(it|the\s+(problem|issue)))?(\s+now)?
-        |(it\s+)?(works|working)(\s+(now|again|fine))?|problem\s+solved|all\s+(sorted|set|fixed)|no\s+further\s+questions
-        |(you\s+can\s+)?close\s+(the|this|my)\s+(ticket|case|request)
-        |gracias|muchas\s+gracias|vale|perfecto|solucionado|danke(\s+schön|\s+sehr)?|vielen\s+dank|alles\s+klar|erledigt
-        |merci(\s+beaucoup)?|parfait|c'est\s+réglé|ça\s+marche
+        |(it|the\s+\w+|my\s+\w+)\s+(turned\s+up|arrived|came|has\s+arrived)(\s+(today|now|yesterday))?(\s+after\s+all)?
+        |(it\s+)?(works|working)(\s+(now|again|fine))?|problem\s+solved|(that|it|this)\s+did\s+the\s+trick
+        |(it['’]?s|it\s+is|that['’]?s)\s+(working|fixed|sorted|solved|fine|done)(\s+(now|again))?|(all\s+)?(sorted|set|fixed)(\s+now)?
+        |no\s+further\s+questions|(you\s+can\s+)?close\s+(the|this|my|it)(\s+(ticket|case|request))?
+        |(best|kind|warm)?\s*regards|best|br
+        |gracias|muchas\s+gracias|vale|perfecto|solucionado|saludos|danke(\s+schön|\s+sehr)?|vielen\s+dank|alles\s+klar
+        |erledigt|grüße|merci(\s+beaucoup)?|parfait|c'est\s+réglé|ça\s+marche|cordialement
     )([\s,.!:;)\-]+|$)""",
     _FLAGS,
 )
 _CLOSING_MAX_WORDS = 25
-_SIGN_OFF = re.compile(
-    r"^\W*(best|regards|kind\s+regards|cheers|thanks|br|saludos|grüße|gruß|cordialement)\b", re.I
-)
+_GREETING = re.compile(r"^\W*(hi|hello|hey|dear|hola|hallo|bonjour)\b", re.IGNORECASE)
 
 _OUT_OF_OFFICE = re.compile(
     r"""\b(out\s+of\s+(the\s+)?office|on\s+(annual\s+)?(leave|vacation|holiday|parental\s+leave)\s+(until|till|from|and)
@@ -100,7 +104,9 @@ OUT_OF_SCOPE: dict[str, re.Pattern[str]] = {
 _SPAM = re.compile(
     r"""\b(you\s+(have\s+)?won|lottery|jackpot|claim\s+your\s+(prize|reward|winnings)|bitcoin|crypto(currency)?\s+(investment|profit|opportunity)
     |guaranteed\s+(returns?|profit)|double\s+your\s+(money|investment)|wire\s+transfer\s+fee|inheritance\s+of|next\s+of\s+kin
-    |nigerian?\s+prince|viagra|cialis|casino\s+bonus|work\s+from\s+home\s+and\s+earn|make\s+\$?\d[\d,]*\s+(a|per)\s+(day|week))\b""",
+    |nigerian?\s+prince|viagra|cialis|casino\s+bonus|work\s+from\s+home\s+and\s+earn|make\s+\$?\d[\d,]*\s+(a|per)\s+(day|week)
+    |free\s+spins|click\s+(here|now|to\s+(join|claim|win))|[\d.,]+\s+million\s+(dollars|usd|euros)|reply\s+with\s+your\s+(bank\s+)?details
+    |no\s+experience\s+(needed|required)|earn\s+\$?\d[\d,]*\s+(a|per)\s+(day|week)|offer\s+ends\s+tonight)\b""",
     _FLAGS,
 )
 SPAM_MIN_CUES = 2
@@ -118,25 +124,28 @@ def sensitive_topics(text: str) -> list[str]:
 
 
 def closing_message(text: str) -> bool:
-    """A short thank-you or "ok" with nothing else asked: the conversation is over."""
+    """A short thank-you or "ok" with nothing else asked: the conversation is over.
+
+    Every word must be closing words (thanks, it arrived, sorted, you can close this, a sign-off) except a name at
+    the end: "Thanks for nothing" or "It arrived damaged" are not closings, "Perfect, received. Thanks, Aisha" is.
+    """
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if not lines or "?" in text or len(text.split()) > _CLOSING_MAX_WORDS:
         return False
-    # Drop greeting ("Hi team,") and sign-off lines, then everything left must be closing words.
-    body = [
-        line
-        for line in lines
-        if not _SIGN_OFF.match(line)
-        and not re.match(r"^\W*(hi|hello|hey|dear|hola|hallo|bonjour)\b", line, re.I)
-    ]
-    remainder = " ".join(body) if body else " ".join(lines)
+    remainder = " ".join(line for line in lines if not _GREETING.match(line))
+    consumed = False
     while remainder:
         match = _CLOSING.match(remainder)
         if not match or not match.group(0).strip():
             break
+        consumed = True
         remainder = remainder[match.end() :].strip()
-    # A first name (or two) after the closing words is a signature, not a request.
-    return len(remainder.split()) <= 2 and not re.search(r"\d", remainder)
+    return consumed and _signature_only(remainder)
+
+
+def _signature_only(text: str) -> bool:
+    words = [word.strip(".,!-") for word in text.split()]
+    return len(words) <= 3 and all(word[:1].isupper() and word.isalpha() for word in words)
 
 
 def out_of_office(subject: str, text: str) -> list[str]:

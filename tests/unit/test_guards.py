@@ -403,3 +403,21 @@ def test_shadow_and_off_record_what_would_have_been_sent() -> None:
     assert decision.would_auto_reply  # type: ignore[attr-defined]
     assert decision.intent == "track_order"  # type: ignore[attr-defined]
     assert not run(mail("Where is it? Let me talk to a human.")).would_auto_reply  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "closing"),
+    [
+        ("Perfect, received. Thanks a lot. Aisha", True),
+        ("It turned up today after all. Thanks anyway.", True),
+        ("All sorted now, you can close this.", True),
+        ("Thanks a lot, that did the trick. It's working now!\n\nHalima", True),
+        ("Thank you!!", True),
+        ("Thanks for nothing!!", False),
+        ("It arrived damaged.", False),
+        ("Withdrawal charge.", False),
+    ],
+)
+def test_closing_needs_closing_words_and_nothing_but_a_name_besides(text: str, closing: bool) -> None:
+    decision = run(mail(text, subject="Re: Parcel"))
+    assert (decision.reason is Reason.CLOSING_MESSAGE) is closing  # type: ignore[attr-defined]
