@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from triage.cues import case_sensitive, exact_lower
+
 _FLAGS = re.IGNORECASE | re.VERBOSE
 
 SENSITIVE: dict[str, re.Pattern[str]] = {
@@ -112,8 +114,18 @@ _SPAM = re.compile(
 SPAM_MIN_CUES = 2
 
 
+_LOWER: dict[re.Pattern[str], re.Pattern[str]] = {
+    pattern: case_sensitive(pattern)
+    for pattern in (*SENSITIVE.values(), *OUT_OF_SCOPE.values(), _OUT_OF_OFFICE, _SPAM)
+}
+
+
 def _found(pattern: re.Pattern[str], text: str) -> list[str]:
-    return list(dict.fromkeys(" ".join(match.group(0).lower().split()) for match in pattern.finditer(text)))
+    """The distinct phrases ``pattern`` finds, lower-cased (case-sensitive search of the lower-cased text when
+    that finds exactly the same: 2-4x faster, see ``triage.cues.exact_lower``)."""
+    lowered = exact_lower(text)
+    matches = _LOWER[pattern].finditer(lowered) if lowered is not None else pattern.finditer(text)
+    return list(dict.fromkeys(" ".join(match.group(0).lower().split()) for match in matches))
 
 
 def sensitive_topics(text: str) -> list[str]:
