@@ -118,18 +118,19 @@ class Transport:
         raise PermanentError(f"{what}: HTTP {status}", status=status)
 
 
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*$")
+_ACCOUNT = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 def vendor_host(provider: str, key: str, value: str, suffix: str) -> str:
-    """``acme`` or ``acme.<suffix>`` (or a full host name for vendors with custom domains) as a checked host name.
+    """``acme`` or ``acme.<suffix>`` as the checked host ``acme.<suffix>``.
 
-    A secret with a scheme, a path or a port in it is refused: the credentials are only ever sent to this host.
+    Anything else (another domain, a scheme, a path, a port) is refused: the credentials only go to the vendor.
     """
     host = value.strip().lower().rstrip(".")
-    if "." not in host:
-        host = f"{host}.{suffix}"
-    if not _HOSTNAME.match(host):
-        raise CredentialsError(f"{provider} credentials: {key} must be a bare account name or host name")
-    return host
+    if host.endswith(f".{suffix}"):
+        host = host[: -len(suffix) - 1]
+    if not _ACCOUNT.match(host):
+        raise CredentialsError(
+            f"{provider} credentials: {key} must be the account name (acme) or acme.{suffix}"
+        )
+    return f"{host}.{suffix}"
