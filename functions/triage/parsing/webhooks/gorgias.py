@@ -35,10 +35,10 @@ def read(payload: Field, headers: Mapping[str, str]) -> CustomerMessage | Ignore
         return Ignore(model.NOT_CUSTOMER_EVENT)
     ticket_id = payload.need_text("ticket_id")
     message_id = payload.need_text("message_id")
-    if payload["message_from_agent"].is_true():
-        return Ignore(model.AGENT_REPLY)
     if payload["message_public"].present and not payload["message_public"].is_true():
         return Ignore(model.INTERNAL_NOTE)
+    if payload["message_from_agent"].is_true():
+        return Ignore(model.AGENT_REPLY)
     text, html = payload["message_body_text"].text(), payload["message_body_html"].text()
     if not text and not html:
         payload.need("message_body_text")
