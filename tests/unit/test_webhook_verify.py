@@ -414,7 +414,9 @@ def test_fixture_signatures_verify_with_the_documented_test_secret(provider: str
 
 
 @pytest.mark.parametrize(
-    ("provider", "path"), FIXTURE_BODIES, ids=lambda value: getattr(value, "stem", value)
+    ("provider", "path"),
+    [(provider, path) for provider, path in FIXTURE_BODIES if provider in TIMED],
+    ids=lambda value: getattr(value, "stem", value),
 )
 def test_fixture_signatures_expire_after_the_window(provider: str, path: Path) -> None:
     headers = json.loads(path.with_name(path.stem + ".headers.json").read_text(encoding="utf-8"))
