@@ -25,6 +25,7 @@ from triage.conversation import (
 from triage.message import InboundMessage
 from triage.profiles import Caps
 from triage.settings import Settings
+from triage.webhook_intake import SecretsUnavailable, secrets_from_document
 
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
 
@@ -301,3 +302,43 @@ class DynamoCustomerDirectory:
             raise StateUnavailable(f"customer table: lookup failed ({type(error).__name__})") from error
         segment = (item or {}).get("segment", {}).get("S")
         return str(segment) if segment else None
+
+
+class SecretsManagerSecrets:
+    """Webhook secrets in Secrets Manager, one secret per provider (``<prefix><provider>``), read through
+    Powertools Parameters and cached for ``max_age`` seconds: a rotated secret is picked up within that time."""
+
+    def __init__(self, settings: Settings, max_age: int = 300) -> None:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        self._provider = SecretsProvider(boto3_client=client("secretsmanager", settings.aws_endpoint_url))
+        self._prefix = settings.webhook_secret_prefix
+        self._max_age = max_age
+
+    def secrets(self, provider: str) -> list[str]:
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+        try:
+            value = self._provider.get(f"{self._prefix}{provider}", max_age=self._max_age)
+        except GetParameterError as error:
+            if "ResourceNotFoundException" in str(error):
+                return []
+            raise SecretsUnavailable(f"secrets manager: {type(error.__cause__ or error).__name__}") from error
+        return secrets_from_document(value)
+
+
+class SecretsManagerCredentials:
+    """Helpdesk API credentials, one JSON secret per provider (``<prefix><provider>``), cached by Powertools."""
+
+    def __init__(self, settings: Settings, max_age: int = 300) -> None:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        self._provider = SecretsProvider(boto3_client=client("secretsmanager", settings.aws_endpoint_url))
+        self._prefix = settings.helpdesk_secret_prefix
+        self._max_age = max_age
+
+    def credentials(self, provider: str) -> Any:
+        from triage.helpdesk import Credentials
+
+        text = self._provider.get(f"{self._prefix}{provider}", max_age=self._max_age)
+        return Credentials.from_json(provider, text if isinstance(text, str) else str(text))

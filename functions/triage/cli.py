@@ -301,6 +301,91 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_webhook(args: argparse.Namespace) -> int:
+    """Run the real webhook intake on a body and headers (no AWS), or print the headers a valid request carries."""
+    from datetime import UTC, datetime
+
+    from triage.parsing.webhooks import PROVIDERS, sign
+
+    if args.provider not in PROVIDERS:
+        print(f"triage: unknown provider {args.provider!r}; known: {', '.join(PROVIDERS)}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        now = datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now else datetime.now(UTC)
+    except ValueError:
+        print(f"triage: --now {args.now!r} is not an ISO-8601 time", file=sys.stderr)
+        return EXIT_USAGE
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    body = _read(args.body)
+    headers: dict[str, str] = {}
+    if args.headers:
+        try:
+            loaded = json.loads(_read(args.headers))
+        except ValueError as error:
+            print(f"triage: {args.headers}: not JSON ({error})", file=sys.stderr)
+            return EXIT_USAGE
+        if not isinstance(loaded, dict):
+            print(
+                f"triage: {args.headers}: expected a JSON object of header names to values", file=sys.stderr
+            )
+            return EXIT_USAGE
+        headers = {str(name): str(value) for name, value in loaded.items()}
+    if args.sign:
+        if len(args.secret) != 1:
+            print("triage: --sign needs exactly one --secret", file=sys.stderr)
+            return EXIT_USAGE
+        # With --headers: those headers (event names, ids) kept, the signature headers made anew.
+        signed = sign(args.provider, body, args.secret[0], now, args.delivery_id)
+        fresh = {name.lower() for name in signed}
+        _print_json({name: value for name, value in headers.items() if name.lower() not in fresh} | signed)
+        return EXIT_OK
+    from triage.observability import logger
+
+    level = logger.log_level
+    if not args.verbose:
+        logger.setLevel("WARNING")
+    try:
+        return _run_webhook(args, body, headers, now)
+    finally:
+        logger.setLevel(level)
+
+
+def _run_webhook(args: argparse.Namespace, body: bytes, headers: dict[str, str], now: Any) -> int:
+    from triage.webhook_intake import StaticSecrets, WebhookIntake
+
+    class Captured:
+        def __init__(self) -> None:
+            self.bodies: list[str] = []
+
+        def send(self, message: str) -> str:
+            self.bodies.append(message)
+            return "local"
+
+    queue = Captured()
+    intake = WebhookIntake(StaticSecrets({args.provider: list(args.secret)}), queue, clock=lambda: now)
+    answer = intake.receive(args.provider, body, headers)
+    result: dict[str, Any] = {
+        "status": answer.status,
+        "verified": answer.status not in (401, 404, 413),
+        "reason": answer.body.get("reason") or answer.body.get("error") or answer.body.get("status"),
+        "response": answer.body,
+        "message": json.loads(queue.bodies[0]) if queue.bodies else None,
+    }
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{answer.status} {result['reason']}  verified={result['verified']}")
+        if answer.status >= 400:
+            print(answer.body.get("message", ""))
+        if result["message"]:
+            message = result["message"]
+            print(
+                f"ticket {message['ticket_id']}  from {message['from']['address'] or message['from']['name']}"
+            )
+            print(f"subject: {message['subject']}\n{message['text']}")
+    return EXIT_OK if answer.status < 400 else 1
+
+
 def _encoder_for_training(args: argparse.Namespace) -> Any:
     if args.no_encoder:
         return None
@@ -434,6 +519,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", help="replay every message with this profile (default: per message)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("webhook", help="run the webhook intake on a saved request, or sign a body")
+    p.add_argument("provider", help="zendesk, freshdesk, intercom, helpscout, front, gorgias or generic")
+    p.add_argument("--body", type=Path, required=True, help="the raw request body")
+    p.add_argument("--headers", type=Path, help="JSON object of the request headers (names in any case)")
+    p.add_argument("--secret", action="append", default=[], help="an active secret (repeat for rotation)")
+    p.add_argument("--now", help="ISO-8601 time to verify timestamps against (default: now)")
+    p.add_argument("--sign", action="store_true", help="print the headers a valid request would carry")
+    p.add_argument("--delivery-id", help="with --sign: the delivery id (generic's webhook-id)")
+    p.add_argument("--verbose", action="store_true", help="also print the intake's structured logs")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_webhook)
 
     p = sub.add_parser("train", help="train the intent model and export the numpy artifact")
     p.add_argument("--data", type=Path, required=True, help="CSV (with header) or JSONL")

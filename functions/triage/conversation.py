@@ -56,7 +56,9 @@ def thread_keys(message: InboundMessage) -> tuple[str, ...]:
 
 
 def sender_key(message: InboundMessage) -> str:
-    return "sender#" + digest("sender", message.from_.address.lower())
+    """The customer: their address, else (a helpdesk user without one) their ticket."""
+    who = message.from_.address.lower() or f"{message.provider}:{message.account}:{message.ticket_id}"
+    return "sender#" + digest("sender", who)
 
 
 def share_key(segment: str, day: datetime) -> str:

@@ -21,7 +21,22 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.HUMAN_REQUESTED: "The customer asked for a person.",
     Reason.NEGATIVE_EMOTION: "The customer sounds upset; a person should answer.",
     Reason.REPLY_TO_AUTO_REPLY: "The customer answered our automatic reply: it did not solve the problem.",
-    Reason.AUTO_REPLY_SUPPRESSED: "The sender asked not to receive automatic replies.",
+    Reason.AUTO_REPLY_SUPPRESSED: (
+        "Not for an automatic reply: the sender asked for none, we were only in Bcc, the sender could not be "
+        "verified, or it may be a mail loop (our own domain, a relay). A person decides."
+    ),
+    Reason.SENSITIVE_TOPIC: "A sensitive matter (legal, money after a failure, safety, bereavement, personal data).",
+    Reason.OUT_OF_SCOPE: "Not a support request (a job application or a sales pitch).",
+    Reason.URGENT: "The message is urgent.",
+    Reason.THREAD_ALREADY_ANSWERED: "This conversation already had its one automatic reply.",
+    Reason.SEND_UNCERTAIN: "An automatic reply may already have gone out for this message; check before answering.",
+    Reason.REPEAT_CONTACT: "The customer is writing again about the same matter.",
+    Reason.MISSING_FIELD: "The approved answer needs a detail the customer did not give (e.g. the order number).",
+    Reason.AUTOMATION_OFF: "Automatic answers are off for this customer segment.",
+    Reason.SHADOW_MODE: "Shadow mode: the AI would have answered (draft below); a person answers for now.",
+    Reason.SENDER_RATE_LIMIT: "This sender already received the most automatic replies allowed for now.",
+    Reason.AUTOMATION_SHARE_CAP: "Today's share of automatic answers for this segment is used up.",
+    Reason.STATE_UNAVAILABLE: "A safety check could not run (a store was unavailable), so no automatic reply.",
     Reason.PARSE_TROUBLE: "Parts of the message could not be read reliably; check the original.",
     Reason.UNSUPPORTED_LANGUAGE: "The message is in a language we do not answer automatically.",
     Reason.INTENT_NOT_ROUTINE: "This kind of request is handled by people.",

@@ -46,7 +46,8 @@ class Stack:
     triage_queue_url: str
     escalation_queue_url: str
     table: str
-    conversation_table: str
+    conversation_table: str = ""
+    outbox_queue_url: str = ""
 
     def environment(self) -> dict[str, str]:
         return {
@@ -54,6 +55,7 @@ class Stack:
             "ESCALATION_QUEUE_URL": self.escalation_queue_url,
             "IDEMPOTENCY_TABLE": self.table,
             "CONVERSATION_TABLE": self.conversation_table,
+            "OUTBOX_QUEUE_URL": self.outbox_queue_url,
             "DECISION_LOG_BUCKET": self.bucket,
             "REPLY_FROM_ADDRESS": SUPPORT_ADDRESS,
             "SUPPORT_ADDRESSES": SUPPORT_ADDRESS,
@@ -83,7 +85,7 @@ def create_stack(suffix: str = "local") -> Stack:
     bucket = f"triage-raw-mail-{suffix}"
     s3.create_bucket(Bucket=bucket)
     urls = {}
-    for name in ("triage", "escalation"):
+    for name in ("triage", "escalation", "outbox"):
         dlq = sqs.create_queue(QueueName=f"{name}-dlq-{suffix}")["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
@@ -117,6 +119,7 @@ def create_stack(suffix: str = "local") -> Stack:
         bucket=bucket,
         triage_queue_url=urls["triage"],
         escalation_queue_url=urls["escalation"],
+        outbox_queue_url=urls["outbox"],
         table=table,
         conversation_table=conversations,
     )
@@ -225,6 +228,52 @@ def drain_to_worker(queue_url: str, worker_handler: Any, max_batches: int = 100)
         if failed:
             break  # failed records come back after the visibility timeout, as on AWS
     return responses
+
+
+def http_event(
+    method: str, path: str, body: bytes, headers: dict[str, str], *, base64_body: bool = False
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event, as the webhook intake function receives it."""
+    import base64
+
+    provider = path.rstrip("/").rsplit("/", 1)[-1]
+    now = datetime.now(UTC)
+    return {
+        "version": "2.0",
+        "routeKey": "POST /webhooks/{provider}",
+        "rawPath": path,
+        "rawQueryString": "",
+        # API Gateway lower-cases header names in payload 2.0.
+        "headers": {name.lower(): value for name, value in headers.items()},
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "apiId": "local",
+            "domainName": "localhost",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "",
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "POST /webhooks/{provider}",
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "pathParameters": {"provider": provider},
+        "body": base64.b64encode(body).decode("ascii")
+        if base64_body
+        else body.decode("utf-8", "surrogateescape"),
+        "isBase64Encoded": base64_body,
+    }
+
+
+def put_secret(name: str, value: str) -> None:
+    import boto3
+
+    boto3.client("secretsmanager", region_name=REGION).create_secret(Name=name, SecretString=value)
 
 
 def sent_emails() -> list[dict[str, Any]]:

@@ -172,7 +172,8 @@ def decide(
     absent = out_of_office(message.subject, message.text)
     if absent:
         return no_reply(Reason.OUT_OF_OFFICE, absent)
-    if not message.from_.address:
+    if not message.from_.address and not message.ticket_id:
+        # Mail needs an address to answer; a helpdesk message is answered on its ticket.
         return escalate(Reason.NO_REPLY_ADDRESS, message.defects)
     human_phrases = asks_for_human(text)
     if human_phrases:

@@ -12,6 +12,7 @@ from triage.message import InboundMessage
 from triage.observability import logger
 from triage.service import EmailIntake, TriageWorker, load_model_or_none, policy_for
 from triage.settings import get_settings
+from triage.webhook_intake import WebhookIntake
 
 
 @lru_cache(maxsize=1)
@@ -37,6 +38,7 @@ def triage_worker() -> TriageWorker:
             else MemoryConversationStore()
         ),
         customers=aws.DynamoCustomerDirectory(settings) if settings.customer_table else None,
+        outbox=aws.SqsQueue(settings.outbox_queue_url, settings) if settings.outbox_queue_url else None,
     )
 
 
@@ -67,6 +69,68 @@ def _idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
     return config, guarded
 
 
+@lru_cache(maxsize=1)
+def webhook_intake() -> WebhookIntake:
+    """Webhook intake, each vendor delivery enqueued once (Powertools Idempotency on the delivery id)."""
+    settings = get_settings()
+    queue = aws.SqsQueue(settings.triage_queue_url, settings)
+    secrets = aws.SecretsManagerSecrets(settings)
+    if not settings.idempotency_table:
+        return WebhookIntake(secrets, queue)
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=settings.idempotency_ttl_seconds,
+    )
+
+    def run(delivery: dict[str, str], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return work()
+
+    enqueue_once = idempotent_function(
+        data_keyword_argument="delivery", persistence_store=aws.idempotency_store(settings), config=config
+    )(run)
+
+    return WebhookIntake(
+        secrets, queue, once=lambda key, work: enqueue_once(delivery={"key": key}, work=work)
+    )
+
+
+@lru_cache(maxsize=1)
+def _posting() -> tuple[Any, Callable[..., dict[str, Any]]]:
+    """The helpdesk sender's ``send``, once per outbox item (Powertools Idempotency on its key)."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+    from triage.outbound import HelpdeskSender
+
+    settings = get_settings()
+    sender = HelpdeskSender(aws.SecretsManagerCredentials(settings))
+    if not settings.idempotency_table:
+        return None, lambda item: sender.send(item)
+    config = IdempotencyConfig(
+        event_key_jmespath="key",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=settings.idempotency_ttl_seconds,
+    )
+
+    def send(job: dict[str, str], item: Any) -> dict[str, Any]:
+        return sender.send(item)
+
+    post = idempotent_function(
+        data_keyword_argument="job", persistence_store=aws.idempotency_store(settings), config=config
+    )(send)
+
+    return config, lambda item: post(job={"key": item.idempotency_key or item.to_json()}, item=item)
+
+
+def post_once(item: Any, lambda_context: Any | None = None) -> dict[str, Any]:
+    config, post = _posting()
+    if config is not None and lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+    return post(item)
+
+
 def triage_once(message: InboundMessage, lambda_context: Any | None = None) -> dict[str, Any]:
     """Exactly once per message key. If the idempotency store itself is down, fail closed: the message still
     reaches a person, but nothing is sent automatically (a duplicate escalation is harmless, a duplicate reply not).
@@ -89,5 +153,14 @@ def reset() -> None:
     """Forget wired objects (tests and the demo change the environment between runs)."""
     from triage.settings import get_settings as settings_cache
 
-    for cached in (email_intake, triage_worker, _idempotency, settings_cache, aws.client, policy_for):
+    for cached in (
+        email_intake,
+        triage_worker,
+        webhook_intake,
+        _idempotency,
+        _posting,
+        settings_cache,
+        aws.client,
+        policy_for,
+    ):
         cached.cache_clear()

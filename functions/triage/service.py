@@ -28,7 +28,7 @@ from triage.classifier import (
 from triage.conversation import ContactHistory, ConversationStore, StateUnavailable
 from triage.emotion import EmotionReading, read_emotion
 from triage.escalation import Escalation, build_escalation
-from triage.message import InboundMessage, RawPointer
+from triage.message import Channel, InboundMessage, RawPointer
 from triage.observability import METRICS_NAMESPACE, logger, metrics
 from triage.parsing.email import parse_email
 from triage.policy import (
@@ -218,12 +218,21 @@ def triage_message(
             reason = Reason.MISSING_FIELD if missing else Reason.NO_TEMPLATE
             return hand_over(outcome, message, reason, missing or (decision.intent or "",))
         reply = reply_content(message, rendered.body)
-        if not reply.to:
+        if not reply.to and message.channel is Channel.EMAIL:
             return hand_over(outcome, message, Reason.NO_REPLY_ADDRESS)
         return outcome.model_copy(update={"reply": reply})
     if isinstance(decision, EscalateDecision):
         return hand_over(outcome, message, decision.reason, decision.detail)
     return outcome
+
+
+def delivered_by(message: InboundMessage, outcome: Outcome) -> str:
+    """ses (reply by mail), outbox (reply on the helpdesk ticket), sqs (escalation) or none."""
+    if outcome.escalation is not None:
+        return "sqs"
+    if outcome.reply is not None:
+        return "outbox" if message.channel is Channel.WEBHOOK else "ses"
+    return "none"
 
 
 def hand_over(
@@ -303,6 +312,7 @@ class TriageWorker:
         customers: CustomerDirectory | None = None,
         policy: Policy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        outbox: MessageQueue | None = None,
     ) -> None:
         self._settings = settings
         self._mailer, self._escalations, self._decisions = mailer, escalations, decisions
@@ -311,6 +321,7 @@ class TriageWorker:
         self._conversations, self._customers = conversations, customers
         self._policy = policy or policy_for(settings)
         self._clock = clock
+        self._outbox = outbox
 
     def handle(self, message: InboundMessage, *, allow_auto_reply: bool = True) -> dict[str, Any]:
         """``allow_auto_reply`` False: the idempotency store is down, so nothing may be sent automatically."""
@@ -342,14 +353,14 @@ class TriageWorker:
             channel=message.channel.value,
             provider=message.provider,
             decision=decision,
-            delivered_by="sqs" if outcome.escalation else "ses" if outcome.reply else "none",
+            delivered_by=delivered_by(message, outcome),
             raw=message.raw,
         )
         # The record is written before anything leaves: a crash after it means a retry, never a silent loss,
         # and sending is the very last step so nothing after a sent reply can fail and cause a second one.
         self._decisions.record(message.id, record.model_dump_json())
         self._remember(message, outcome, now)
-        delivery_id = self._deliver(outcome)
+        delivery_id = self._deliver(message, outcome)
         logger.info(
             "message triaged",
             extra={
@@ -399,7 +410,9 @@ class TriageWorker:
             # Memory, not safety: the reply (if any) is already reserved. The next message may miss this contact.
             logger.warning("could not remember the contact", extra={"message_key": message.id})
 
-    def _deliver(self, outcome: Outcome) -> str:
+    def _deliver(self, message: InboundMessage, outcome: Outcome) -> str:
+        if message.channel is Channel.WEBHOOK:
+            return self._deliver_to_helpdesk(message, outcome)
         if outcome.escalation is not None:
             return self._escalations.send(outcome.escalation.model_dump_json())
         if outcome.reply is not None:
@@ -413,6 +426,58 @@ class TriageWorker:
                 mime.as_bytes(), source=self._settings.reply_from_address, destinations=outcome.reply.to
             )
         return ""
+
+    def _deliver_to_helpdesk(self, message: InboundMessage, outcome: Outcome) -> str:
+        """A helpdesk's customer gets the reply on the ticket; an escalation is also noted and tagged there."""
+        from triage.helpdesk.outbox import OutboxItem
+
+        if self._outbox is None:
+            raise RuntimeError("OUTBOX_QUEUE_URL is not configured: helpdesk replies cannot be sent")
+        provider, account, ticket_id = message.provider, message.account, message.ticket_id
+        key = message.identity
+        if outcome.reply is not None:
+            item = OutboxItem(
+                kind="reply",
+                provider=provider,
+                account=account,
+                ticket_id=ticket_id,
+                body=outcome.reply.body,
+                idempotency_key=f"reply:{key}",
+            )
+            return self._outbox.send(item.to_json())
+        delivery_id = ""
+        if outcome.escalation is not None:
+            delivery_id = self._escalations.send(outcome.escalation.model_dump_json())
+            note = OutboxItem(
+                kind="escalation",
+                body=escalation_note(outcome.escalation),
+                tags=(ESCALATED_TAG, f"triage-{outcome.decision.reason.value}".replace("_", "-")),
+                idempotency_key=f"escalation:{key}",
+                provider=provider,
+                account=account,
+                ticket_id=ticket_id,
+            )
+            self._outbox.send(note.to_json())
+        return delivery_id
+
+
+ESCALATED_TAG = "triage-escalated"
+
+
+def escalation_note(escalation: Escalation) -> str:
+    """The internal note an agent sees on the ticket: why the AI stepped aside, what matters, a draft."""
+    lines = [f"AI triage handed this to a person: {escalation.reason_text}"]
+    if escalation.intent:
+        lines.append(f"Intent: {escalation.intent} ({escalation.confidence or 0:.0%})")
+    if escalation.emotion is not None:
+        lines.append(f"Emotion: {escalation.emotion.label}")
+    if escalation.urgency is not None:
+        lines.append(f"Urgency: {escalation.urgency.level}")
+    if escalation.summary.key_points:
+        lines += ["Key points:", *(f"- {point}" for point in escalation.summary.key_points)]
+    if escalation.suggested_reply:
+        lines += ["", "Suggested reply (a draft, not sent):", escalation.suggested_reply]
+    return "\n".join(lines)
 
 
 _METRIC_NAMES = {"auto_reply": "AutoReplied", "escalate": "Escalated", "no_reply": "NoReply"}

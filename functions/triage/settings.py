@@ -69,6 +69,13 @@ class Settings(BaseModel):
     encoder_dir: Path | None = Field(
         None, description="Sentence-encoder files; default: layer or installed package."
     )
+    webhook_secret_prefix: str = Field(
+        "triage/webhooks/", description="Secrets Manager name prefix of each provider's webhook secrets."
+    )
+    helpdesk_secret_prefix: str = Field(
+        "triage/helpdesk/", description="Secrets Manager name prefix of each provider's API credentials."
+    )
+    outbox_queue_url: str = Field("", description="Queue of replies and notes to post back to helpdesks.")
     ses_configuration_set: str = ""
     idempotency_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     aws_endpoint_url: str | None = None
