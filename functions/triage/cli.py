@@ -386,6 +386,25 @@ def _run_webhook(args: argparse.Namespace, body: bytes, headers: dict[str, str],
     return EXIT_OK if answer.status < 400 else 1
 
 
+def cmd_load_webhooks(args: argparse.Namespace) -> int:
+    from triage.loadtest import run_load
+
+    try:
+        report = run_load(rate=args.rate, seconds=args.seconds, replay_share=args.replay_share)
+    except ValueError as error:
+        print(f"triage: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        _print_json(report)
+    else:
+        print(
+            f"{report['requests']} requests at {report['achieved_rate_per_s']}/s: ack p50 {report['ack_p50_ms']} ms, "
+            f"p99 {report['ack_p99_ms']} ms, max {report['ack_max_ms']} ms; statuses {report['status_counts']}; "
+            f"5xx {report['server_errors_5xx']}; each delivery queued once: {report['each_delivery_queued_once']}"
+        )
+    return EXIT_OK
+
+
 def _encoder_for_training(args: argparse.Namespace) -> Any:
     if args.no_encoder:
         return None
@@ -531,6 +550,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="also print the intake's structured logs")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_webhook)
+
+    p = sub.add_parser(
+        "load-webhooks", help="signed webhook requests at a fixed rate over loopback HTTP (moto)"
+    )
+    p.add_argument("--rate", type=int, default=50, help="requests per second (default 50)")
+    p.add_argument("--seconds", type=int, default=60, help="duration (default 60)")
+    p.add_argument("--replay-share", type=float, default=0.1, help="share of requests that resend a delivery")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_load_webhooks)
 
     p = sub.add_parser("train", help="train the intent model and export the numpy artifact")
     p.add_argument("--data", type=Path, required=True, help="CSV (with header) or JSONL")
