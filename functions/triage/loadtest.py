@@ -1,6 +1,6 @@
 """A loopback load run of the webhook intake: signed requests at a fixed rate over real HTTP, on moto.
 
-``triage load-webhooks --rate 50 --seconds 60 --json`` starts the stack's resources in moto (in this process), the
+``triage load-webhooks --rate 50 --seconds 60 --json`` starts the stack's resources in a moto server (its own process), the
 webhook intake function behind ``triage.local_http`` on 127.0.0.1, and sends ``rate`` signed requests per second,
 each a new delivery except ``replay_share`` of them, which resend an earlier delivery byte for byte (the vendor's
 at-least-once retries). It reports the acknowledgement latency (p50/p95/p99/max, measured by the client from
@@ -48,13 +48,12 @@ def run_load(
     if rate < 1 or seconds < 1 or not 0 <= replay_share < 1:
         raise ValueError("rate and seconds must be at least 1, replay_share within [0, 1)")
     import boto3
-    from moto import mock_aws
 
     from triage import local_http, runtime
     from triage.parsing.webhooks import sign
 
     local.fake_credentials()
-    with mock_aws():
+    with local.moto_server():
         runtime.reset()
         stack = local.create_stack("load")
         local.put_secret("triage/webhooks/generic", json.dumps({"secrets": [SECRET]}))

@@ -74,6 +74,47 @@ def fake_credentials() -> None:
         os.environ.setdefault(name, value)
 
 
+@contextmanager
+def moto_server(timeout: float = 30.0) -> Iterator[str]:
+    """A moto server in its own process on a free localhost port, its URL in ``AWS_ENDPOINT_URL`` meanwhile.
+
+    In-process moto (``mock_aws``) shares this interpreter's lock with the code under test; load runs and the local
+    stack use a separate process so that, as in AWS, the services' work is not billed to the function.
+    """
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter running moto's server module
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):  # noqa: S310 - localhost
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the moto server did not start") from None
+                time.sleep(0.1)
+        with environment({"AWS_ENDPOINT_URL": url}):
+            yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def create_stack(suffix: str = "local") -> Stack:
     """The resources of ``template.yaml`` the functions touch, created in the current (moto) account."""
     import boto3

@@ -12,7 +12,7 @@ from triage.message import InboundMessage
 from triage.observability import logger
 from triage.service import EmailIntake, TriageWorker, load_model_or_none, policy_for
 from triage.settings import get_settings
-from triage.webhook_intake import WebhookIntake
+from triage.webhook_intake import DeliveryInProgress, WebhookIntake
 
 
 @lru_cache(maxsize=1)
@@ -92,9 +92,16 @@ def webhook_intake() -> WebhookIntake:
         data_keyword_argument="delivery", persistence_store=aws.idempotency_store(settings), config=config
     )(run)
 
-    return WebhookIntake(
-        secrets, queue, once=lambda key, work: enqueue_once(delivery={"key": key}, work=work)
-    )
+    from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
+
+    def once(key: str, work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = enqueue_once(delivery={"key": key}, work=work)
+        except IdempotencyAlreadyInProgressError as racing:
+            raise DeliveryInProgress(key) from racing
+        return result
+
+    return WebhookIntake(secrets, queue, once=once)
 
 
 @lru_cache(maxsize=1)

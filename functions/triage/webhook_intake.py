@@ -30,6 +30,10 @@ class SecretStore(Protocol):
         ...
 
 
+class DeliveryInProgress(RuntimeError):
+    """Another request is enqueueing this very delivery at this moment."""
+
+
 class SecretsUnavailable(RuntimeError):
     """The secret store could not be read (not: no secret configured)."""
 
@@ -110,7 +114,16 @@ class WebhookIntake:
             queued_as = self._queue.send(message.model_dump_json(by_alias=True))
             return {"status": "accepted", "message_key": message.id, "queued_as": queued_as}
 
-        result = self._once(f"{provider}:{normalised.delivery_id}", enqueue)
+        try:
+            result = self._once(f"{provider}:{normalised.delivery_id}", enqueue)
+        except DeliveryInProgress:
+            # The same delivery is being stored right now (a vendor retry racing the first attempt): not stored by
+            # this request, so not a 2xx; 409 makes the vendor retry later, when the first attempt's result is known.
+            return WebhookResponse(
+                409,
+                {"status": "in_progress", "delivery_id": normalised.delivery_id, "message": "Retry shortly."},
+                {"retry-after": "2"},
+            )
         logger.info(
             "webhook accepted",
             extra={"provider": provider, "delivery_id": normalised.delivery_id, "message_key": message.id},

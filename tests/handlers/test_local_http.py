@@ -53,3 +53,33 @@ def test_the_load_run_counts_deliveries_and_replays() -> None:
     assert report["status_counts"] == {"202": 20}
     assert report["queued_messages"] == report["deliveries"]
     assert report["each_delivery_queued_once"] is True
+
+
+def test_a_delivery_racing_its_own_retry_gets_409_not_5xx() -> None:
+    from triage.webhook_intake import DeliveryInProgress, StaticSecrets, WebhookIntake
+
+    def busy(key: str, work: object) -> dict[str, object]:
+        raise DeliveryInProgress(key)
+
+    class Queue:
+        def send(self, body: str) -> str:
+            raise AssertionError("nothing may be queued by the racing request")
+
+    body = json.dumps(
+        {
+            "type": "message.created",
+            "data": {
+                "ticket_id": "H-2",
+                "message_id": "m-2",
+                "from": {"name": "A", "email": "a@example.org"},
+                "subject": "Order",
+                "text": "Where is my order?",
+                "author_role": "customer",
+            },
+        }
+    ).encode()
+    intake = WebhookIntake(StaticSecrets({"generic": [SECRET]}), Queue(), once=busy)
+    answer = intake.receive("generic", body, sign("generic", body, SECRET, datetime.now(UTC), "msg_race"))
+    assert answer.status == 409
+    assert answer.headers == {"retry-after": "2"}
+    assert answer.body["status"] == "in_progress"
