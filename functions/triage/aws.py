@@ -14,8 +14,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from triage.conversation import (
     Claim,
     ContactHistory,
+    ContactRecord,
     Denial,
     StateUnavailable,
+    customer_key,
     sender_allows,
     sender_key,
     share_allows,
@@ -96,7 +98,6 @@ def idempotency_store(settings: Settings) -> Any:
     )
 
 
-_KEEP_CONTACTS = timedelta(days=30)
 _KEEP_CLAIMS = timedelta(days=90)
 _KEEP_SHARES = timedelta(days=2)
 
@@ -120,6 +121,7 @@ class DynamoConversationStore:
             raise ValueError("CONVERSATION_TABLE is not configured")
         self._table = settings.conversation_table
         self._ddb = client("dynamodb", settings.aws_endpoint_url)
+        self._keep_contacts = timedelta(days=settings.context_retention_days)
 
     def _call(self, operation: str, **kwargs: Any) -> Any:
         try:
@@ -141,7 +143,9 @@ class DynamoConversationStore:
     def history(self, message: InboundMessage, now: datetime) -> ContactHistory:
         replied_by: str | None = None
         contacts: dict[str, datetime] = {}
+        turns: dict[str, ContactRecord] = {}
         resolved = False
+        own = f"contact#{message.identity}"
         for key in thread_keys(message):
             for item in self._items(key):
                 sk = item["sk"]["S"]
@@ -149,10 +153,31 @@ class DynamoConversationStore:
                     replied_by = replied_by or item["message_key"]["S"]
                 elif sk == "resolved":
                     resolved = True
-                elif sk.startswith("contact#") and sk != f"contact#{message.identity}":
+                elif sk.startswith("contact#") and sk != own:
                     contacts[sk] = datetime.fromtimestamp(int(item["at"]["N"]), UTC)
+                    if "action" in item:
+                        turns[sk] = _record(item, sk.removeprefix("contact#"))
+        since = (now - self._keep_contacts).strftime("%Y-%m-%dT%H:%M:%S")
+        response = self._call(
+            "query",
+            KeyConditionExpression="pk = :pk AND sk >= :since",
+            ExpressionAttributeValues={
+                ":pk": {"S": customer_key(message)},
+                ":since": {"S": f"contact#{since}"},
+            },
+            ConsistentRead=True,
+        )
+        customer = [
+            _record(item, item["message_key"]["S"])
+            for item in response.get("Items", [])
+            if item.get("message_key", {}).get("S") != message.identity
+        ]
         return ContactHistory(
-            auto_replied_by=replied_by, earlier_contacts=tuple(sorted(contacts.values())), resolved=resolved
+            auto_replied_by=replied_by,
+            earlier_contacts=tuple(sorted(contacts.values())),
+            resolved=resolved,
+            turns=tuple(sorted(turns.values(), key=lambda record: record.at)),
+            customer=tuple(sorted(customer, key=lambda record: record.at)),
         )
 
     def claim_reply(
@@ -237,10 +262,21 @@ class DynamoConversationStore:
         return Claim(False, Denial.SENDER_CAP, ("concurrent replies to this sender",))
 
     def note(
-        self, message: InboundMessage, segment: str, automated: bool, resolved: bool, now: datetime
+        self,
+        message: InboundMessage,
+        segment: str,
+        automated: bool,
+        resolved: bool,
+        now: datetime,
+        record: ContactRecord | None = None,
     ) -> None:
         keys = thread_keys(message)
-        contact = {"at": {"N": str(_epoch(now))}, "expires_at": {"N": str(_epoch(now + _KEEP_CONTACTS))}}
+        contact: dict[str, Any] = {
+            "at": {"N": str(_epoch(now))},
+            "expires_at": {"N": str(_epoch(now + self._keep_contacts))},
+        }
+        if record is not None:
+            contact |= _record_attributes(record)
         first, *others = keys or (f"thread#{message.identity}",)
         try:
             self._ddb.transact_write_items(
@@ -280,6 +316,35 @@ class DynamoConversationStore:
         if resolved:
             for key in keys:
                 self._call("put_item", Item={**_key(key, "resolved"), **contact})
+        if record is not None:
+            sk = f"contact#{record.at:%Y-%m-%dT%H:%M:%S}#{message.identity}"
+            self._call(
+                "put_item",
+                Item={**_key(customer_key(message), sk), **contact, "message_key": {"S": message.identity}},
+            )
+
+
+def _record_attributes(record: ContactRecord) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "action": {"S": record.action or "-"},
+        "reason": {"S": record.reason or "-"},
+    }
+    if record.intent:
+        attributes["intent"] = {"S": record.intent}
+    if record.points:
+        attributes["points"] = {"L": [{"S": point[:300]} for point in record.points[:3]]}
+    return attributes
+
+
+def _record(item: dict[str, Any], message_key: str) -> ContactRecord:
+    return ContactRecord(
+        at=datetime.fromtimestamp(int(item["at"]["N"]), UTC),
+        message_key=message_key,
+        intent=item.get("intent", {}).get("S"),
+        action=item.get("action", {}).get("S", ""),
+        reason=item.get("reason", {}).get("S", ""),
+        points=tuple(value["S"] for value in item.get("points", {}).get("L", [])),
+    )
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:

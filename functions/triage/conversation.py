@@ -61,20 +61,43 @@ def sender_key(message: InboundMessage) -> str:
     return "sender#" + digest("sender", who)
 
 
+def customer_key(message: InboundMessage) -> str:
+    """The customer's own history (every thread), for the agent's summary."""
+    return "customer#" + sender_key(message).removeprefix("sender#")
+
+
 def share_key(segment: str, day: datetime) -> str:
     return f"share#{segment}#{day:%Y%m%d}"
 
 
 @dataclass(frozen=True)
+class ContactRecord:
+    """One earlier message as remembered: when, what the model read, what we did, and its key points (≤ 3 short
+    sentences from the agent summary; never the whole text)."""
+
+    at: datetime
+    message_key: str
+    intent: str | None = None
+    action: str = ""  # auto_reply | escalate | no_reply
+    reason: str = ""
+    points: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ContactHistory:
-    """What the store knows of this message's thread and sender before deciding."""
+    """What the store knows of this message's thread and customer before deciding."""
 
     auto_replied_by: str | None = None  # message key whose automatic reply the thread already got
     earlier_contacts: tuple[datetime, ...] = ()  # other messages of this thread (not this one)
     resolved: bool = False
+    turns: tuple[ContactRecord, ...] = ()  # the thread's earlier messages, oldest first
+    customer: tuple[ContactRecord, ...] = ()  # the customer's earlier messages (all threads), oldest first
 
     def recent_contacts(self, now: datetime, days: int) -> int:
         return sum(1 for when in self.earlier_contacts if now - when <= timedelta(days=days))
+
+    def customer_contacts(self, now: datetime, days: int = 30) -> tuple[ContactRecord, ...]:
+        return tuple(record for record in self.customer if now - record.at <= timedelta(days=days))
 
 
 class Denial(StrEnum):
@@ -101,7 +124,13 @@ class ConversationStore(Protocol):
         ...
 
     def note(
-        self, message: InboundMessage, segment: str, automated: bool, resolved: bool, now: datetime
+        self,
+        message: InboundMessage,
+        segment: str,
+        automated: bool,
+        resolved: bool,
+        now: datetime,
+        record: ContactRecord | None = None,
     ) -> None:
         """Remember the contact (and count it in the segment's share) once the decision is recorded."""
         ...
@@ -127,6 +156,7 @@ def sender_allows(replies: list[datetime], caps: Caps, now: datetime) -> tuple[b
 @dataclass
 class _Thread:
     contacts: list[tuple[str, datetime]] = field(default_factory=list)
+    records: dict[str, ContactRecord] = field(default_factory=dict)
     auto_replied_by: str | None = None
     resolved: bool = False
 
@@ -138,6 +168,7 @@ class MemoryConversationStore:
         self._threads: dict[str, _Thread] = {}
         self._senders: dict[str, list[datetime]] = {}
         self._shares: dict[str, list[int]] = {}
+        self._customers: dict[str, dict[str, ContactRecord]] = {}
         self._lock = threading.Lock()
 
     def history(self, message: InboundMessage, now: datetime) -> ContactHistory:
@@ -146,10 +177,23 @@ class MemoryConversationStore:
         contacts = {
             key: when for thread in threads for key, when in thread.contacts if key != message.identity
         }
+        turns = {
+            key: record
+            for thread in threads
+            for key, record in thread.records.items()
+            if key != message.identity
+        }
+        customer = [
+            record
+            for key, record in self._customers.get(sender_key(message), {}).items()
+            if key != message.identity
+        ]
         return ContactHistory(
             auto_replied_by=replied,
             earlier_contacts=tuple(sorted(contacts.values())),
             resolved=any(thread.resolved for thread in threads),
+            turns=tuple(sorted(turns.values(), key=lambda record: record.at)),
+            customer=tuple(sorted(customer, key=lambda record: record.at)),
         )
 
     def claim_reply(
@@ -176,9 +220,19 @@ class MemoryConversationStore:
             return Claim(True)
 
     def note(
-        self, message: InboundMessage, segment: str, automated: bool, resolved: bool, now: datetime
+        self,
+        message: InboundMessage,
+        segment: str,
+        automated: bool,
+        resolved: bool,
+        now: datetime,
+        record: ContactRecord | None = None,
     ) -> None:
         with self._lock:
+            if record is not None:
+                self._customers.setdefault(sender_key(message), {})[message.identity] = record
+                for key in thread_keys(message) or (f"thread#{message.identity}",):
+                    self._threads.setdefault(key, _Thread()).records[message.identity] = record
             keys = thread_keys(message) or (f"thread#{message.identity}",)
             already = any(
                 existing == message.identity for existing, _ in self._threads.get(keys[0], _Thread()).contacts

@@ -25,7 +25,7 @@ from triage.classifier import (
     artifact_name,
     load_model,
 )
-from triage.conversation import ContactHistory, ConversationStore, StateUnavailable
+from triage.conversation import ContactHistory, ContactRecord, ConversationStore, StateUnavailable
 from triage.emotion import EmotionReading, read_emotion
 from triage.escalation import Escalation, build_escalation
 from triage.message import Channel, InboundMessage, RawPointer
@@ -44,6 +44,7 @@ from triage.ports import CustomerDirectory, DecisionLog, Mailer, MessageQueue, R
 from triage.profiles import Mode, PolicyConfig, PolicyError, load_policy
 from triage.replies import ReplyContent, ReplyStyle, ReplyTemplates, compose_mime, reply_content
 from triage.settings import Settings
+from triage.summary import summarise
 from triage.urgency import Urgency, assess_urgency
 
 
@@ -398,6 +399,19 @@ class TriageWorker:
 
     def _remember(self, message: InboundMessage, outcome: Outcome, now: datetime) -> None:
         decision = outcome.decision
+        points = (
+            outcome.escalation.summary.key_points
+            if outcome.escalation is not None
+            else summarise(message.subject, message.text).key_points
+        )
+        record = ContactRecord(
+            at=now,
+            message_key=message.identity,
+            intent=decision.intent,
+            action=decision.action.value,
+            reason=decision.reason.value,
+            points=tuple(points[:3]),
+        )
         try:
             self._conversations.note(
                 message,
@@ -405,6 +419,7 @@ class TriageWorker:
                 automated=isinstance(decision, AutoReplyDecision),
                 resolved=decision.reason is Reason.CLOSING_MESSAGE,
                 now=now,
+                record=record,
             )
         except StateUnavailable:
             # Memory, not safety: the reply (if any) is already reserved. The next message may miss this contact.

@@ -61,6 +61,9 @@ class Settings(BaseModel):
     conversation_table: str = Field(
         "", description="DynamoDB table of threads, senders' caps and share counters; empty = in memory."
     )
+    context_retention_days: int = Field(
+        90, ge=1, le=3650, description="Days the conversation store keeps each contact (DynamoDB TTL)."
+    )
     customer_table: str = Field("", description="Optional DynamoDB table: customer email address → segment.")
     model_dir: Path = Field(default_factory=_default_model_dir)
     use_encoder: bool = Field(

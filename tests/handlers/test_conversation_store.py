@@ -111,3 +111,55 @@ def test_keys_hold_no_address_or_subject(stack: local.Stack) -> None:
     assert "jane@" not in dump
     assert "Order 1" not in dump
     assert all(item["expires_at"]["N"] for item in items)
+
+
+def test_contacts_are_remembered_per_thread_and_per_customer(store: Any) -> None:
+    from triage.conversation import ContactRecord
+
+    first = message(1)
+    store.note(
+        first,
+        "retail",
+        automated=True,
+        resolved=False,
+        now=NOW,
+        record=ContactRecord(
+            at=NOW,
+            message_key=first.identity,
+            intent="track_order",
+            action="auto_reply",
+            reason="routine_intent",
+            points=("Where is order 1?",),
+        ),
+    )
+    other_thread = message(5, subject="Invoice")
+    later = NOW + timedelta(days=2)
+    store.note(
+        other_thread,
+        "retail",
+        automated=False,
+        resolved=False,
+        now=later,
+        record=ContactRecord(
+            at=later,
+            message_key=other_thread.identity,
+            intent="get_invoice",
+            action="escalate",
+            reason="low_confidence",
+        ),
+    )
+    follow_up = message(
+        2, in_reply_to=first.message_id, references=(first.message_id,), subject="Re: Order 1"
+    )
+    history = store.history(follow_up, NOW + timedelta(days=3))
+    assert [(turn.intent, turn.action, turn.points) for turn in history.turns] == [
+        ("track_order", "auto_reply", ("Where is order 1?",))
+    ]
+    assert [record.intent for record in history.customer] == ["track_order", "get_invoice"]
+    assert len(history.customer_contacts(NOW + timedelta(days=3), days=30)) == 2
+    assert len(history.customer_contacts(NOW + timedelta(days=31), days=30)) == 1
+    # Another customer sees none of it.
+    stranger = message(
+        9, sender="kim@other.example.org", in_reply_to=first.message_id, references=(first.message_id,)
+    )
+    assert store.history(stranger, NOW).customer == ()
