@@ -89,6 +89,20 @@ class S3DecisionLog:
         )
 
 
+class S3Blobs:
+    """Large documents (claim-checked escalations) in the stack's bucket."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.decision_log_bucket:
+            raise ValueError("DECISION_LOG_BUCKET is not configured")
+        self._bucket = settings.decision_log_bucket
+        self._s3 = client("s3", settings.aws_endpoint_url)
+
+    def put(self, key: str, data: bytes) -> tuple[str, str]:
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType="application/json")
+        return self._bucket, key
+
+
 def idempotency_store(settings: Settings) -> Any:
     """Powertools' DynamoDB persistence layer for the worker's exactly-once processing."""
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer

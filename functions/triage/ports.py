@@ -32,3 +32,9 @@ class CustomerDirectory(Protocol):
     def segment_of(self, address: str) -> str | None:
         """The segment the company's customer table gives this address, if any (raises StateUnavailable)."""
         ...
+
+
+class BlobStore(Protocol):
+    def put(self, key: str, data: bytes) -> tuple[str, str]:
+        """Store ``data`` durably; returns (bucket, key) where it can be read back."""
+        ...

@@ -39,6 +39,7 @@ def triage_worker() -> TriageWorker:
         ),
         customers=aws.DynamoCustomerDirectory(settings) if settings.customer_table else None,
         outbox=aws.SqsQueue(settings.outbox_queue_url, settings) if settings.outbox_queue_url else None,
+        blobs=aws.S3Blobs(settings),
     )
 
 

@@ -7,6 +7,7 @@ A failure raises, so the queue redelivers it (and after ``maxReceiveCount`` it l
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -40,7 +41,7 @@ from triage.policy import (
     decide,
     stepped_aside,
 )
-from triage.ports import CustomerDirectory, DecisionLog, Mailer, MessageQueue, RawMailStore
+from triage.ports import BlobStore, CustomerDirectory, DecisionLog, Mailer, MessageQueue, RawMailStore
 from triage.profiles import Mode, PolicyConfig, PolicyError, load_policy
 from triage.replies import ReplyContent, ReplyStyle, ReplyTemplates, compose_mime, reply_content
 from triage.settings import Settings
@@ -314,6 +315,7 @@ class TriageWorker:
         policy: Policy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         outbox: MessageQueue | None = None,
+        blobs: BlobStore | None = None,
     ) -> None:
         self._settings = settings
         self._mailer, self._escalations, self._decisions = mailer, escalations, decisions
@@ -323,6 +325,7 @@ class TriageWorker:
         self._policy = policy or policy_for(settings)
         self._clock = clock
         self._outbox = outbox
+        self._blobs = blobs
 
     def handle(self, message: InboundMessage, *, allow_auto_reply: bool = True) -> dict[str, Any]:
         """``allow_auto_reply`` False: the idempotency store is down, so nothing may be sent automatically."""
@@ -429,7 +432,7 @@ class TriageWorker:
         if message.channel is Channel.WEBHOOK:
             return self._deliver_to_helpdesk(message, outcome)
         if outcome.escalation is not None:
-            return self._escalations.send(outcome.escalation.model_dump_json())
+            return self._escalate(outcome.escalation)
         if outcome.reply is not None:
             mime = compose_mime(
                 outcome.reply,
@@ -441,6 +444,14 @@ class TriageWorker:
                 mime.as_bytes(), source=self._settings.reply_from_address, destinations=outcome.reply.to
             )
         return ""
+
+    def _escalate(self, escalation: Escalation) -> str:
+        """The escalation on the queue; when it is large, in S3 with a small pointer on the queue (claim check)."""
+        document = escalation.model_dump_json()
+        if len(document.encode()) > CLAIM_CHECK_BYTES and self._blobs is not None:
+            stored = self._blobs.put(f"escalations/{escalation.message_key}.json", document.encode())
+            document = json.dumps(claim_check(escalation, stored))
+        return self._escalations.send(document)
 
     def _deliver_to_helpdesk(self, message: InboundMessage, outcome: Outcome) -> str:
         """A helpdesk's customer gets the reply on the ticket; an escalation is also noted and tagged there."""
@@ -462,7 +473,7 @@ class TriageWorker:
             return self._outbox.send(item.to_json())
         delivery_id = ""
         if outcome.escalation is not None:
-            delivery_id = self._escalations.send(outcome.escalation.model_dump_json())
+            delivery_id = self._escalate(outcome.escalation)
             note = OutboxItem(
                 kind="escalation",
                 body=escalation_note(outcome.escalation),
@@ -477,6 +488,25 @@ class TriageWorker:
 
 
 ESCALATED_TAG = "triage-escalated"
+# Escalations above this go to S3 with a pointer on the queue: far below SQS's limit (256 KiB in older setups and
+# moto, 1 MiB now) and quick to list for an agent.
+CLAIM_CHECK_BYTES = 48 * 1024
+
+
+def claim_check(escalation: Escalation, stored: tuple[str, str]) -> dict[str, Any]:
+    """What stays on the queue when the escalation itself is in S3: enough to route and list it."""
+    bucket, key = stored
+    return {
+        "claim_check": {"bucket": bucket, "key": key},
+        "schema_version": escalation.schema_version,
+        "message_key": escalation.message_key,
+        "reason": escalation.reason.value,
+        "reason_text": escalation.reason_text,
+        "intent": escalation.intent,
+        "subject": escalation.subject[:200],
+        "key_points": list(escalation.summary.key_points),
+        "created_at": escalation.created_at.isoformat(),
+    }
 
 
 def escalation_note(escalation: Escalation) -> str:
