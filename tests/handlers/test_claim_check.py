@@ -7,8 +7,8 @@ from email.message import EmailMessage
 
 import boto3
 import pytest
-
 from test_pipeline import run_worker
+
 from triage import local, service
 
 
@@ -66,7 +66,8 @@ def test_a_large_escalation_goes_to_s3_with_a_pointer_on_the_queue(
     pointer = json.loads(body)
     location = pointer["claim_check"]
     assert location == {"bucket": stack.bucket, "key": "escalations/big.json"}
-    assert pointer["reason"] and pointer["key_points"]
+    assert pointer["reason"]
+    assert pointer["key_points"]
     full = json.loads(s3.get_object(Bucket=location["bucket"], Key=location["key"])["Body"].read())
     assert full["message_key"] == "big"
     assert full["summary"]["key_points"] == pointer["key_points"]
