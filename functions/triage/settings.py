@@ -78,6 +78,14 @@ class Settings(BaseModel):
     helpdesk_secret_prefix: str = Field(
         "triage/helpdesk/", description="Secrets Manager name prefix of each provider's API credentials."
     )
+    escalation_queue_prefix: str = Field(
+        "",
+        description="Name prefix of the team queues (<prefix><team>-<priority>); empty = ESCALATION_QUEUE_URL only.",
+    )
+    routing_file: Path = Field(
+        default_factory=lambda: _config_dir() / "routing.json",
+        description="Teams and priorities (infra/routing.json).",
+    )
     outbox_queue_url: str = Field("", description="Queue of replies and notes to post back to helpdesks.")
     ses_configuration_set: str = ""
     idempotency_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)

@@ -35,7 +35,43 @@ Template = dict[str, Any]
 def template() -> Template:
     # cfn-lint's loader understands every short-form tag (!Ref, !Sub, !If ...) and turns them into the
     # long form ({"Ref": ...}, {"Fn::Sub": ...}); the JSON round trip leaves plain dicts, lists and strings.
-    return json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE_PATH))))
+    loaded = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE_PATH))))
+    loaded["Resources"] = expand_for_each(loaded["Resources"])
+    return loaded
+
+
+def expand_for_each(section: dict[str, Any]) -> dict[str, Any]:
+    """AWS::LanguageExtensions' Fn::ForEach, as CloudFormation expands it: one copy of the fragment per item,
+    ``${Identifier}`` replaced in keys and strings (and a Fn::Sub left without variables becomes its string)."""
+    expanded: dict[str, Any] = {}
+    for key, value in section.items():
+        if not key.startswith("Fn::ForEach::"):
+            expanded[key] = value
+            continue
+        identifier, items, fragment = value
+        for item in items:
+            expanded |= expand_for_each(_substitute(fragment, identifier, item))
+    return expanded
+
+
+def _substitute(node: Any, identifier: str, item: str) -> Any:
+    def text(value: str) -> str:
+        return value.replace("${" + identifier + "}", item).replace("&{" + identifier + "}", item)
+
+    if isinstance(node, dict):
+        result = {text(key): _substitute(value, identifier, item) for key, value in node.items()}
+        if (
+            list(result) == ["Fn::Sub"]
+            and isinstance(result["Fn::Sub"], str)
+            and "${" not in result["Fn::Sub"]
+        ):
+            return result["Fn::Sub"]
+        if list(result) == ["Ref"] and result["Ref"] == identifier:
+            return item
+        return result
+    if isinstance(node, list):
+        return [_substitute(value, identifier, item) for value in node]
+    return text(node) if isinstance(node, str) else node
 
 
 def resources_of_type(template: Template, resource_type: str) -> dict[str, dict[str, Any]]:
