@@ -1,0 +1,471 @@
+"""The agent desk over moto SQS and S3: depth, urgent first, claim/release/resolve, feedback, claim check, CLI."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from triage import agent_cli, local
+from triage import summary as summary_module
+from triage.agent import (
+    AgentDesk,
+    AgentError,
+    Claim,
+    Pulled,
+    create_team_queues,
+    mask_address,
+    read_feedback,
+    render_escalation,
+)
+from triage.emotion import EmotionReading
+from triage.entities import Entities
+from triage.escalation import Escalation
+from triage.message import Address, Channel, RawPointer
+from triage.policy import Reason
+from triage.routing import load_routing, queue_name
+from triage.summary import Summary
+from triage.urgency import Urgency
+
+PREFIX = "test-esc-"
+ROUTING = Path(__file__).resolve().parents[2] / "infra" / "routing.json"
+TEAMS = load_routing(ROUTING).team_names
+CREATED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def escalation(key: str, intent: str = "get_refund", **fields: Any) -> Escalation:
+    base: dict[str, Any] = {
+        "message_key": key,
+        "message_id": f"<{key}@mail.customer.example.net>",
+        "channel": Channel.EMAIL,
+        "provider": "ses",
+        "customer": Address(name="Jane Doe", address="jane.doe@example.org"),
+        "subject": "Charged twice for order 4411",
+        "intent": intent,
+        "confidence": 0.62,
+        "top_k": ((intent, 0.62), ("payment_issue", 0.21)),
+        "reason": Reason.NEGATIVE_EMOTION,
+        "reason_text": "The customer sounds upset; a person should answer.",
+        "reason_detail": ("anger:0.81",),
+        "summary": Summary(
+            key_points=("I was charged twice for order #4411.", "I want the second charge refunded today."),
+            entities=Entities(order_numbers=("4411",), amounts=("$59.90",), dates=("today",)),
+            emotion_cues=("charged twice",),
+            word_count=14,
+        ),
+        "suggested_reply": "[DRAFT - review before sending]\n\nHello Jane, we are sorry ...",
+        "raw": RawPointer(bucket="triage-raw-mail-test", key=f"inbound/{key}", size=48_213),
+        "emotion": EmotionReading(label="anger", confidence=0.81, negative=True, cues=("ridiculous",)),
+        "urgency": Urgency(score=0.6, level="high", cues=("money:charged twice", "time:today")),
+        "model_version": "intent-2026-11",
+        "created_at": CREATED,
+    }
+    return Escalation(**(base | fields))
+
+
+@pytest.fixture
+def sqs(stack: local.Stack) -> Any:
+    client = boto3.client("sqs", region_name=local.REGION)
+    create_team_queues(PREFIX, TEAMS, client)
+    return client
+
+
+@pytest.fixture
+def s3(stack: local.Stack) -> Any:
+    return boto3.client("s3", region_name=local.REGION)
+
+
+@pytest.fixture
+def desk(sqs: Any, s3: Any, stack: local.Stack) -> AgentDesk:
+    return AgentDesk(sqs, s3, PREFIX, TEAMS, stack.bucket, clock=lambda: NOW)
+
+
+def send(sqs: Any, team: str, priority: str, body: Escalation | dict[str, Any], **attributes: str) -> None:
+    url = sqs.get_queue_url(QueueName=queue_name(PREFIX, team, priority))["QueueUrl"]
+    text = body.model_dump_json() if isinstance(body, Escalation) else json.dumps(body)
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=text,
+        MessageAttributes={
+            name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
+        },
+    )
+
+
+def test_team_queues_have_their_dead_letter_queues(sqs: Any) -> None:
+    url = sqs.get_queue_url(QueueName="test-esc-billing_refunds-urgent")["QueueUrl"]
+    redrive = json.loads(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"][
+            "RedrivePolicy"
+        ]
+    )
+    assert redrive["deadLetterTargetArn"].endswith(":test-esc-billing_refunds-urgent-dlq")
+    assert int(redrive["maxReceiveCount"]) == 5
+
+
+def test_queues_report_depth_for_every_team_and_priority(desk: AgentDesk, sqs: Any) -> None:
+    # Given two urgent billing escalations and one normal orders escalation
+    send(sqs, "billing_refunds", "urgent", escalation("k1"))
+    send(sqs, "billing_refunds", "urgent", escalation("k2"))
+    send(sqs, "orders_delivery", "normal", escalation("k3", "track_order"))
+    desk.pull("billing_refunds")
+    # When the desk lists the queues
+    rows = desk.queues()
+    # Then every team x priority is there, with its depth and claimed count, and no invented age
+    assert [(row["team"], row["priority"]) for row in rows] == [
+        (team, priority) for team in TEAMS for priority in ("urgent", "normal")
+    ]
+    counts = {(row["team"], row["priority"]): (row["depth"], row["in_flight"]) for row in rows}
+    assert counts[("billing_refunds", "urgent")] == (1, 1)
+    assert counts[("orders_delivery", "normal")] == (1, 0)
+    assert sum(depth for depth, _ in counts.values()) == 2
+    assert {row["oldest_age_s"] for row in rows} == {None}
+
+
+def test_oldest_age_comes_from_cloudwatch_when_a_client_is_given(
+    sqs: Any, s3: Any, stack: local.Stack
+) -> None:
+    cloudwatch = boto3.client("cloudwatch", region_name=local.REGION)
+    cloudwatch.put_metric_data(
+        Namespace="AWS/SQS",
+        MetricData=[
+            {
+                "MetricName": "ApproximateAgeOfOldestMessage",
+                "Dimensions": [{"Name": "QueueName", "Value": "test-esc-vip-urgent"}],
+                "Value": 421.0,
+            }
+        ],
+    )
+    desk = AgentDesk(sqs, s3, PREFIX, TEAMS, stack.bucket, cloudwatch=cloudwatch)
+    ages = {(row["team"], row["priority"]): row["oldest_age_s"] for row in desk.queues()}
+    assert ages[("vip", "urgent")] == 421
+    assert ages[("vip", "normal")] is None
+
+
+def test_pull_takes_urgent_before_normal(desk: AgentDesk, sqs: Any) -> None:
+    send(sqs, "billing_refunds", "normal", escalation("normal-1"))
+    send(sqs, "billing_refunds", "urgent", escalation("urgent-1"))
+    first, second = desk.pull("billing_refunds"), desk.pull("billing_refunds")
+    assert first is not None
+    assert second is not None
+    assert (first.priority, first.escalation["message_key"]) == ("urgent", "urgent-1")
+    assert (second.priority, second.escalation["message_key"]) == ("normal", "normal-1")
+    assert desk.pull("billing_refunds") is None
+
+
+def test_a_pulled_escalation_is_claimed_until_released(desk: AgentDesk, sqs: Any) -> None:
+    send(sqs, "accounts", "normal", escalation("k1", "recover_password"))
+    pulled = desk.pull("accounts")
+    assert pulled is not None
+    assert pulled.receive_count == 1
+    # Another agent pulling now gets nothing: the message is claimed.
+    assert desk.pull("accounts") is None
+    desk.release(pulled.id)
+    again = desk.pull("accounts")
+    assert again is not None
+    assert (again.escalation["message_key"], again.receive_count) == ("k1", 2)
+    assert again.id != pulled.id  # a new receipt handle, a new claim
+
+
+def test_extend_keeps_the_claim(desk: AgentDesk, sqs: Any) -> None:
+    send(sqs, "accounts", "normal", escalation("k1", "recover_password"))
+    pulled = desk.pull("accounts", visibility_s=1)
+    assert pulled is not None
+    desk.extend(pulled.id, 600)
+    assert desk.pull("accounts") is None
+    with pytest.raises(AgentError, match="0-43200 seconds"):
+        desk.extend(pulled.id, 50_000)
+
+
+def test_resolve_writes_feedback_then_deletes(desk: AgentDesk, sqs: Any, s3: Any, stack: local.Stack) -> None:
+    send(sqs, "billing_refunds", "urgent", escalation("k1"), segment="retail")
+    pulled = desk.pull("billing_refunds")
+    assert pulled is not None
+    record = desk.resolve(
+        pulled.id, intent="payment_issue", outcome="faq-candidate", note="double charge", agent="ana"
+    )
+    # The record: the model's view, the agent's label, the outcome, and of the text only the key points.
+    assert record == {
+        "message_key": "k1",
+        "team": "billing_refunds",
+        "priority": "urgent",
+        "segment": "retail",
+        "model_intent": "get_refund",
+        "model_confidence": 0.62,
+        "model_version": "intent-2026-11",
+        "reason": "negative_emotion",
+        "emotion": "anger",
+        "urgency": "high",
+        "language": None,
+        "key_points": ["I was charged twice for order #4411.", "I want the second charge refunded today."],
+        "created_at": "2026-11-20T09:30:00Z",
+        "receive_count": 1,
+        "schema_version": 1,
+        "agent_intent": "payment_issue",
+        "outcome": "faq-candidate",
+        "note": "double charge",
+        "agent": "ana",
+        "resolved_at": "2026-11-27T10:00:00+00:00",
+    }
+    text = json.dumps(record)
+    assert "jane" not in text.lower()
+    assert "Charged twice for order 4411" not in text  # the subject stays out
+    # Stored once, under the escalation's day, and read back.
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=stack.bucket)["Contents"]]
+    assert keys == ["feedback/2026/11/20/k1.json"]  # the claim record is gone
+    assert read_feedback(s3, stack.bucket) == [record]
+    # The message is gone: nothing to pull, nothing in flight, and the claim cannot be used again.
+    assert desk.pull("billing_refunds") is None
+    assert {row["in_flight"] for row in desk.queues()} == {0}
+    with pytest.raises(AgentError, match="no longer valid"):
+        desk.resolve(pulled.id, intent="payment_issue", outcome="replied")
+
+
+def test_resolve_in_another_process_uses_the_claim_record(sqs: Any, s3: Any, stack: local.Stack) -> None:
+    send(sqs, "vip", "urgent", escalation("k9", "track_order"), segment="vip")
+    pulled = AgentDesk(sqs, s3, PREFIX, TEAMS, stack.bucket).pull("vip")
+    assert pulled is not None
+    later = AgentDesk(sqs, s3, PREFIX, TEAMS, stack.bucket, clock=lambda: NOW)
+    record = later.resolve(pulled.id, intent="track_order", outcome="replied")
+    assert (record["model_intent"], record["segment"], record["key_points"][0]) == (
+        "track_order",
+        "vip",
+        "I was charged twice for order #4411.",
+    )
+
+
+def test_read_feedback_since(desk: AgentDesk, sqs: Any, s3: Any, stack: local.Stack) -> None:
+    times = iter([NOW - timedelta(days=3), NOW])
+    timed = AgentDesk(sqs, s3, PREFIX, TEAMS, stack.bucket, clock=lambda: next(times))
+    for key in ("old", "new"):
+        send(sqs, "general", "normal", escalation(key, "contact_human_agent"))
+        pulled = timed.pull("general")
+        assert pulled is not None
+        timed.resolve(pulled.id, intent="contact_human_agent", outcome="closed")
+    assert [r["message_key"] for r in read_feedback(s3, stack.bucket)] == ["old", "new"]
+    assert [r["message_key"] for r in read_feedback(s3, stack.bucket, since=NOW - timedelta(days=1))] == [
+        "new"
+    ]
+
+
+def test_a_claim_check_pointer_is_fetched_from_s3(
+    desk: AgentDesk, sqs: Any, s3: Any, stack: local.Stack
+) -> None:
+    full = escalation("big-1", suggested_reply="x" * 200_000)
+    s3.put_object(Bucket=stack.bucket, Key="escalations/big-1.json", Body=full.model_dump_json().encode())
+    pointer = {
+        "claim_check": {"bucket": stack.bucket, "key": "escalations/big-1.json"},
+        "message_key": "big-1",
+        "segment": "b2b",
+    }
+    send(sqs, "billing_refunds", "normal", pointer)
+    pulled = desk.pull("billing_refunds")
+    assert pulled is not None
+    assert pulled.escalation["suggested_reply"] == "x" * 200_000
+    assert pulled.escalation["summary"]["key_points"][0] == "I was charged twice for order #4411."
+    assert pulled.segment == "b2b"
+
+
+def test_a_missing_claim_check_object_is_an_error_and_the_message_goes_back(
+    desk: AgentDesk, sqs: Any, stack: local.Stack
+) -> None:
+    send(sqs, "general", "normal", {"claim_check": {"bucket": stack.bucket, "key": "escalations/gone.json"}})
+    with pytest.raises(AgentError, match=r"full record s3://.*gone.json is missing.*put back"):
+        desk.pull("general")
+    assert (
+        desk.queues()[-1]["depth"] == 1
+    )  # general-normal: pullable again (towards the DLQ if it keeps failing)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda d: d.pull("sales"), "unknown team 'sales'; the teams are: orders_delivery, billing_refunds"),
+        (lambda d: d.release("not-a-claim"), "'not-a-claim' is not a claim ID"),
+        (lambda d: d.resolve("bm9wZQ", intent="x", outcome="replied"), "is not a claim ID"),
+        (
+            lambda d: d.release(Claim("vip", "urgent", "k", "stale-handle").encode()),
+            "this claim is no longer valid",
+        ),
+    ],
+)
+def test_errors_are_sentences(desk: AgentDesk, call: Any, message: str) -> None:
+    with pytest.raises(AgentError, match=message):
+        call(desk)
+
+
+def test_a_missing_queue_is_named(sqs: Any, s3: Any, stack: local.Stack) -> None:
+    desk = AgentDesk(sqs, s3, "other-", TEAMS, stack.bucket)
+    with pytest.raises(AgentError, match="the queue other-orders_delivery-urgent does not exist"):
+        desk.queues()
+
+
+def test_resolve_needs_a_feedback_bucket_and_a_sane_label(sqs: Any) -> None:
+    send(sqs, "complaints", "normal", escalation("k1", "complaint"))
+    desk = AgentDesk(sqs, None, PREFIX, TEAMS, None)
+    pulled = desk.pull("complaints")
+    assert pulled is not None
+    with pytest.raises(AgentError, match="no feedback bucket"):
+        desk.resolve(pulled.id, intent="complaint", outcome="replied")
+    with pytest.raises(AgentError, match="an intent label is"):
+        desk.resolve(pulled.id, intent="rm -rf /", outcome="replied")
+
+
+# --- rendering -----------------------------------------------------------------------------------------------
+def pulled_of(esc: Escalation) -> Pulled:
+    return Pulled("CLAIM123", json.loads(esc.model_dump_json()), "urgent", "billing_refunds", 2, "retail")
+
+
+def test_the_rendering_has_what_the_agent_needs_and_masks_the_address() -> None:
+    text = render_escalation(pulled_of(escalation("k1")))
+    for expected in (
+        "[URGENT] billing_refunds · message k1 · segment retail · received 2 times",
+        "Jane Doe <j***@example.org>",
+        "Why a person: The customer sounds upset; a person should answer. [negative_emotion]",
+        "Intent:     get_refund (62%)  · also payment_issue 21%",
+        'Emotion:    anger (0.81) — "ridiculous"',
+        "Urgency:    high (0.60) — money:charged twice, time:today",
+        "  - I was charged twice for order #4411.",
+        "Entities:   orders 4411 · amounts $59.90 · dates today",
+        "Original:   s3://triage-raw-mail-test/inbound/k1 (47.1 KB)",
+        "Suggested reply (DRAFT",
+        "  | [DRAFT - review before sending]",
+        "Claim ID: CLAIM123",
+    ):
+        assert expected in text
+    assert "jane.doe@" not in text
+
+
+def test_mask_address() -> None:
+    assert mask_address("jane.doe@example.org") == "j***@example.org"
+    assert mask_address("") == ""
+    assert mask_address("nobody") == "n***"
+
+
+def test_a_rich_summary_is_rendered_by_the_summary_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    class FakeAgentSummary:
+        def __init__(self, wants: str) -> None:
+            self.wants = wants
+
+        @classmethod
+        def model_validate(cls, data: dict[str, Any]) -> FakeAgentSummary:
+            return cls(data["wants"])
+
+    monkeypatch.setattr(summary_module, "AgentSummary", FakeAgentSummary, raising=False)
+    monkeypatch.setattr(summary_module, "render_summary", lambda s: f"WANTS: {s.wants}", raising=False)
+    pulled = pulled_of(escalation("k1"))
+    rich = Pulled(pulled.id, pulled.escalation | {"summary": {"wants": "a refund"}}, "normal", "general", 1)
+    assert "WANTS: a refund" in render_escalation(rich)
+    # A shape the renderer cannot take falls back to ours rather than hiding the escalation.
+    monkeypatch.setattr(summary_module, "render_summary", lambda s: 1 / 0, raising=False)
+    assert "Claim ID: CLAIM123" in render_escalation(rich)
+
+
+# --- CLI -----------------------------------------------------------------------------------------------------
+@pytest.fixture
+def cli(sqs: Any, stack: local.Stack) -> Any:
+    parser = argparse.ArgumentParser(prog="triage")
+    agent_cli.register(parser.add_subparsers(dest="command", required=True))
+
+    def run(*argv: str) -> int:
+        args = parser.parse_args(
+            [
+                "agent",
+                "--queue-prefix",
+                PREFIX,
+                "--feedback-bucket",
+                stack.bucket,
+                "--region",
+                local.REGION,
+                *argv,
+            ]
+        )
+        return int(args.func(args))
+
+    return run
+
+
+def test_cli_queues_table_and_json(cli: Any, sqs: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    send(sqs, "vip", "urgent", escalation("k1"))
+    assert cli("queues") == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["team", "priority", "depth", "in", "flight", "oldest"]
+    assert table[1 + 2 * TEAMS.index("vip")].split() == ["vip", "urgent", "1", "0", "-"]
+    assert len(table) == 1 + 2 * len(TEAMS) + 1
+    assert cli("queues", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"team": "vip", "priority": "urgent", "depth": 1, "in_flight": 0, "oldest_age_s": None} in rows
+    assert all(set(row) >= {"team", "priority", "depth", "oldest_age_s"} for row in rows)
+
+
+def test_cli_pull_release_resolve(
+    cli: Any, sqs: Any, s3: Any, stack: local.Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    send(sqs, "billing_refunds", "urgent", escalation("k1"))
+    assert cli("pull", "--team", "billing_refunds") == 0
+    out = capsys.readouterr().out
+    assert "[URGENT] billing_refunds · message k1" in out
+    assert "j***@example.org" in out
+    claim = out.split("Claim ID: ")[1].split()[0]
+    assert cli("release", claim) == 0
+    assert "back in the queue" in capsys.readouterr().out
+    assert cli("pull", "--team", "billing_refunds", "--json", "--visibility", "60") == 0
+    pulled = json.loads(capsys.readouterr().out)
+    assert (pulled["priority"], pulled["receive_count"], pulled["escalation"]["message_key"]) == (
+        "urgent",
+        2,
+        "k1",
+    )
+    assert (
+        cli(
+            "resolve",
+            pulled["claim_id"],
+            "--intent",
+            "payment_issue",
+            "--outcome",
+            "closed",
+            "--agent",
+            "ana",
+        )
+        == 0
+    )
+    assert "resolved k1: closed, intent payment_issue (model said get_refund)" in capsys.readouterr().out
+    assert [r["agent_intent"] for r in read_feedback(s3, stack.bucket)] == ["payment_issue"]
+    assert cli("pull", "--team", "billing_refunds") == 0
+    assert capsys.readouterr().out.strip() == "no escalations waiting for billing_refunds"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("pull", "--team", "sales"), "triage: unknown team 'sales'; the teams are:"),
+        (("release", "garbage"), "triage: 'garbage' is not a claim ID"),
+        (
+            ("resolve", Claim("vip", "urgent", "k", "stale").encode(), "--intent", "x"),
+            "triage: this claim is no longer valid",
+        ),
+        (
+            ("--queue-prefix", "nope-", "queues"),
+            "triage: the queue nope-orders_delivery-urgent does not exist",
+        ),
+        (
+            ("--routing", "/nonexistent/routing.json", "queues"),
+            "triage: /nonexistent/routing.json: cannot read",
+        ),
+    ],
+)
+def test_cli_errors_exit_2_with_one_sentence(
+    cli: Any, argv: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Global options given again after the fixture's defaults: the later value wins.
+    assert cli(*argv) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(message)
+    assert "Traceback" not in captured.err
+    assert captured.err.count("\n") == 1
