@@ -330,14 +330,22 @@ class AgentDesk:
         facts = _facts(escalation, team, priority, segment, receive_count)
         self._facts[key] = facts
         if self._s3 is not None and self._bucket:
-            with aws_errors("recording the claim"):
-                self._s3.put_object(
-                    Bucket=self._bucket,
-                    Key=self._claim_key(key),
-                    Body=json.dumps(facts).encode(),
-                    ContentType="application/json",
-                )
-        logger.info("escalation pulled", extra={"message_key": key, "team": team, "priority": priority})
+            try:
+                with aws_errors("recording the claim"):
+                    self._s3.put_object(
+                        Bucket=self._bucket,
+                        Key=self._claim_key(key),
+                        Body=json.dumps(facts).encode(),
+                        ContentType="application/json",
+                    )
+            except AgentError:
+                # Not claimed after all: put it back rather than hide it for the whole timeout.
+                with contextlib.suppress(AgentError), aws_errors("releasing the message"):
+                    self._sqs.change_message_visibility(
+                        QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
+                    )
+                raise
+        logger.debug("escalation pulled", extra={"message_key": key, "team": team, "priority": priority})
         return Pulled(claim.encode(), escalation, priority, team, receive_count, segment)
 
     def _escalation(self, body: str) -> dict[str, Any]:
@@ -379,7 +387,7 @@ class AgentDesk:
         claim = Claim.decode(claim_id)
         self._change_visibility(claim, 0)
         self._forget(claim.message_key)
-        logger.info("escalation released", extra={"message_key": claim.message_key, "team": claim.team})
+        logger.debug("escalation released", extra={"message_key": claim.message_key, "team": claim.team})
 
     def resolve(
         self,
@@ -421,7 +429,7 @@ class AgentDesk:
                 QueueUrl=self._url(claim.team, claim.priority), ReceiptHandle=claim.receipt_handle
             )
         self._forget(claim.message_key)
-        logger.info(
+        logger.debug(
             "escalation resolved",
             extra={
                 "message_key": claim.message_key,
@@ -522,7 +530,13 @@ def read_feedback(
             for item in page.get("Contents", []):
                 if not item["Key"].endswith(".json"):
                     continue
-                record = json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+                try:
+                    record = json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+                except ValueError:
+                    logger.warning("feedback object is not JSON; skipped", extra={"key": item["Key"]})
+                    continue
+                if not isinstance(record, dict):
+                    continue
                 resolved = _parse_time(record.get("resolved_at"))
                 if since is None or (resolved is not None and resolved >= since):
                     records.append(record)
@@ -615,7 +629,7 @@ def render_escalation(pulled: Pulled) -> str:
         lines += [
             "",
             "Suggested reply (DRAFT — not sent; edit before sending):",
-            *(f"  | {line}" for line in draft.splitlines()),
+            *(f"  | {line}".rstrip() for line in draft.splitlines()),
         ]
     lines += ["", f"Claim ID: {pulled.id}"]
     return "\n".join(lines)

@@ -111,11 +111,19 @@ def build_desk(args: argparse.Namespace) -> AgentDesk:
 
 
 def _run(args: argparse.Namespace, action: Any) -> int:
+    from triage.observability import logger
+
+    level = logger.log_level
+    logger.setLevel(
+        "ERROR"
+    )  # the service's JSON logs go to stdout, where the agent reads (or pipes) the answer
     try:
         return int(action(build_desk(args)))
     except (AgentError, RoutingError) as error:
         print(f"triage: {error}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        logger.setLevel(level)
 
 
 def cmd_queues(args: argparse.Namespace) -> int:

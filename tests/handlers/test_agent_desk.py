@@ -300,6 +300,14 @@ def test_errors_are_sentences(desk: AgentDesk, call: Any, message: str) -> None:
         call(desk)
 
 
+def test_a_pull_that_cannot_record_its_claim_puts_the_message_back(sqs: Any, s3: Any) -> None:
+    send(sqs, "vip", "normal", escalation("k1"))
+    desk = AgentDesk(sqs, s3, PREFIX, TEAMS, "no-such-feedback-bucket")
+    with pytest.raises(AgentError, match="the bucket does not exist"):
+        desk.pull("vip")
+    assert AgentDesk(sqs, s3, PREFIX, TEAMS, None).pull("vip") is not None
+
+
 def test_a_missing_queue_is_named(sqs: Any, s3: Any, stack: local.Stack) -> None:
     desk = AgentDesk(sqs, s3, "other-", TEAMS, stack.bucket)
     with pytest.raises(AgentError, match="the queue other-orders_delivery-urgent does not exist"):
