@@ -43,8 +43,8 @@ KEY_POINT_MAX_WORDS = 45
 WANTS_MAX_WORDS = 40
 EXPECTS_MAX_WORDS = 35
 HAPPENED_MAX = 8
-HAPPENED_ENTRY_MAX_WORDS = 30
-GIST_MAX_WORDS = 15
+HAPPENED_ENTRY_MAX_WORDS = 36
+GIST_MAX_WORDS = 18
 SHORT_SENTENCE_WORDS = 6
 EMOTION_MAX_CUES = 4
 REASON_MAX_CHARS = 400
@@ -299,7 +299,7 @@ _PRODUCT_NOUNS = (
 # "my Vitamix blender", "the new kettle", "your Oslo chairs": optional brand words, then a known product noun.
 _KNOWN_PRODUCT = re.compile(
     rf"\b(?i:my|the|your|our|this|that|a|an)\s+(?:(?i:new|old|broken|faulty|damaged|replacement)\s+)?"
-    rf"(?P<name>(?:[A-Z][\w'-]*\s+){{0,3}}(?:[a-z]+\s+)?(?i:{_PRODUCT_NOUNS})(?i:e?s)?)\b"
+    rf"(?P<name>(?:[A-Z][\w'-]*\s+){{0,3}}(?:(?![a-z]+(?:ed|ing)\s)[a-z]+\s+)?(?i:{_PRODUCT_NOUNS})(?i:e?s)?)\b"
 )
 # "the AeroPress Go I ordered": a capitalised phrase after my/the/your in a sentence about an order.
 _NAMED_PRODUCT = re.compile(r"\b(?:[Mm]y|[Tt]he|[Yy]our)\s+(?P<name>[A-Z][\w'-]+(?:\s+[A-Z0-9][\w'-]*){0,3})")
@@ -376,10 +376,20 @@ def extract_products(text: str) -> tuple[str, ...]:
     return tuple(kept[:PRODUCTS_MAX])
 
 
+def _tidy(values: tuple[str, ...]) -> tuple[str, ...]:
+    # extract_entities keeps a sentence's full stop on a value at its end ("€64.99."): one value, not two.
+    return tuple(dict.fromkeys(value.rstrip(".,;:") for value in values))
+
+
 def _entities(texts: Sequence[str]) -> AgentEntities:
     joined = "\n".join(texts)
     base = extract_entities(joined)
-    return AgentEntities(**base.model_dump(), product_names=extract_products(joined))
+    return AgentEntities(
+        order_numbers=base.order_numbers,
+        amounts=_tidy(base.amounts),
+        dates=_tidy(base.dates),
+        product_names=extract_products(joined),
+    )
 
 
 # --- the extractive summariser --------------------------------------------------------------------------------
@@ -468,8 +478,15 @@ def _history_line(history: CustomerHistory) -> str:
 
 
 def _gist(text: str) -> str | None:
+    """A customer's turn: the passage that carries the request."""
     passage = _passage(_sentences(mask_addresses(text)))
     return _quote(passage, GIST_MAX_WORDS) if passage else None
+
+
+def _opening(text: str) -> str | None:
+    """Our agent's turn: how it opens (what was done or promised comes first in a reply)."""
+    opening = " ".join(_sentences(mask_addresses(text)))
+    return _quote(opening, GIST_MAX_WORDS) if opening else None
 
 
 def _happened(turns: Sequence[Turn], current_has_text: bool) -> tuple[str, ...]:
@@ -479,7 +496,7 @@ def _happened(turns: Sequence[Turn], current_has_text: bool) -> tuple[str, ...]:
     while index < len(turns):
         turn = turns[index]
         when = turn.at.date().isoformat()
-        gist = _gist(turn.text)
+        gist = _opening(turn.text) if turn.role == "agent" else _gist(turn.text)
         if turn.role == "customer":
             customer_seen += 1
             topic = f" about {_label(turn.intent)}" if turn.intent else ""
