@@ -622,7 +622,7 @@ def render_escalation(pulled: Pulled) -> str:
     raw = _obj(escalation.get("raw"))
     if raw:
         lines.append(f"Original:   s3://{raw.get('bucket')}/{raw.get('key')} ({_size(raw.get('size', 0))})")
-    if escalation.get("suggested_reply"):
+    if escalation.get("suggested_reply") and not (rich is not None and summary.get("draft")):
         draft = str(escalation["suggested_reply"])
         if "DRAFT" not in draft[:40].upper():
             draft = f"[DRAFT - review before sending]\n\n{draft}"
