@@ -121,8 +121,10 @@ class _Exit(Exception):
 
 
 def _run(action: Callable[[], int]) -> int:
-    try:
-        with _errors():
+    from triage.observability import quiet_logs
+
+    try:  # the service's JSON logs go to stdout, where the answer is read or piped
+        with quiet_logs("ERROR"), _errors():
             return action()
     except _Exit as error:
         print(f"triage: {error}", file=sys.stderr)
