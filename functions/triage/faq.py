@@ -1,13 +1,14 @@
 """FAQ mining: repeated questions become drafts a human approves; approved ones form a knowledge base.
 
 Flow: escalated messages (and the agents' notes on them) → :func:`mine` → ``pending`` :class:`FaqDraft` in a
-:class:`FaqStore` → :func:`approve` / :func:`reject` by a person → :class:`KnowledgeBase` of approved entries that
-the worker asks (:meth:`KnowledgeBase.match`) before its reply templates, under the same policy guards.
+:class:`FaqStore` → :func:`approve` / :func:`reject` by a person → :class:`KnowledgeBase` of approved entries
+that the worker asks (:meth:`KnowledgeBase.match`) before its reply templates, under the same policy guards.
 
-Clustering: average-linkage agglomerative clustering of the L2-normalised sentence embeddings (all-MiniLM-L6-v2,
-:mod:`triage.encoder`), merged while the mean cosine between two groups is at least ``threshold``, computed with
-the nearest-neighbour-chain algorithm in numpy (O(n²) time and memory; :data:`MAX_MESSAGES` bounds n).
-Measured on 2,000 rows of Banking77's training split (77 labels, ~26 rows each; min_size 5), purity / coverage:
+Clustering: average-linkage agglomerative clustering of the L2-normalised sentence embeddings
+(all-MiniLM-L6-v2, :mod:`triage.encoder`), merged while the mean cosine between two groups is at least
+``threshold``, computed with the nearest-neighbour-chain algorithm in numpy (O(n²) time and memory;
+:data:`MAX_MESSAGES` bounds n). Measured on 2,000 rows of Banking77's training split (77 labels, ~26 rows
+each; min_size 5), purity / coverage:
 
     threshold        0.60          0.65          0.70          0.75          0.80
     average       0.777/0.810   0.854/0.728   0.905/0.600   0.936/0.436   0.958/0.249
@@ -16,30 +17,30 @@ Measured on 2,000 rows of Banking77's training split (77 labels, ~26 rows each; 
     dense-centre  0.490/0.866   0.598/0.807   0.722/0.704   0.848/0.569   0.914/0.400
 
 Average linkage has the best purity for its coverage (complete linkage is close but splits one question into
-many clusters: 80 duplicate clusters for a label at 0.60 against average's 63 at 0.70, and a reviewer would see
-the same draft several times); greedy leader clustering depends on the order of the messages and the
+many clusters: 80 duplicate clusters for a label at 0.60 against average's 63 at 0.70, and a reviewer would
+see the same draft several times); greedy leader clustering depends on the order of the messages and the
 dense-centre method (sentence-transformers' ``community_detection``) chains less but purity drops fast.
-:data:`CLUSTER_THRESHOLD` = 0.70 is the lowest threshold with purity ≥ 0.90 on that dev part (figures
-for a threshold grid: ``triage faq measure``). On Banking77's test split (``triage faq mine --data``): all 3,080
-rows, purity 0.895, coverage 0.710, 182 drafts of mean size 12.0; the first 20 labels (800 rows), purity 0.978,
-coverage 0.691, 47 drafts.
+:data:`CLUSTER_THRESHOLD` = 0.70 is the lowest threshold with purity ≥ 0.90 on that dev part (figures for a
+threshold grid: ``triage faq measure``). On Banking77's test split (``triage faq mine --data``): all 3,080
+rows, purity 0.895, coverage 0.710, 182 drafts of mean size 12.0; the first 20 labels (800 rows), purity
+0.978, coverage 0.691, 47 drafts.
 
-Matching (:class:`KnowledgeBase`): a message matches the approved entry whose centroid is closest when the cosine
-is at least :data:`MATCH_THRESHOLD`. Measured with :func:`measure_threshold` on 3,000 rows of Banking77's training
-split as the dev part (open set: half of the labels get an entry, the centroid of 60 % of their rows; queries
-are the other rows of those labels and every row of the other labels; three random splits pooled): the lowest
-threshold whose matches are ≥ 99 % the same label is 0.925 (precision 1.000, recall 0.011, 20 matches on dev;
-at 0.89: 0.955 / 0.072). On Banking77's test split (held out, three other splits) at 0.925: precision 0.947,
-recall 0.020 (38 matches); ``triage faq measure`` reproduces these. Banking77's labels are siblings
-(``card_arrival`` / ``card_delivery_estimate``), so a match must be a near-paraphrase (in the gift-wrapping test,
-paraphrases score 0.81-0.93 against the entry): automatic FAQ answers stay rare by design, everything else goes
-to the templates or a human. Scoring against the canonical question (medoid) or the best of the members instead
-of the centroid reached no better precision/recall on the same splits.
+Matching (:class:`KnowledgeBase`): a message matches the approved entry whose centroid is closest when the
+cosine is at least :data:`MATCH_THRESHOLD`. Measured with :func:`measure_threshold` on 3,000 rows of
+Banking77's training split as the dev part (open set: half of the labels get an entry, the centroid of 60 % of
+their rows; queries are the other rows of those labels and every row of the other labels; three random splits
+pooled): the lowest threshold whose matches are ≥ 99 % the same label is 0.925 (precision 1.000, recall 0.011,
+20 matches on dev; at 0.89: 0.955 / 0.072). On Banking77's test split (held out, three other splits) at 0.925:
+precision 0.947, recall 0.020 (38 matches); ``triage faq measure`` reproduces these. Banking77's labels are
+siblings (``card_arrival`` / ``card_delivery_estimate``), so a match must be a near-paraphrase (in the
+gift-wrapping test, paraphrases score 0.81-0.93 against the entry): automatic FAQ answers stay rare by design,
+everything else goes to the templates or a human. Scoring against the canonical question (medoid) or the best
+of the members instead of the centroid reached no better precision/recall on the same splits.
 
 A cluster whose centroid is within :data:`KNOWN_THRESHOLD` of a known draft, or whose canonical question has a
-known id, is not proposed: rejected questions never again, approved ones are answered already, pending ones await
-review. 0.90: on the dev part the centroids of two halves of one label reach it for 93.5 % of the labels, those
-of two different labels never (max 0.89).
+known id, is not proposed: rejected questions never again, approved ones are answered already, pending ones
+await review. 0.90: on the dev part the centroids of two halves of one label reach it for 93.5 % of the
+labels, those of two different labels never (max 0.89).
 
 Customer text: drafts hold example texts (masked by :func:`triage.summary.mask_addresses`) because a reviewer
 must read them; nothing here logs text — only ids, sizes and counts.
@@ -147,13 +148,14 @@ def _unit(vectors: NDArray[Any]) -> NDArray[np.float32]:
     return unit
 
 
-# --- clustering ---------------------------------------------------------------------------------------------------
+# --- clustering -------------------------------------------------------------------------------------------
 def cluster(embeddings: NDArray[Any], threshold: float = CLUSTER_THRESHOLD) -> list[list[int]]:
-    """Average-linkage clusters of unit vectors: groups merge while their mean pairwise cosine ≥ ``threshold``.
+    """Average-linkage clusters of unit vectors: groups merge while their mean pairwise cosine is at least
+    ``threshold``.
 
     Nearest-neighbour chain: follow nearest neighbours until two clusters are each other's nearest, merge them
-    (Lance-Williams update), repeat. Average linkage is reducible, so a reciprocal pair below the threshold can
-    never merge with anything at or above it: both are final.
+    (Lance-Williams update), repeat. Average linkage is reducible, so a reciprocal pair below the threshold
+    can never merge with anything at or above it: both are final.
     """
     n = len(embeddings)
     if n == 0:
@@ -241,8 +243,8 @@ def mine(
 ) -> list[FaqDraft]:
     """Pending drafts for the clusters of at least ``min_size`` messages, largest first.
 
-    Messages without text are ignored; past :data:`MAX_MESSAGES` only the most recent are read. A cluster matching
-    a ``known`` draft (same id, or centroids within ``known_threshold``) is skipped.
+    Messages without text are ignored; past :data:`MAX_MESSAGES` only the most recent are read. A cluster
+    matching a ``known`` draft (same id, or centroids within ``known_threshold``) is skipped.
     """
     if min_size < 2:
         raise FaqError(f"min_size must be at least 2, not {min_size}")
@@ -313,8 +315,9 @@ def _draft(
 
 
 def cluster_quality(drafts: Sequence[FaqDraft], messages: Sequence[MinedMessage]) -> dict[str, float | int]:
-    """Purity (members in their draft's majority label, weighted by size), coverage (share of labelled messages
-    inside a draft), number of drafts and mean size; against ``label``. Members are found by ``message_keys``."""
+    """Purity (members in their draft's majority label, weighted by size), coverage (share of labelled
+    messages inside a draft), number of drafts and mean size, against ``label``. Members are found by
+    ``message_keys``."""
     labels = {m.message_key or f"#{i}": m.label for i, m in enumerate(messages)}
     labelled = sum(1 for m in messages if m.label and m.text.strip())
     inside = majority = 0
@@ -331,7 +334,7 @@ def cluster_quality(drafts: Sequence[FaqDraft], messages: Sequence[MinedMessage]
     }
 
 
-# --- storage ------------------------------------------------------------------------------------------------------
+# --- storage ----------------------------------------------------------------------------------------------
 class FaqStore(Protocol):
     def list(self, status: Status | None = None) -> list[FaqDraft]: ...
 
@@ -456,7 +459,7 @@ class S3FaqStore:
         return frozenset(d.id for d in self.list("rejected"))
 
 
-# --- review -------------------------------------------------------------------------------------------------------
+# --- review -----------------------------------------------------------------------------------------------
 def _final(answer: str | None) -> str | None:
     if answer is None:
         return None
@@ -472,7 +475,9 @@ def approve(
     reviewer: str | None = None,
     now: datetime | None = None,
 ) -> FaqDraft:
-    """Approve with ``answer`` (an edit) or the proposed one, without its draft mark. An entry needs an answer."""
+    """Approve with ``answer`` (an edit) or the proposed one, without its draft mark.
+
+    An approved entry needs an answer: without either, a :class:`FaqError` says to pass one."""
     draft = store.get(draft_id)
     final = _final(answer) if answer is not None else _final(draft.answer)
     if final is None:
@@ -503,7 +508,7 @@ def reject(
     return rejected
 
 
-# --- matching -----------------------------------------------------------------------------------------------------
+# --- matching ---------------------------------------------------------------------------------------------
 class KnowledgeBase:
     """Approved entries; :meth:`match` finds the closest one to a message (centroid cosine ≥ threshold)."""
 
@@ -539,7 +544,7 @@ class KnowledgeBase:
         return (self.entries[best], score) if score >= self.threshold else None
 
 
-# --- measurement (offline: `triage faq measure`) -------------------------------------------------------------------
+# --- measurement (offline: `triage faq measure`) ----------------------------------------------------------
 def _by_label(labels: Sequence[str]) -> dict[str, list[int]]:
     groups: dict[str, list[int]] = defaultdict(list)
     for index, label in enumerate(labels):
@@ -556,8 +561,8 @@ def match_scores(
     mined_share: float = 0.6,
 ) -> tuple[NDArray[np.float32], NDArray[np.bool_], int]:
     """One open-set split: a share of the labels get an entry (the centroid of ``mined_share`` of their rows);
-    every other row is a query. Returns each query's best cosine, whether that entry has its label, and how many
-    queries had an entry to find (recall's denominator)."""
+    every other row is a query. Returns each query's best cosine, whether that entry has its label, and how
+    many queries had an entry to find (recall's denominator)."""
     vectors = _unit(embeddings)
     groups = _by_label(labels)
     names = sorted(groups)
@@ -607,7 +612,8 @@ def measure_threshold(
     grid: Sequence[float] = MATCH_GRID,
 ) -> dict[str, Any]:
     """The lowest match threshold (scanning down from 0.99) whose matches stay ≥ ``target_precision`` the same
-    label, on open-set splits (:func:`match_scores`) pooled over ``seeds``; with precision/recall on that data."""
+    label, on open-set splits (:func:`match_scores`) pooled over ``seeds``; with precision/recall on that
+    data."""
     runs = [match_scores(embeddings, labels, seed=seed) for seed in seeds]
     scores = np.concatenate([r[0] for r in runs])
     correct = np.concatenate([r[1] for r in runs])
@@ -666,7 +672,7 @@ def sweep_clustering(
     return out
 
 
-# --- feedback records → messages -------------------------------------------------------------------------------------
+# --- feedback records → messages --------------------------------------------------------------------------
 def _time(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
@@ -680,9 +686,9 @@ def _time(value: object) -> datetime | None:
 def messages_from_feedback(records: Iterable[dict[str, Any]]) -> list[MinedMessage]:
     """Agents' feedback records (``feedback/``, issue 6) as messages to mine.
 
-    The text is the escalation summary's key points (the record keeps nothing more of the customer's words); the
-    intent is the agent's label, else the model's; the agent's note is the answer source. Records without key
-    points are skipped. ``decisions/`` records carry no text by design, so they cannot be clustered.
+    The text is the escalation summary's key points (the record keeps nothing more of the customer's words);
+    the intent is the agent's label, else the model's; the agent's note is the answer source. Records without
+    key points are skipped. ``decisions/`` records carry no text by design, so they cannot be clustered.
     """
     out = []
     for record in records:

@@ -1,14 +1,15 @@
 """``triage faq``: mine FAQ drafts, list and show them, approve or reject them, measure the thresholds.
 
 Offline: ``triage faq mine --data FILE.csv --json`` clusters a CSV/JSONL's text column and prints a JSON list
-(``question``, ``intent``, ``size``, ``members``: all member texts). When the file has the label column (default
-``category``; naming one that is missing is an error), each draft's intent is its members' majority label and the
-quality figures (purity, coverage, n_clusters, mean_size) go to **stderr** as one JSON line, so stdout stays the list.
+(``question``, ``intent``, ``size``, ``members``: all member texts). When the file has the label column
+(default ``category``; naming one that is missing is an error), each draft's intent is its members' majority
+label and the quality figures (purity, coverage, n_clusters, mean_size) go to **stderr** as one JSON line, so
+stdout stays the list.
 
 Online: ``triage faq mine [--since 7d]`` reads the agents' feedback records (``feedback/`` in the bucket, see
-:func:`triage.faq.messages_from_feedback`), mines them and stores the new drafts as ``pending`` under ``faq/``.
-``list``, ``show``, ``approve`` and ``reject`` work on those drafts. The bucket is ``--bucket``, else
-``$FEEDBACK_BUCKET``, else ``$DECISION_LOG_BUCKET``; ``--endpoint-url`` points at moto or LocalStack.
+:func:`triage.faq.messages_from_feedback`), mines them and stores the new drafts as ``pending`` under
+``faq/``. ``list``, ``show``, ``approve`` and ``reject`` work on those drafts. The bucket is ``--bucket``,
+else ``$FEEDBACK_BUCKET``, else ``$DECISION_LOG_BUCKET``; ``--endpoint-url`` points at moto or LocalStack.
 
 Errors are one sentence on stderr and exit status 2, never a traceback.
 """
@@ -121,14 +122,18 @@ class _Exit(Exception):
 
 
 def _run(action: Callable[[], int]) -> int:
-    from triage.observability import quiet_logs
+    from triage.observability import logger
 
-    try:  # the service's JSON logs go to stdout, where the answer is read or piped
-        with quiet_logs("ERROR"), _errors():
+    level = logger.log_level
+    logger.setLevel("ERROR")  # the service's JSON logs go to stdout, where the answer is read or piped
+    try:
+        with _errors():
             return action()
     except _Exit as error:
         print(f"triage: {error}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        logger.setLevel(level)
 
 
 def _s3(args: argparse.Namespace) -> Any:

@@ -67,7 +67,7 @@ def run(*argv: str) -> int:
     return int(args.func(args))
 
 
-# --- the store ------------------------------------------------------------------------------------------------------
+# --- the store --------------------------------------------------------------------------------------------
 def test_one_json_object_per_draft_and_new_drafts_never_overwrite(s3: Any) -> None:
     store = S3FaqStore(s3, BUCKET)
     first = draft()
@@ -98,7 +98,7 @@ def test_store_errors_are_clear(s3: Any) -> None:
         S3FaqStore(s3, "")
 
 
-# --- the CLI against the bucket ------------------------------------------------------------------------------------
+# --- the CLI against the bucket ---------------------------------------------------------------------------
 def feedback(
     n: int, points: list[str], note: str | None = None, intent: str = "product_question"
 ) -> dict[str, Any]:

@@ -140,7 +140,7 @@ def scenario_messages(gift: Sequence[str] = GIFT_WRAPPING) -> list[MinedMessage]
     return messages
 
 
-# --- the scenario ---------------------------------------------------------------------------------------------------
+# --- the scenario -----------------------------------------------------------------------------------------
 def test_thirty_askers_become_one_draft_that_once_approved_answers_the_next_paraphrase(
     encode: Callable[..., NDArray[np.float32]],
 ) -> None:
@@ -227,7 +227,7 @@ def test_banking77_slice_clusters_are_mostly_pure(
     assert quality["coverage"] >= 0.4
 
 
-# --- clustering and drafts (cheap embedding) -------------------------------------------------------------------------
+# --- clustering and drafts (cheap embedding) --------------------------------------------------------------
 def test_cluster_groups_identical_directions_and_leaves_outliers_alone() -> None:
     a, b, c = np.eye(3, dtype=np.float32)
     vectors = np.array([a, b, a, a, b, c, a * 0.9 + b * 0.1], dtype=np.float32)
@@ -311,7 +311,7 @@ def test_measure_threshold_reaches_the_target_precision_on_separable_labels() ->
     assert result["chosen"]["recall"] > 0.5
 
 
-# --- review ---------------------------------------------------------------------------------------------------------
+# --- review -----------------------------------------------------------------------------------------------
 def pending(answer: str | None = None, question: str = "Do you ship to Norway?") -> FaqDraft:
     return FaqDraft(
         id=draft_id(question),
@@ -381,7 +381,7 @@ def test_feedback_records_become_messages() -> None:
     assert (second.intent, second.agent_note) == ("track_order", None)
 
 
-# --- CLI input errors ------------------------------------------------------------------------------------------------
+# --- CLI input errors -------------------------------------------------------------------------------------
 def run(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="triage")
     faq_cli.register(parser.add_subparsers(dest="command", required=True))
