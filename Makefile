@@ -81,7 +81,7 @@ build-EncoderLayer:
 
 build-ConfigLayer:
 	mkdir -p "$(ARTIFACTS_DIR)/triage-config"
-	cp $(REPO_ROOT)infra/policy.json "$(ARTIFACTS_DIR)/triage-config/"
+	cp $(REPO_ROOT)infra/policy.json $(REPO_ROOT)infra/routing.json "$(ARTIFACTS_DIR)/triage-config/"
 	cp -r $(REPO_ROOT)infra/templates "$(ARTIFACTS_DIR)/triage-config/"
 	PYTHONPATH=$(REPO_ROOT)functions $(REPO_ROOT)$(BIN)/python -c \
 		"import sys, pathlib; from triage.service import check_config; check_config(pathlib.Path(sys.argv[1]))" \

@@ -374,7 +374,10 @@ class AgentDesk:
         except ValueError:
             raise AgentError(f"s3://{pointer['bucket']}/{pointer['key']} is not JSON") from None
         small = {name: value for name, value in data.items() if name != "claim_check"}
-        return cast(dict[str, Any], small | full) if isinstance(full, dict) else small
+        if not isinstance(full, dict):
+            return small
+        # The full record wins, except where it is empty and the pointer knows better (e.g. the segment).
+        return small | {name: value for name, value in full.items() if value is not None or name not in small}
 
     def extend(self, claim_id: str, visibility_s: int = DEFAULT_VISIBILITY_S) -> None:
         """Keep the claim for ``visibility_s`` more seconds from now."""

@@ -59,6 +59,15 @@ class SqsQueue:
         return str(response["MessageId"])
 
 
+@lru_cache(maxsize=64)
+def queue_by_name(name: str, endpoint_url: str | None) -> SqsQueue:
+    """A queue found by name (the team queues), its URL looked up once per process."""
+    url = str(client("sqs", endpoint_url).get_queue_url(QueueName=name)["QueueUrl"])
+    queue = SqsQueue.__new__(SqsQueue)
+    queue.queue_url, queue._sqs = url, client("sqs", endpoint_url)
+    return queue
+
+
 class SesMailer:
     def __init__(self, settings: Settings) -> None:
         self._ses = client("ses", settings.aws_endpoint_url)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import textwrap
 from email import message_from_bytes
 from email import policy as email_policy
@@ -23,18 +22,6 @@ def _decisions(bucket: str) -> dict[str, dict[str, Any]]:
             record = json.loads(s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
             records[record["message_key"]] = record
     return records
-
-
-def _escalations(queue_url: str) -> list[dict[str, Any]]:
-    import boto3
-
-    sqs = boto3.client("sqs", region_name=local.REGION)
-    found: list[dict[str, Any]] = []
-    while batch := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60).get(
-        "Messages", []
-    ):
-        found.extend(json.loads(message["Body"]) for message in batch)
-    return found
 
 
 def run_pipeline(eml_files: list[Path]) -> tuple[local.Stack, dict[str, dict[str, Any]]]:
@@ -91,16 +78,14 @@ def run_demo(events_dir: Path, show_messages: bool = True, quiet: bool = True) -
         print(f"no .eml files in {events_dir}")
         return 2
     local.fake_credentials()
-    if quiet:
-        # The handlers' structured logs and metrics are for CloudWatch; the demo prints its own summary.
-        from triage.observability import logger
+    from triage.observability import quiet_logs
 
-        logger.setLevel("WARNING")
-        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
-    with mock_aws():
+    # The handlers' structured logs and metrics are for CloudWatch; the demo prints its own summary.
+    hush = {"POWERTOOLS_METRICS_DISABLED": "true"} if quiet else {}
+    with mock_aws(), local.environment(hush), quiet_logs("WARNING" if quiet else "INFO"):
         stack, decisions = run_pipeline(eml_files)
         sent = local.sent_emails()
-        escalations = _escalations(stack.escalation_queue_url)
+        escalations = local.escalations(stack)
     counts = {
         action: sum(r["decision"]["action"] == action for r in decisions.values())
         for action in ("auto_reply", "escalate", "no_reply")

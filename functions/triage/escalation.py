@@ -6,10 +6,21 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from triage.conversation import ContactHistory
 from triage.emotion import EmotionReading
 from triage.message import Address, Attachment, Channel, InboundMessage, RawPointer
 from triage.policy import EscalateDecision, Reason
-from triage.summary import Summary, summarise
+from triage.summary import (
+    DRAFT_MARK,
+    AgentSummary,
+    CustomerHistory,
+    ExtractiveSummariser,
+    Summariser,
+    Summary,
+    SummaryInput,
+    Turn,
+    summarise,
+)
 from triage.urgency import Urgency
 
 SCHEMA_VERSION = 1
@@ -66,6 +77,10 @@ class Escalation(BaseModel):
     reason_text: str
     reason_detail: tuple[str, ...] = ()
     summary: Summary
+    agent_summary: AgentSummary | None = Field(
+        None,
+        description="What the agent reads first: wants, what happened, expectation, history, reason, draft.",
+    )
     suggested_reply: str | None = Field(None, description="A DRAFT for the agent to edit; never sent as is.")
     attachments: tuple[Attachment, ...] = ()
     defects: tuple[str, ...] = ()
@@ -75,6 +90,9 @@ class Escalation(BaseModel):
         None, description="The emotion head's reading and the phrases that show it."
     )
     urgency: Urgency | None = None
+    segment: str | None = None
+    team: str | None = Field(None, description="The team queue it was routed to (infra/routing.json).")
+    priority: str | None = Field(None, description="urgent or normal")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -85,7 +103,21 @@ def build_escalation(
     *,
     emotion: EmotionReading | None = None,
     urgency: Urgency | None = None,
+    history: ContactHistory | None = None,
+    summariser: Summariser | None = None,
+    now: datetime | None = None,
 ) -> Escalation:
+    reason_text = REASON_TEXT.get(decision.reason, decision.reason.value)
+    item = SummaryInput(
+        subject=message.subject,
+        text=message.text,
+        turns=turns_of(history),
+        history=customer_history(history, now or datetime.now(UTC)),
+        intent=decision.intent,
+        emotion=emotion,
+        reason=reason_text,
+        draft=suggested_reply,
+    )
     return Escalation(
         message_key=message.id,
         message_id=message.message_id,
@@ -99,14 +131,48 @@ def build_escalation(
         confidence=decision.confidence,
         top_k=decision.top_k,
         reason=decision.reason,
-        reason_text=REASON_TEXT.get(decision.reason, decision.reason.value),
+        reason_text=reason_text,
         reason_detail=decision.detail[:10],
         summary=summarise(message.subject, message.text),
-        suggested_reply=f"[DRAFT - review before sending]\n\n{suggested_reply}" if suggested_reply else None,
+        agent_summary=(summariser or DEFAULT_SUMMARISER).summarise(item),
+        suggested_reply=f"{DRAFT_MARK}\n\n{suggested_reply}" if suggested_reply else None,
         attachments=message.attachments[:50],
         defects=message.defects[:20],
         raw=message.raw,
         model_version=decision.model_version,
         emotion=emotion,
         urgency=urgency,
+    )
+
+
+DEFAULT_SUMMARISER: Summariser = ExtractiveSummariser()
+
+
+def turns_of(history: ContactHistory | None) -> tuple[Turn, ...]:
+    """The thread's earlier messages as the summariser reads them (our automatic replies as their own turns)."""
+    turns: list[Turn] = []
+    for record in history.turns if history else ():
+        text = " ".join(record.points) or f"(a message about {record.intent or 'an unknown topic'})"
+        turns.append(
+            Turn(role="customer", at=record.at, text=text, intent=record.intent, decision=record.action)
+        )
+        if record.action == "auto_reply":
+            turns.append(Turn(role="auto_reply", at=record.at, text=f"automatic reply ({record.intent})"))
+    return tuple(turns)
+
+
+def customer_history(history: ContactHistory | None, now: datetime) -> CustomerHistory:
+    """This customer's last 30 days: how often they wrote, what we did last, and whether an automatic reply
+    brought them back."""
+    recent = history.customer_contacts(now, 30) if history else ()
+    if not recent:
+        return CustomerHistory()
+    last = recent[-1]
+    auto = [record for record in recent if record.action == "auto_reply"]
+    came_back = bool(auto)  # they are writing now, after an automatic reply in the last 30 days
+    return CustomerHistory(
+        contacts_30d=len(recent),
+        last_outcome=f"{last.action}: {last.intent or 'unknown'}, {last.at:%Y-%m-%d}",
+        auto_replies_30d=len(auto),
+        came_back_after_auto_reply=came_back,
     )

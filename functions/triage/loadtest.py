@@ -58,10 +58,9 @@ def run_load(
         stack = local.create_stack("load")
         local.put_secret("triage/webhooks/generic", json.dumps({"secrets": [SECRET]}))
         quiet = {"POWERTOOLS_LOG_LEVEL": "WARNING", "POWERTOOLS_METRICS_DISABLED": "true"}
-        with local.environment(stack.environment() | quiet):
-            from triage.observability import logger
+        from triage.observability import quiet_logs
 
-            logger.setLevel("WARNING")
+        with local.environment(stack.environment() | quiet), quiet_logs():
             handler = local.handler_module("webhook_intake").handler
             server, port = local_http.serve(handler)
             latencies: list[float] = []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import sys
 import uuid
@@ -48,6 +49,7 @@ class Stack:
     table: str
     conversation_table: str = ""
     outbox_queue_url: str = ""
+    escalation_queue_prefix: str = ""
 
     def environment(self) -> dict[str, str]:
         return {
@@ -56,6 +58,7 @@ class Stack:
             "IDEMPOTENCY_TABLE": self.table,
             "CONVERSATION_TABLE": self.conversation_table,
             "OUTBOX_QUEUE_URL": self.outbox_queue_url,
+            "ESCALATION_QUEUE_PREFIX": self.escalation_queue_prefix,
             "DECISION_LOG_BUCKET": self.bucket,
             "REPLY_FROM_ADDRESS": SUPPORT_ADDRESS,
             "SUPPORT_ADDRESSES": SUPPORT_ADDRESS,
@@ -156,7 +159,14 @@ def create_stack(suffix: str = "local") -> Stack:
         BillingMode="PAY_PER_REQUEST",
     )
     ses.verify_domain_identity(Domain=SUPPORT_ADDRESS.split("@")[1])
+    from triage.agent import create_team_queues
+    from triage.routing import load_routing
+    from triage.settings import Settings
+
+    prefix = f"esc-{suffix}-"
+    create_team_queues(prefix, load_routing(Settings.from_env().routing_file).team_names, sqs)
     return Stack(
+        escalation_queue_prefix=prefix,
         bucket=bucket,
         triage_queue_url=urls["triage"],
         escalation_queue_url=urls["escalation"],
@@ -315,6 +325,31 @@ def put_secret(name: str, value: str) -> None:
     import boto3
 
     boto3.client("secretsmanager", region_name=REGION).create_secret(Name=name, SecretString=value)
+
+
+def escalations(stack: Stack, *, hide_seconds: int = 60) -> list[dict[str, Any]]:
+    """Every escalation waiting on the stack's queues (team queues, urgent first, and the single queue), each
+    with ``_queue`` set to the queue's name. What they hold is hidden for ``hide_seconds`` (as an agent's pull)."""
+    import boto3
+
+    sqs = boto3.client("sqs", region_name=REGION)
+    urls = (
+        sqs.list_queues(QueueNamePrefix=stack.escalation_queue_prefix).get("QueueUrls", [])
+        if stack.escalation_queue_prefix
+        else []
+    )
+    urls = sorted(
+        (url for url in urls if not url.endswith("-dlq")), key=lambda url: (not url.endswith("-urgent"), url)
+    )
+    found: list[dict[str, Any]] = []
+    for url in [*urls, stack.escalation_queue_url]:
+        while batch := sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=hide_seconds
+        ).get("Messages", []):
+            found.extend(
+                json.loads(message["Body"]) | {"_queue": url.rsplit("/", 1)[-1]} for message in batch
+            )
+    return found
 
 
 def sent_emails() -> list[dict[str, Any]]:

@@ -153,6 +153,7 @@ def replay(
         ),
         policy.templates,
         policy.style,
+        policy.summariser,
     )
     store = MemoryConversationStore()
     overall = _Tally()
@@ -182,7 +183,9 @@ def replay(
                 case.message, outcome.segment, seg_profile.max_auto_share, live.config.caps, now
             )
             if not claim.granted and claim.denial is not None:
-                outcome = hand_over(outcome, case.message, Reason(claim.denial.value), claim.detail)
+                outcome = hand_over(
+                    outcome, case.message, Reason(claim.denial.value), claim.detail, live.summariser
+                )
         decision = outcome.decision
         automated = decision.action is Action.AUTO_REPLY
         store.note(case.message, outcome.segment, automated, decision.reason.value == "closing_message", now)

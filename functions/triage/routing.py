@@ -3,7 +3,7 @@
 Queue design
 ------------
 One **standard** SQS queue per team and priority — ``<prefix><team>-urgent`` and ``<prefix><team>-normal``, e.g.
-``triage-esc-billing_refunds-urgent`` — each with its own dead-letter queue (``…-dlq``, after 5 receives). An agent
+``triage-esc-billing-urgent`` — each with its own dead-letter queue (``…-dlq``, after 5 receives). An agent
 pulls from their team's urgent queue first and takes normal work only when it is empty; a pulled message is claimed
 by its visibility timeout (15 minutes by default, extended while the agent works), released by setting it to 0, and
 deleted when resolved. An escalation that keeps failing to be handled reaches the DLQ and its alarm, not a loop.

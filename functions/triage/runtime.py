@@ -10,6 +10,7 @@ from triage import aws
 from triage.conversation import MemoryConversationStore
 from triage.message import InboundMessage
 from triage.observability import logger
+from triage.routing import load_routing
 from triage.service import EmailIntake, TriageWorker, load_model_or_none, policy_for
 from triage.settings import get_settings
 from triage.webhook_intake import DeliveryInProgress, WebhookIntake
@@ -40,6 +41,9 @@ def triage_worker() -> TriageWorker:
         customers=aws.DynamoCustomerDirectory(settings) if settings.customer_table else None,
         outbox=aws.SqsQueue(settings.outbox_queue_url, settings) if settings.outbox_queue_url else None,
         blobs=aws.S3Blobs(settings),
+        routing=load_routing(settings.routing_file) if settings.escalation_queue_prefix else None,
+        team_queue=lambda name: aws.queue_by_name(name, settings.aws_endpoint_url),
+        queue_prefix=settings.escalation_queue_prefix,
     )
 
 
@@ -169,6 +173,7 @@ def reset() -> None:
         _posting,
         settings_cache,
         aws.client,
+        aws.queue_by_name,
         policy_for,
     ):
         cached.cache_clear()

@@ -44,8 +44,9 @@ from triage.policy import (
 from triage.ports import BlobStore, CustomerDirectory, DecisionLog, Mailer, MessageQueue, RawMailStore
 from triage.profiles import Mode, PolicyConfig, PolicyError, load_policy
 from triage.replies import ReplyContent, ReplyStyle, ReplyTemplates, compose_mime, reply_content
+from triage.routing import RoutingConfig, queue_name, route
 from triage.settings import Settings
-from triage.summary import summarise
+from triage.summary import ExtractiveSummariser, Summariser, summarise, summariser_from
 from triage.urgency import Urgency, assess_urgency
 
 
@@ -61,13 +62,22 @@ class Outcome(BaseModel):
     emotion: EmotionReading | None = Field(None, exclude=True)
     urgency: Urgency | None = Field(None, exclude=True)
     draft: str | None = Field(None, exclude=True)
+    history: ContactHistory | None = Field(None, exclude=True)
+    decided_at: datetime | None = Field(None, exclude=True)
 
 
 class Policy:
     """The policy file and the reply templates, loaded and cross-checked once (a bad one stops start-up)."""
 
-    def __init__(self, config: PolicyConfig, templates: ReplyTemplates, style: ReplyStyle) -> None:
+    def __init__(
+        self,
+        config: PolicyConfig,
+        templates: ReplyTemplates,
+        style: ReplyStyle,
+        summariser: Summariser | None = None,
+    ) -> None:
         self.config, self.templates, self.style = config, templates, style
+        self.summariser: Summariser = summariser or ExtractiveSummariser()
         for name, profile in config.profiles.items():
             untemplated = sorted(profile.auto_reply_intents - templates.intents)
             if untemplated:
@@ -79,13 +89,20 @@ class Policy:
 def check_config(directory: Path) -> Policy:
     """Load ``policy.json`` and ``templates/`` from one folder as the worker would (the config layer's build step)."""
     style = ReplyStyle(help_url="https://help.example.invalid", signature="")
+    if (directory / "routing.json").is_file():
+        from triage.routing import load_routing
+
+        load_routing(directory / "routing.json")
     return Policy(load_policy(directory / "policy.json"), ReplyTemplates(directory / "templates"), style)
 
 
 @lru_cache(maxsize=4)
 def policy_for(settings: Settings) -> Policy:
     return Policy(
-        load_policy(settings.policy_file), ReplyTemplates(settings.templates_dir), style_from(settings)
+        load_policy(settings.policy_file),
+        ReplyTemplates(settings.templates_dir),
+        style_from(settings),
+        summariser_from(settings),
     )
 
 
@@ -213,18 +230,26 @@ def triage_message(
     )
     rendered = policy.templates.render(decision.intent, message, policy.style) if decision.intent else None
     draft = rendered.body if rendered else None
-    outcome = Outcome(decision=decision, segment=segment, emotion=emotion, urgency=urgency, draft=draft)
+    outcome = Outcome(
+        decision=decision,
+        segment=segment,
+        emotion=emotion,
+        urgency=urgency,
+        draft=draft,
+        history=history,
+        decided_at=now,
+    )
     if isinstance(decision, AutoReplyDecision):
         if rendered is None or rendered.body is None:
             missing = rendered.missing if rendered else ()
             reason = Reason.MISSING_FIELD if missing else Reason.NO_TEMPLATE
-            return hand_over(outcome, message, reason, missing or (decision.intent or "",))
+            return hand_over(outcome, message, reason, missing or (decision.intent or "",), policy.summariser)
         reply = reply_content(message, rendered.body)
         if not reply.to and message.channel is Channel.EMAIL:
-            return hand_over(outcome, message, Reason.NO_REPLY_ADDRESS)
+            return hand_over(outcome, message, Reason.NO_REPLY_ADDRESS, (), policy.summariser)
         return outcome.model_copy(update={"reply": reply})
     if isinstance(decision, EscalateDecision):
-        return hand_over(outcome, message, decision.reason, decision.detail)
+        return hand_over(outcome, message, decision.reason, decision.detail, policy.summariser)
     return outcome
 
 
@@ -238,15 +263,26 @@ def delivered_by(message: InboundMessage, outcome: Outcome) -> str:
 
 
 def hand_over(
-    outcome: Outcome, message: InboundMessage, reason: Reason, detail: Iterable[str] = ()
+    outcome: Outcome,
+    message: InboundMessage,
+    reason: Reason,
+    detail: Iterable[str] = (),
+    summariser: Summariser | None = None,
 ) -> Outcome:
     """The outcome as an escalation for ``reason``: a would-be reply becomes the agent's draft, nothing is sent."""
     decision = outcome.decision
     if not isinstance(decision, EscalateDecision) or decision.reason is not reason:
         decision = stepped_aside(decision, reason, detail)
     escalation = build_escalation(
-        message, decision, outcome.draft, emotion=outcome.emotion, urgency=outcome.urgency
-    )
+        message,
+        decision,
+        outcome.draft,
+        emotion=outcome.emotion,
+        urgency=outcome.urgency,
+        history=outcome.history,
+        summariser=summariser,
+        now=outcome.decided_at,
+    ).model_copy(update={"segment": outcome.segment})
     return outcome.model_copy(update={"decision": decision, "reply": None, "escalation": escalation})
 
 
@@ -316,6 +352,9 @@ class TriageWorker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         outbox: MessageQueue | None = None,
         blobs: BlobStore | None = None,
+        routing: RoutingConfig | None = None,
+        team_queue: Callable[[str], MessageQueue] | None = None,
+        queue_prefix: str = "",
     ) -> None:
         self._settings = settings
         self._mailer, self._escalations, self._decisions = mailer, escalations, decisions
@@ -326,6 +365,7 @@ class TriageWorker:
         self._clock = clock
         self._outbox = outbox
         self._blobs = blobs
+        self._routing, self._team_queue, self._queue_prefix = routing, team_queue, queue_prefix
 
     def handle(self, message: InboundMessage, *, allow_auto_reply: bool = True) -> dict[str, Any]:
         """``allow_auto_reply`` False: the idempotency store is down, so nothing may be sent automatically."""
@@ -388,16 +428,22 @@ class TriageWorker:
         if not isinstance(outcome.decision, AutoReplyDecision):
             return outcome
         if state_trouble:
-            return hand_over(outcome, message, Reason.STATE_UNAVAILABLE, state_trouble)
+            return hand_over(
+                outcome, message, Reason.STATE_UNAVAILABLE, state_trouble, self._policy.summariser
+            )
         profile = self._policy.config.profile(outcome.segment)
         try:
             claim = self._conversations.claim_reply(
                 message, outcome.segment, profile.max_auto_share, self._policy.config.caps, now
             )
         except StateUnavailable as error:
-            return hand_over(outcome, message, Reason.STATE_UNAVAILABLE, [str(error)])
+            return hand_over(
+                outcome, message, Reason.STATE_UNAVAILABLE, [str(error)], self._policy.summariser
+            )
         if not claim.granted and claim.denial is not None:
-            return hand_over(outcome, message, Reason(claim.denial.value), claim.detail)
+            return hand_over(
+                outcome, message, Reason(claim.denial.value), claim.detail, self._policy.summariser
+            )
         return outcome
 
     def _remember(self, message: InboundMessage, outcome: Outcome, now: datetime) -> None:
@@ -446,12 +492,18 @@ class TriageWorker:
         return ""
 
     def _escalate(self, escalation: Escalation) -> str:
-        """The escalation on the queue; when it is large, in S3 with a small pointer on the queue (claim check)."""
+        """The escalation on its team's queue (urgent or normal); when it is large, in S3 with a small pointer on
+        the queue (claim check). Without routing configured, on the single escalation queue."""
+        queue = self._escalations
+        if self._routing is not None and self._team_queue is not None:
+            team, priority = route(escalation, escalation.segment, self._routing)
+            escalation = escalation.model_copy(update={"team": team, "priority": priority})
+            queue = self._team_queue(queue_name(self._queue_prefix, team, priority))
         document = escalation.model_dump_json()
         if len(document.encode()) > CLAIM_CHECK_BYTES and self._blobs is not None:
             stored = self._blobs.put(f"escalations/{escalation.message_key}.json", document.encode())
             document = json.dumps(claim_check(escalation, stored))
-        return self._escalations.send(document)
+        return queue.send(document)
 
     def _deliver_to_helpdesk(self, message: InboundMessage, outcome: Outcome) -> str:
         """A helpdesk's customer gets the reply on the ticket; an escalation is also noted and tagged there."""
@@ -505,6 +557,9 @@ def claim_check(escalation: Escalation, stored: tuple[str, str]) -> dict[str, An
         "intent": escalation.intent,
         "subject": escalation.subject[:200],
         "key_points": list(escalation.summary.key_points),
+        "segment": escalation.segment,
+        "team": escalation.team,
+        "priority": escalation.priority,
         "created_at": escalation.created_at.isoformat(),
     }
 

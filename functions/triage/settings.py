@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -86,6 +86,12 @@ class Settings(BaseModel):
         default_factory=lambda: _config_dir() / "routing.json",
         description="Teams and priorities (infra/routing.json).",
     )
+    summariser: Literal["extractive", "bedrock"] = Field(
+        "extractive",
+        description="Who writes the agent's summary; bedrock falls back to extractive on any error.",
+    )
+    bedrock_model_id: str = ""
+    bedrock_region: str = "us-east-1"
     outbox_queue_url: str = Field("", description="Queue of replies and notes to post back to helpdesks.")
     ses_configuration_set: str = ""
     idempotency_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)

@@ -99,22 +99,22 @@ def send(sqs: Any, team: str, priority: str, body: Escalation | dict[str, Any], 
 
 
 def test_team_queues_have_their_dead_letter_queues(sqs: Any) -> None:
-    url = sqs.get_queue_url(QueueName="test-esc-billing_refunds-urgent")["QueueUrl"]
+    url = sqs.get_queue_url(QueueName="test-esc-billing-urgent")["QueueUrl"]
     redrive = json.loads(
         sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"][
             "RedrivePolicy"
         ]
     )
-    assert redrive["deadLetterTargetArn"].endswith(":test-esc-billing_refunds-urgent-dlq")
+    assert redrive["deadLetterTargetArn"].endswith(":test-esc-billing-urgent-dlq")
     assert int(redrive["maxReceiveCount"]) == 5
 
 
 def test_queues_report_depth_for_every_team_and_priority(desk: AgentDesk, sqs: Any) -> None:
     # Given two urgent billing escalations and one normal orders escalation
-    send(sqs, "billing_refunds", "urgent", escalation("k1"))
-    send(sqs, "billing_refunds", "urgent", escalation("k2"))
-    send(sqs, "orders_delivery", "normal", escalation("k3", "track_order"))
-    desk.pull("billing_refunds")
+    send(sqs, "billing", "urgent", escalation("k1"))
+    send(sqs, "billing", "urgent", escalation("k2"))
+    send(sqs, "orders", "normal", escalation("k3", "track_order"))
+    desk.pull("billing")
     # When the desk lists the queues
     rows = desk.queues()
     # Then every team x priority is there, with its depth and claimed count, and no invented age
@@ -122,8 +122,8 @@ def test_queues_report_depth_for_every_team_and_priority(desk: AgentDesk, sqs: A
         (team, priority) for team in TEAMS for priority in ("urgent", "normal")
     ]
     counts = {(row["team"], row["priority"]): (row["depth"], row["in_flight"]) for row in rows}
-    assert counts[("billing_refunds", "urgent")] == (1, 1)
-    assert counts[("orders_delivery", "normal")] == (1, 0)
+    assert counts[("billing", "urgent")] == (1, 1)
+    assert counts[("orders", "normal")] == (1, 0)
     assert sum(depth for depth, _ in counts.values()) == 2
     assert {row["oldest_age_s"] for row in rows} == {None}
 
@@ -149,14 +149,14 @@ def test_oldest_age_comes_from_cloudwatch_when_a_client_is_given(
 
 
 def test_pull_takes_urgent_before_normal(desk: AgentDesk, sqs: Any) -> None:
-    send(sqs, "billing_refunds", "normal", escalation("normal-1"))
-    send(sqs, "billing_refunds", "urgent", escalation("urgent-1"))
-    first, second = desk.pull("billing_refunds"), desk.pull("billing_refunds")
+    send(sqs, "billing", "normal", escalation("normal-1"))
+    send(sqs, "billing", "urgent", escalation("urgent-1"))
+    first, second = desk.pull("billing"), desk.pull("billing")
     assert first is not None
     assert second is not None
     assert (first.priority, first.escalation["message_key"]) == ("urgent", "urgent-1")
     assert (second.priority, second.escalation["message_key"]) == ("normal", "normal-1")
-    assert desk.pull("billing_refunds") is None
+    assert desk.pull("billing") is None
 
 
 def test_a_pulled_escalation_is_claimed_until_released(desk: AgentDesk, sqs: Any) -> None:
@@ -184,8 +184,8 @@ def test_extend_keeps_the_claim(desk: AgentDesk, sqs: Any) -> None:
 
 
 def test_resolve_writes_feedback_then_deletes(desk: AgentDesk, sqs: Any, s3: Any, stack: local.Stack) -> None:
-    send(sqs, "billing_refunds", "urgent", escalation("k1"), segment="retail")
-    pulled = desk.pull("billing_refunds")
+    send(sqs, "billing", "urgent", escalation("k1"), segment="retail")
+    pulled = desk.pull("billing")
     assert pulled is not None
     record = desk.resolve(
         pulled.id, intent="payment_issue", outcome="faq-candidate", note="double charge", agent="ana"
@@ -193,7 +193,7 @@ def test_resolve_writes_feedback_then_deletes(desk: AgentDesk, sqs: Any, s3: Any
     # The record: the model's view, the agent's label, the outcome, and of the text only the key points.
     assert record == {
         "message_key": "k1",
-        "team": "billing_refunds",
+        "team": "billing",
         "priority": "urgent",
         "segment": "retail",
         "model_intent": "get_refund",
@@ -221,7 +221,7 @@ def test_resolve_writes_feedback_then_deletes(desk: AgentDesk, sqs: Any, s3: Any
     assert keys == ["feedback/2026/11/20/k1.json"]  # the claim record is gone
     assert read_feedback(s3, stack.bucket) == [record]
     # The message is gone: nothing to pull, nothing in flight, and the claim cannot be used again.
-    assert desk.pull("billing_refunds") is None
+    assert desk.pull("billing") is None
     assert {row["in_flight"] for row in desk.queues()} == {0}
     with pytest.raises(AgentError, match="no longer valid"):
         desk.resolve(pulled.id, intent="payment_issue", outcome="replied")
@@ -264,8 +264,8 @@ def test_a_claim_check_pointer_is_fetched_from_s3(
         "message_key": "big-1",
         "segment": "b2b",
     }
-    send(sqs, "billing_refunds", "normal", pointer)
-    pulled = desk.pull("billing_refunds")
+    send(sqs, "billing", "normal", pointer)
+    pulled = desk.pull("billing")
     assert pulled is not None
     assert pulled.escalation["suggested_reply"] == "x" * 200_000
     assert pulled.escalation["summary"]["key_points"][0] == "I was charged twice for order #4411."
@@ -286,7 +286,7 @@ def test_a_missing_claim_check_object_is_an_error_and_the_message_goes_back(
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda d: d.pull("sales"), "unknown team 'sales'; the teams are: orders_delivery, billing_refunds"),
+        (lambda d: d.pull("sales"), "unknown team 'sales'; the teams are: orders, billing"),
         (lambda d: d.release("not-a-claim"), "'not-a-claim' is not a claim ID"),
         (lambda d: d.resolve("bm9wZQ", intent="x", outcome="replied"), "is not a claim ID"),
         (
@@ -310,7 +310,7 @@ def test_a_pull_that_cannot_record_its_claim_puts_the_message_back(sqs: Any, s3:
 
 def test_a_missing_queue_is_named(sqs: Any, s3: Any, stack: local.Stack) -> None:
     desk = AgentDesk(sqs, s3, "other-", TEAMS, stack.bucket)
-    with pytest.raises(AgentError, match="the queue other-orders_delivery-urgent does not exist"):
+    with pytest.raises(AgentError, match="the queue other-orders-urgent does not exist"):
         desk.queues()
 
 
@@ -327,13 +327,13 @@ def test_resolve_needs_a_feedback_bucket_and_a_sane_label(sqs: Any) -> None:
 
 # --- rendering -----------------------------------------------------------------------------------------------
 def pulled_of(esc: Escalation) -> Pulled:
-    return Pulled("CLAIM123", json.loads(esc.model_dump_json()), "urgent", "billing_refunds", 2, "retail")
+    return Pulled("CLAIM123", json.loads(esc.model_dump_json()), "urgent", "billing", 2, "retail")
 
 
 def test_the_rendering_has_what_the_agent_needs_and_masks_the_address() -> None:
     text = render_escalation(pulled_of(escalation("k1")))
     for expected in (
-        "[URGENT] billing_refunds · message k1 · segment retail · received 2 times",
+        "[URGENT] billing · message k1 · segment retail · received 2 times",
         "Jane Doe <j***@example.org>",
         "Why a person: The customer sounds upset; a person should answer. [negative_emotion]",
         "Intent:     get_refund (62%)  · also payment_issue 21%",
@@ -415,15 +415,15 @@ def test_cli_queues_table_and_json(cli: Any, sqs: Any, capsys: pytest.CaptureFix
 def test_cli_pull_release_resolve(
     cli: Any, sqs: Any, s3: Any, stack: local.Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    send(sqs, "billing_refunds", "urgent", escalation("k1"))
-    assert cli("pull", "--team", "billing_refunds") == 0
+    send(sqs, "billing", "urgent", escalation("k1"))
+    assert cli("pull", "--team", "billing") == 0
     out = capsys.readouterr().out
-    assert "[URGENT] billing_refunds · message k1" in out
+    assert "[URGENT] billing · message k1" in out
     assert "j***@example.org" in out
     claim = out.split("Claim ID: ")[1].split()[0]
     assert cli("release", claim) == 0
     assert "back in the queue" in capsys.readouterr().out
-    assert cli("pull", "--team", "billing_refunds", "--json", "--visibility", "60") == 0
+    assert cli("pull", "--team", "billing", "--json", "--visibility", "60") == 0
     pulled = json.loads(capsys.readouterr().out)
     assert (pulled["priority"], pulled["receive_count"], pulled["escalation"]["message_key"]) == (
         "urgent",
@@ -445,8 +445,8 @@ def test_cli_pull_release_resolve(
     )
     assert "resolved k1: closed, intent payment_issue (model said get_refund)" in capsys.readouterr().out
     assert [r["agent_intent"] for r in read_feedback(s3, stack.bucket)] == ["payment_issue"]
-    assert cli("pull", "--team", "billing_refunds") == 0
-    assert capsys.readouterr().out.strip() == "no escalations waiting for billing_refunds"
+    assert cli("pull", "--team", "billing") == 0
+    assert capsys.readouterr().out.strip() == "no escalations waiting for billing"
 
 
 @pytest.mark.parametrize(
@@ -460,7 +460,7 @@ def test_cli_pull_release_resolve(
         ),
         (
             ("--queue-prefix", "nope-", "queues"),
-            "triage: the queue nope-orders_delivery-urgent does not exist",
+            "triage: the queue nope-orders-urgent does not exist",
         ),
         (
             ("--routing", "/nonexistent/routing.json", "queues"),

@@ -28,11 +28,14 @@ def ten_megabyte_mail() -> bytes:
 
 
 def escalation_bodies(stack: local.Stack) -> list[str]:
+    """The raw bodies on the team queues (what an agent's pull receives)."""
     sqs = boto3.client("sqs", region_name=local.REGION)
-    messages = sqs.receive_message(QueueUrl=stack.escalation_queue_url, MaxNumberOfMessages=10).get(
-        "Messages", []
-    )
-    return [message["Body"] for message in messages]
+    urls = sqs.list_queues(QueueNamePrefix=stack.escalation_queue_prefix)["QueueUrls"]
+    return [
+        message["Body"]
+        for url in urls
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    ]
 
 
 def test_an_escalation_from_a_10_mb_mail_stays_small_and_points_at_the_mail(stack: local.Stack) -> None:

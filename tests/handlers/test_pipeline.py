@@ -31,11 +31,7 @@ def run_worker(stack: local.Stack) -> list[dict[str, Any]]:
 
 
 def escalations(stack: local.Stack) -> list[dict[str, Any]]:
-    sqs = boto3.client("sqs", region_name=local.REGION)
-    messages = sqs.receive_message(QueueUrl=stack.escalation_queue_url, MaxNumberOfMessages=10).get(
-        "Messages", []
-    )
-    return [json.loads(message["Body"]) for message in messages]
+    return local.escalations(stack)
 
 
 def decision(stack: local.Stack, key: str) -> dict[str, Any]:
