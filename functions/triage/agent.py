@@ -599,7 +599,8 @@ def render_escalation(pulled: Pulled) -> str:
             f"Urgency:    {urgency.get('level', '?')} ({float(urgency.get('score', 0)):.2f})"
             + (f" — {cues}" if cues else "")
         )
-    summary = _obj(escalation.get("summary"))
+    # The agent summary (issue 6) when the escalation carries one, else the first, shorter summary.
+    summary = _obj(escalation.get("agent_summary")) or _obj(escalation.get("summary"))
     rich = _rich_summary(summary) if "wants" in summary else None
     if rich is not None:
         lines += ["", rich, ""]

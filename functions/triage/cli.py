@@ -235,6 +235,13 @@ def cmd_decide(args: argparse.Namespace) -> int:
         segment=args.profile,
     )
     decision = outcome.decision
+    escalation = outcome.escalation
+    if escalation is not None:
+        # Exactly what an agent pulls: routed to its team queue and priority.
+        from triage.routing import load_routing, route
+
+        team, priority = route(escalation, escalation.segment, load_routing(settings.routing_file))
+        escalation = escalation.model_copy(update={"team": team, "priority": priority})
     result: dict[str, Any] = {
         "action": decision.action.value,
         "reason": decision.reason.value,
@@ -253,7 +260,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
         "mode": policy.config.profile(outcome.segment).mode.value,
         "would_auto_reply": decision.would_auto_reply,
         "reply": outcome.reply.model_dump(mode="json") if outcome.reply else None,
-        "escalation": outcome.escalation.model_dump(mode="json") if outcome.escalation else None,
+        "escalation": escalation.model_dump(mode="json") if escalation else None,
     }
     if args.json:
         _print_json(result)
@@ -264,10 +271,19 @@ def cmd_decide(args: argparse.Namespace) -> int:
         )
         if outcome.reply:
             print(f"--- reply: {outcome.reply.subject}\n{outcome.reply.body}")
-        if outcome.escalation:
-            print("--- escalation key points:")
-            for point in outcome.escalation.summary.key_points:
-                print(f"  - {point}")
+        if escalation:
+            from triage.agent import Pulled, render_escalation
+
+            print(f"--- escalation, as an agent of {escalation.team} pulls it ({escalation.priority}):")
+            pulled = Pulled(
+                id="(not queued)",
+                escalation=escalation.model_dump(mode="json"),
+                priority=escalation.priority or "normal",
+                team=escalation.team or "general",
+                receive_count=0,
+                segment=escalation.segment,
+            )
+            print(render_escalation(pulled))
     return EXIT_OK
 
 
@@ -550,6 +566,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--verbose", action="store_true", help="also print the intake's structured logs")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_webhook)
+
+    from triage import agent_cli, faq_cli
+
+    agent_cli.register(sub)
+    faq_cli.register(sub)
 
     p = sub.add_parser(
         "load-webhooks", help="signed webhook requests at a fixed rate over loopback HTTP (moto)"

@@ -429,9 +429,18 @@ def _deadline(sentence: str) -> str | None:
     return " ".join(match.group(0).split()) if match else None
 
 
+_NEGATED = re.compile(r"\b(not|no|never|don['’]?t|without|rather than|instead of)\b", re.I)
+
+
+def _wanted(pattern: re.Pattern[str], sentence: str) -> bool:
+    """The sentence asks for it: "I am NOT interested in a replacement" does not expect a replacement."""
+    match = pattern.search(sentence)
+    return match is not None and not _NEGATED.search(sentence[max(0, match.start() - 40) : match.start()])
+
+
 def _expectation(sentences: Sequence[str]) -> str | None:
     for sentence in sentences:
-        kinds = [kind for kind, pattern in _EXPECTATIONS if pattern.search(sentence)]
+        kinds = [kind for kind, pattern in _EXPECTATIONS if _wanted(pattern, sentence)]
         deadline = _deadline(sentence)
         if kinds and kinds[-1] == "a reply" and len(kinds) > 1:
             kinds.pop()  # "reply with a refund": the refund is the expectation

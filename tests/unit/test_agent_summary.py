@@ -696,3 +696,15 @@ def test_bedrock_client_that_cannot_be_built_falls_back() -> None:
 def test_bad_summariser_settings_fail_loudly(settings: FakeSettings) -> None:
     with pytest.raises(ValueError, match="summariser"):
         summariser_from(settings)
+
+
+def test_a_refused_alternative_is_not_the_expectation() -> None:
+    from triage.summary import ExtractiveSummariser, SummaryInput
+
+    item = SummaryInput(
+        subject="Broken blender",
+        text="It broke after two days. I am NOT interested in a replacement. I want a full refund today.",
+    )
+    summary = ExtractiveSummariser().summarise(item)
+    assert summary.expects is not None
+    assert summary.expects.startswith("refund")
