@@ -534,6 +534,9 @@ class KnowledgeBase:
     def __len__(self) -> int:
         return len(self.entries)
 
+    def entry(self, draft_id: str) -> FaqDraft | None:
+        return next((entry for entry in self.entries if entry.id == draft_id), None)
+
     def match(self, text: str) -> tuple[FaqDraft, float] | None:
         if not self.entries or not text.strip():
             return None

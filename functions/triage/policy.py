@@ -81,6 +81,8 @@ DOUBTFUL_DEFECTS = frozenset(
         "tnef_attachment",
     }
 )
+# An approved FAQ entry a message matched (issue 7) is read as the intent "faq:<id>".
+FAQ_PREFIX = "faq:"
 # Intents that are themselves a request to reach people.
 HUMAN_INTENTS = frozenset({"contact_human_agent", "contact_customer_service"})
 
@@ -240,7 +242,8 @@ def decide(
         return escalate(Reason.UNSUPPORTED_LANGUAGE, [message.language])
     if classification is None:
         return escalate(Reason.MODEL_UNAVAILABLE)
-    if classification.label not in profile.auto_reply_intents:
+    faq = classification.label.startswith(FAQ_PREFIX)
+    if not (faq and profile.answer_faq) and classification.label not in profile.auto_reply_intents:
         return escalate(Reason.INTENT_NOT_ROUTINE, [classification.label])
     minimum = profile.min_confidence_for(classification.label)
     if classification.confidence < minimum:
@@ -258,7 +261,7 @@ def decide(
         return escalate(
             Reason.AMBIGUOUS_INTENT, [f"{label}:{p:.2f}" for label, p in classification.top_k[:2]]
         )
-    if templated_intents and classification.label not in templated_intents:
+    if templated_intents and not faq and classification.label not in templated_intents:
         return escalate(Reason.NO_TEMPLATE, [classification.label])
     if profile.mode is Mode.SHADOW:
         return EscalateDecision(reason=Reason.SHADOW_MODE, would_auto_reply=True, **facts)

@@ -68,6 +68,10 @@ class Profile(BaseModel):
         description="Most automated replies as a share of the segment's messages (per day).",
     )
     reply_languages: frozenset[str] = frozenset({"en"})
+    answer_faq: bool = Field(
+        True,
+        description="Answer with an approved FAQ entry (issue 7) when a message matches one closely enough.",
+    )
 
     @model_validator(mode="after")
     def _overrides_are_automated(self) -> Profile:

@@ -101,6 +101,19 @@ class ReplyTemplates:
             name for name in self._templates if not name.startswith("_") and ASK_SUFFIX not in name
         )
 
+    def render_answer(self, answer: str, message: InboundMessage, style: ReplyStyle) -> Rendered:
+        """An approved FAQ answer (issue 7) in the same frame as every reply: greeting, answer, footer."""
+        values = {
+            "order_clause": "",
+            "order_number": "",
+            "help_url": style.help_url.rstrip("/"),
+            "signature": style.signature,
+        }
+        name = first_name(message.from_)
+        greeting = f"Hi {name}," if name else "Hello,"
+        footer = self._templates[FOOTER].substitute(values)
+        return Rendered(body=f"{greeting}\n\n{answer.strip()}\n{footer}")
+
     def render(self, intent: str, message: InboundMessage, style: ReplyStyle) -> Rendered:
         template = self._templates.get(intent)
         if template is None:

@@ -44,6 +44,7 @@ def triage_worker() -> TriageWorker:
         routing=load_routing(settings.routing_file) if settings.escalation_queue_prefix else None,
         team_queue=lambda name: aws.queue_by_name(name, settings.aws_endpoint_url),
         queue_prefix=settings.escalation_queue_prefix,
+        knowledge=knowledge_base(settings),
     )
 
 
@@ -72,6 +73,53 @@ def _idempotency() -> tuple[Any, Callable[..., dict[str, Any]]]:
         data_keyword_argument="message", persistence_store=aws.idempotency_store(settings), config=config
     )(handle)
     return config, guarded
+
+
+def mine_faq_drafts(days: int = 7) -> dict[str, int]:
+    """The scheduled job: the last ``days`` of agents' feedback → new pending FAQ drafts (known ones skipped)."""
+    from datetime import UTC, datetime, timedelta
+
+    from triage.agent import read_feedback
+    from triage.faq import S3FaqStore, messages_from_feedback, mine
+
+    settings = get_settings()
+    s3 = aws.client("s3", settings.aws_endpoint_url)
+    store = S3FaqStore(s3, settings.decision_log_bucket)
+    feedback = read_feedback(
+        s3, settings.decision_log_bucket, "feedback/", datetime.now(UTC) - timedelta(days=days)
+    )
+    drafts = mine(messages_from_feedback(feedback), known=store.list())
+    new = sum(1 for draft in drafts if store.put(draft, overwrite=False))
+    logger.info("faq drafts mined", extra={"feedback": len(feedback), "drafts": len(drafts), "new": new})
+    return {"feedback": len(feedback), "drafts": len(drafts), "new": new}
+
+
+def knowledge_base(settings: Any, max_age: float = 300.0) -> Callable[[], Any]:
+    """The approved FAQ entries (issue 7), read from S3 at most every ``max_age`` seconds; None while there are
+    none, so the encoder is never loaded for nothing. A store that cannot be read means no FAQ answers."""
+    import time
+
+    cached: list[Any] = []
+    read_at = [float("-inf")]
+
+    def provide() -> Any:
+        if time.monotonic() - read_at[0] >= max_age:
+            from triage.faq import KnowledgeBase, S3FaqStore
+
+            try:
+                entries = S3FaqStore(
+                    aws.client("s3", settings.aws_endpoint_url), settings.decision_log_bucket
+                ).list("approved")
+                cached[:] = (
+                    [KnowledgeBase(entries, threshold=settings.faq_match_threshold)] if entries else [None]
+                )
+            except Exception:
+                logger.exception("FAQ knowledge base unavailable")
+                cached[:] = [None]
+            read_at[0] = time.monotonic()
+        return cached[0] if cached else None
+
+    return provide
 
 
 @lru_cache(maxsize=1)

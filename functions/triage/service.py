@@ -29,10 +29,13 @@ from triage.classifier import (
 from triage.conversation import ContactHistory, ContactRecord, ConversationStore, StateUnavailable
 from triage.emotion import EmotionReading, read_emotion
 from triage.escalation import Escalation, build_escalation
+from triage.faq import KnowledgeBase
 from triage.message import Channel, InboundMessage, RawPointer
 from triage.observability import METRICS_NAMESPACE, logger, metrics
 from triage.parsing.email import parse_email
 from triage.policy import (
+    FAQ_PREFIX,
+    HUMAN_INTENTS,
     AutoReplyDecision,
     Decision,
     EscalateDecision,
@@ -42,8 +45,8 @@ from triage.policy import (
     stepped_aside,
 )
 from triage.ports import BlobStore, CustomerDirectory, DecisionLog, Mailer, MessageQueue, RawMailStore
-from triage.profiles import Mode, PolicyConfig, PolicyError, load_policy
-from triage.replies import ReplyContent, ReplyStyle, ReplyTemplates, compose_mime, reply_content
+from triage.profiles import Mode, PolicyConfig, PolicyError, Profile, load_policy
+from triage.replies import Rendered, ReplyContent, ReplyStyle, ReplyTemplates, compose_mime, reply_content
 from triage.routing import RoutingConfig, queue_name, route
 from triage.settings import Settings
 from triage.summary import ExtractiveSummariser, Summariser, summarise, summariser_from
@@ -200,6 +203,7 @@ def triage_message(
     customer_segment: str | None = None,
     segment: str | None = None,
     now: datetime | None = None,
+    knowledge: KnowledgeBase | None = None,
 ) -> Outcome:
     """Classify, decide, and compose what would be sent. No I/O (beyond loading the encoder on first need).
 
@@ -216,9 +220,14 @@ def triage_message(
     urgency = assess_urgency(
         text, prior_contacts=len(history.earlier_contacts), emotion=emotion.label, today=now.date()
     )
+    classification = classify_text(text, model, encoder)
+    if knowledge is not None and profile.answer_faq:
+        # Compared as FAQ mining saw the questions: the customer's request sentences, without greeting or sign-off.
+        question = " ".join(summarise(message.subject, message.text).key_points) or text
+        classification = faq_answer(knowledge, question, classification, profile) or classification
     decision = decide(
         message,
-        classify_text(text, model, encoder),
+        classification,
         profile,
         emotion=emotion,
         urgency=urgency,
@@ -228,7 +237,7 @@ def triage_message(
         repeat_contact_days=policy.config.caps.repeat_contact_days,
         now=now,
     )
-    rendered = policy.templates.render(decision.intent, message, policy.style) if decision.intent else None
+    rendered = render_for(decision.intent, knowledge, message, policy) if decision.intent else None
     draft = rendered.body if rendered else None
     outcome = Outcome(
         decision=decision,
@@ -260,6 +269,46 @@ def delivered_by(message: InboundMessage, outcome: Outcome) -> str:
     if outcome.reply is not None:
         return "outbox" if message.channel is Channel.WEBHOOK else "ses"
     return "none"
+
+
+def faq_answer(
+    knowledge: KnowledgeBase, text: str, classification: Classification | None, profile: Profile
+) -> Classification | None:
+    """The approved FAQ entry this message asks about, read as the intent ``faq:<id>``, or None.
+
+    Never for a message the model confidently reads as sensitive or as a request for a person: those keep their
+    intent, and their guard. The entry's answer then goes through every guard like any automatic reply.
+    """
+    if (
+        classification is not None
+        and classification.confidence >= profile.min_confidence
+        and (classification.label in profile.sensitive_intents or classification.label in HUMAN_INTENTS)
+    ):
+        return None
+    found = knowledge.match(text)
+    if found is None:
+        return None
+    entry, score = found
+    label = f"{FAQ_PREFIX}{entry.id}"
+    logger.info("faq entry matched", extra={"faq_id": entry.id, "score": round(score, 3)})
+    return Classification(
+        label=label,
+        confidence=score,
+        top_k=((label, score),),
+        model_version=label,
+        threshold=knowledge.threshold,
+    )
+
+
+def render_for(
+    intent: str, knowledge: KnowledgeBase | None, message: InboundMessage, policy: Policy
+) -> Rendered:
+    if intent.startswith(FAQ_PREFIX) and knowledge is not None:
+        entry = knowledge.entry(intent.removeprefix(FAQ_PREFIX))
+        return (
+            policy.templates.render_answer(entry.answer or "", message, policy.style) if entry else Rendered()
+        )
+    return policy.templates.render(intent, message, policy.style)
 
 
 def hand_over(
@@ -355,6 +404,7 @@ class TriageWorker:
         routing: RoutingConfig | None = None,
         team_queue: Callable[[str], MessageQueue] | None = None,
         queue_prefix: str = "",
+        knowledge: Callable[[], KnowledgeBase | None] | None = None,
     ) -> None:
         self._settings = settings
         self._mailer, self._escalations, self._decisions = mailer, escalations, decisions
@@ -366,6 +416,7 @@ class TriageWorker:
         self._outbox = outbox
         self._blobs = blobs
         self._routing, self._team_queue, self._queue_prefix = routing, team_queue, queue_prefix
+        self._knowledge = knowledge
 
     def handle(self, message: InboundMessage, *, allow_auto_reply: bool = True) -> dict[str, Any]:
         """``allow_auto_reply`` False: the idempotency store is down, so nothing may be sent automatically."""
@@ -389,6 +440,7 @@ class TriageWorker:
             history=history,
             customer_segment=customer_segment,
             now=now,
+            knowledge=self._knowledge() if self._knowledge is not None else None,
         )
         outcome = self._reserve(message, outcome, state_trouble, now)
         decision = outcome.decision

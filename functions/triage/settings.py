@@ -92,6 +92,12 @@ class Settings(BaseModel):
     )
     bedrock_model_id: str = ""
     bedrock_region: str = "us-east-1"
+    faq_match_threshold: float = Field(
+        0.925,
+        ge=0.5,
+        le=1.0,
+        description="Cosine to an approved FAQ question needed to answer with it (measured).",
+    )
     outbox_queue_url: str = Field("", description="Queue of replies and notes to post back to helpdesks.")
     ses_configuration_set: str = ""
     idempotency_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
