@@ -171,7 +171,7 @@ def customer_history(history: ContactHistory | None, now: datetime) -> CustomerH
     auto = [record for record in recent if record.action == "auto_reply"]
     came_back = bool(auto)  # they are writing now, after an automatic reply in the last 30 days
     return CustomerHistory(
-        contacts_30d=len(recent),
+        contacts_30d=len(recent) + 1,  # this message too
         last_outcome=f"{last.action}: {last.intent or 'unknown'}, {last.at:%Y-%m-%d}",
         auto_replies_30d=len(auto),
         came_back_after_auto_reply=came_back,
