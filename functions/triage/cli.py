@@ -192,6 +192,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             }
             for tier, result in results.items()
         }
+    if args.previous is not None:
+        summary["previous"], summary["change"] = _compare_previous(args, dataset, summary)
     if args.report is not None:
         written = write_report(
             results[main_tier], args.report, title=f"{model.head} model on {args.data.name}"
@@ -205,9 +207,40 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 f"{tier:<9} accuracy {result['accuracy']:.4f}  macro-F1 {result['macro_f1']:.4f}  "
                 f"ECE {result['ece']:.4f}  {result['ms_per_message']:.2f} ms/message"
             )
+        if "change" in summary:
+            change = ", ".join(f"{key} {value:+.4f}" for key, value in summary["change"].items())
+            print(f"vs previous model {summary['previous']['model_version']}: {change}")
         if args.report is not None:
             print(f"report: {args.report / 'index.html'}")
     return EXIT_OK
+
+
+COMPARED = ("accuracy", "macro_f1", "ece")
+
+
+def _compare_previous(
+    args: argparse.Namespace, dataset: Any, summary: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, float]]:
+    """The previous model (its card's version) on the same data, and the change: new minus previous."""
+    from triage.classifier import ModelError, load_model
+    from triage.evaluation import evaluate
+
+    try:
+        previous = load_model(args.previous, getattr(args, "head", "intent"))
+    except ModelError as error:
+        print(f"triage: --previous: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+    tier = "cascade" if previous.has_encoder_tier and summary.get("tier") == "cascade" else "linear"
+    probabilities, _ = previous.predict_proba_tiered(dataset.texts, tier, _tier_encoder(previous, tier))
+    result = evaluate(
+        dataset.labels,
+        probabilities,
+        previous.labels,
+        thresholds=previous.thresholds("linear"),
+        target_precision=previous.card.get("target_precision", 0.99),
+    )
+    before = {"model_version": previous.version, **{key: result[key] for key in COMPARED}}
+    return before, {key: round(summary[key] - result[key], 4) for key in COMPARED}
 
 
 def cmd_decide(args: argparse.Namespace) -> int:
@@ -441,6 +474,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column)
+        if args.feedback is not None:
+            from triage.feedback import merge_feedback
+
+            dataset = merge_feedback(dataset, args.feedback)
+            added = dataset.extra["feedback"]
+            print(
+                f"feedback: +{added['rows_added']} rows {added['by_kind']}; new labels {added['new_labels'] or 'none'}"
+                + (
+                    f"; too few examples, left out: {added['skipped_rare_new_labels']}"
+                    if added["skipped_rare_new_labels"]
+                    else ""
+                ),
+                file=sys.stderr,
+            )
         config = TrainConfig(
             target_precision=args.target_precision,
             folds=args.folds,
@@ -537,6 +584,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--report", type=Path, help="write PNG plots and index.html into this directory")
     p.add_argument("--tier", default="all", choices=[*tiers, "all"])
+    p.add_argument("--previous", type=Path, help="also evaluate this (previous) model and report the change")
     p.set_defaults(func=cmd_evaluate)
 
     p = with_model(sub.add_parser("decide", help="what the pipeline would do with an .eml file (no AWS)"))
@@ -601,6 +649,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--encoder", type=Path, help="sentence-encoder directory (default: the installed one)")
     p.add_argument("--no-encoder", action="store_true", help="train the fast linear tier only")
+    p.add_argument(
+        "--feedback",
+        type=Path,
+        help="agents' corrected labels and approved FAQ entries to merge in (folder of JSON records, or JSONL)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)
 
