@@ -34,6 +34,12 @@ MAX_TEXT_CHARS = 8_000
 MAX_SUBJECT_CHARS = 998  # RFC 5322 line limit
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Bidi embeddings/overrides/isolates (a subject "Invoice <RLO>fdp.exe" reads as "exe.pdf") and invisible
+# zero-width characters that split words past phrase matching. ZWJ/ZWNJ stay: emoji sequences and scripts need them.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff" + "".join(_BIDI)))
+# Charsets whose label mail clients use for windows-1252 text (as the WHATWG encoding standard reads them).
+_CP1252_LABELS = frozenset({"us-ascii", "ascii", "iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1"})
 _BLANK_RUN = re.compile(r"\n{3,}")
 _HTML_DROP = ("script", "style", "head", "title", "meta", "noscript", "template")
 _HTML_BLOCKS = (
@@ -92,6 +98,13 @@ def parse_email(
     headers = block.decoded
     if "from" not in block.raw and raw.strip():
         reader.defect("missing_from")
+    for name in ("from", "subject"):
+        if len(block.raw.get(name, [])) > 1:
+            reader.defect(f"duplicate_header:{name}")
+    if any(
+        char in _BIDI for value in (_first(headers, "subject"), *block.raw.get("from", [])) for char in value
+    ):
+        reader.defect("bidi_control")
     subject = _clean_line(_first(headers, "subject"))[:MAX_SUBJECT_CHARS]
     message_id = _clean_line(_first(headers, "message-id"))
     in_reply_to = _clean_line(_first(headers, "in-reply-to"))
@@ -102,6 +115,7 @@ def parse_email(
     )
 
     full_text, attachments, part_types = _body(msg, reader)
+    full_text = full_text.translate(_INVISIBLE)
     if not full_text.strip() and raw.strip():
         reader.defect("no_readable_text")
     if len(full_text) > MAX_FULL_TEXT_CHARS:
@@ -192,10 +206,17 @@ def _defect_code(defect: object) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Defect")).lower() or "defect"
 
 
-def _decode_raw(value: str) -> str:
+def _decode_raw(value: str, reader: _Reader | None = None) -> str:
+    """Encoded-words decoded; on an unknown charset or broken encoding, the raw text and a defect."""
     try:
         return str(make_header(decode_header(value)))
+    except LookupError:
+        if reader is not None:
+            reader.defect("unknown_charset")
+        return value
     except Exception:
+        if reader is not None:
+            reader.defect("undecodable_header")
         return value
 
 
@@ -204,6 +225,7 @@ def _decode_raw(value: str) -> str:
 _DECODED = frozenset({"subject", "content-language", "x-autoreply-from"})
 _ADDRESS_HEADERS = ("from", "to", "cc", "reply-to", "sender")
 _ADDR_SPEC = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_ANGLE_ADDR = re.compile(r"<\s*([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)\s*>")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
@@ -238,7 +260,7 @@ def _read_headers(msg: Message, reader: _Reader) -> _Headers:
         text = _header_text(str(stored), reader)
         key = name.lower()
         raw.setdefault(key, []).append(text)
-        decoded.append((name, _decode_raw(text) if key in _DECODED and "=?" in text else text))
+        decoded.append((name, _decode_raw(text, reader) if key in _DECODED and "=?" in text else text))
     return _Headers(decoded=decoded, raw=raw)
 
 
@@ -248,7 +270,9 @@ def _first(headers: list[tuple[str, str]], name: str) -> str:
 
 def _clean_line(value: str) -> str:
     """One line of text: CR/LF and control characters (header injection) become spaces."""
-    return " ".join(_CONTROL.sub(" ", value.replace("\r", " ").replace("\n", " ")).split())
+    return " ".join(
+        _CONTROL.sub(" ", value.replace("\r", " ").replace("\n", " ")).translate(_INVISIBLE).split()
+    )
 
 
 def _addresses(raw_values: list[str], name: str, reader: _Reader) -> list[Address]:
@@ -263,13 +287,19 @@ def _addresses(raw_values: list[str], name: str, reader: _Reader) -> list[Addres
     except Exception:
         pairs = []
     found = [
-        Address(name=_clean_line(_decode_raw(display))[:200], address=_clean_line(addr).lower()[:320])
+        Address(name=_clean_line(_decode_raw(display, reader))[:200], address=_clean_line(addr).lower()[:320])
         for display, addr in pairs
-        if "@" in addr and " " not in addr.strip()
+        if _ADDR_SPEC.fullmatch(addr.strip())
     ]
-    if not found and any("@" in value for value in raw_values):
+    if len(found) < sum("@" in addr for _, addr in pairs):
         reader.defect(f"unparsable_address:{name}")
-        found = [Address(address=addr.lower()) for addr in _ADDR_SPEC.findall(" ".join(raw_values))[:50]]
+    if not found and any("@" in value for value in raw_values):
+        # E.g. an encoded display name hiding ":" (group syntax) makes the parser return "evil@x?=": the
+        # angle-bracketed addresses are what a mail client shows, else every addr-spec in the text.
+        reader.defect(f"unparsable_address:{name}")
+        joined = " ".join(raw_values)
+        specs = _ANGLE_ADDR.findall(joined) or _ADDR_SPEC.findall(joined)
+        found = [Address(address=addr.lower()[:320]) for addr in specs[:50]]
     return found[:100]
 
 
@@ -330,8 +360,16 @@ def _part_text(part: Message, reader: _Reader) -> str:
         charset = part.get_content_charset()
     except Exception:
         charset = None
+    if charset in _CP1252_LABELS:
+        try:
+            return data.decode("ascii")
+        except UnicodeDecodeError:
+            charset = "cp1252"  # "latin-1" with curly quotes and the euro sign is windows-1252
     if charset:
         try:
+            return data.decode(charset)
+        except UnicodeDecodeError:
+            reader.defect("charset_mismatch")
             return data.decode(charset, "replace")
         except LookupError:
             reader.defect("unknown_charset")
@@ -368,7 +406,9 @@ def _body(msg: Message, reader: _Reader) -> tuple[str, list[Attachment], set[str
     html: list[str] = []
     attachments: list[Attachment] = []
     part_types: set[str] = set()
+    walked: list[Message] = []
     for part in _walk(msg, reader):
+        walked.append(part)
         content_type = _safe_content_type(part, reader)
         part_types.add(content_type)
         if content_type.startswith("multipart/"):
@@ -384,6 +424,9 @@ def _body(msg: Message, reader: _Reader) -> tuple[str, list[Attachment], set[str
             html.append(_part_text(part, reader))
         elif content_type.startswith("text/") and content_type != "text/rfc822-headers":
             plain.append(_part_text(part, reader))
+    for part in walked:  # every part's defects, including those its payload decoding found (bad base64)
+        for defect in getattr(part, "defects", []):
+            reader.defect(_defect_code(defect))
     if plain and any(chunk.strip() for chunk in plain):
         text = "\n\n".join(chunk.strip("\n") for chunk in plain)
     elif html:
