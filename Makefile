@@ -12,7 +12,7 @@ REPO_ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 LAMBDA_PYTHON   ?= 3.12
 LAMBDA_PLATFORM ?= manylinux2014_aarch64
 
-.PHONY: demo test lint typecheck cfn-lint check model emotion-model bench layers build-DependenciesLayer build-ConfigLayer clean
+.PHONY: demo test lint typecheck cfn-lint checkov check model emotion-model bench layers build-DependenciesLayer build-ConfigLayer clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,29 @@ typecheck: $(STAMP)
 cfn-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml
 
-check: lint typecheck cfn-lint test
+# checkov pins its own boto3/botocore/packaging (older than moto and ours need), so it gets a venv of its own.
+# It does not expand AWS::LanguageExtensions' Fn::ForEach (the team queues): the second run scans the template
+# expanded as CloudFormation would (tests/template/test_template.py's expand_for_each).
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+CHECKOV_FLAGS := --framework cloudformation --quiet --compact --skip-download
+
+$(CHECKOV):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov>=3.2,<4'
+
+checkov: $(STAMP) $(CHECKOV)
+	mkdir -p build
+	$(BIN)/python -c "import json, sys; sys.path.insert(0, 'tests/template'); \
+		from test_template import TEMPLATE_PATH, cfn_yaml, expand_for_each; \
+		t = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE_PATH)))); \
+		t['Resources'] = expand_for_each(t['Resources']); \
+		json.dump(t, open('build/template.expanded.json', 'w'), indent=1)"
+	$(CHECKOV) -f template.yaml $(CHECKOV_FLAGS)
+	$(CHECKOV) -f build/template.expanded.json $(CHECKOV_FLAGS)
+
+check: lint typecheck cfn-lint checkov test
 
 # Rebuild the bundled model from the Bitext customer-support intents (the committed artifact serves a fresh clone).
 model: $(STAMP)
@@ -97,4 +119,4 @@ layers:
 	du -sc build/layers/deps/python $(MODEL_DIR) build/layers/encoder functions | tail -1
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) build .pytest_cache .mypy_cache .ruff_cache
