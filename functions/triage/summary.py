@@ -221,8 +221,13 @@ class Summariser(Protocol):
 # --- text helpers ---------------------------------------------------------------------------------------------
 
 
+# A line break inside a paragraph is the sender's client wrapping at ~72 columns, not the end of a sentence; a
+# line that starts a list item, or follows a line ending in ':' or punctuation, stays a break.
+_WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[^\s\-*•>\d])")
+
+
 def _sentences(text: str) -> list[str]:
-    parts = (" ".join(part.split()) for part in _SENTENCE.split(text))
+    parts = (" ".join(part.split()) for part in _SENTENCE.split(_WRAPPED.sub(" ", text)))
     kept = (part for part in parts if len(part) > 2 and not _GREETING_OR_CLOSING.match(part))
     return [part for part in (_LEADING_GREETING.sub("", part) for part in kept) if part]
 

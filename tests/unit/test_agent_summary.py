@@ -708,3 +708,11 @@ def test_a_refused_alternative_is_not_the_expectation() -> None:
     summary = ExtractiveSummariser().summarise(item)
     assert summary.expects is not None
     assert summary.expects.startswith("refund")
+
+
+def test_lines_wrapped_by_the_mail_client_are_one_sentence() -> None:
+    from triage.summary import ExtractiveSummariser, SummaryInput
+
+    text = "Thanks for confirming the replacement. Do you have a date for when it will\nship? We need it by the 12th."
+    summary = ExtractiveSummariser().summarise(SummaryInput(subject="Replacement", text=text))
+    assert "Do you have a date for when it will ship?" in summary.key_points
