@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from email import message_from_bytes
 from email import policy as email_policy
 from pathlib import Path
@@ -117,9 +116,21 @@ def run_demo(events_dir: Path, show_messages: bool = True, quiet: bool = True) -
         print()
         print(body.get_content().strip() if body is not None else "")
     if show_messages and escalations:
+        from triage.agent import Pulled, render_escalation
+
         shown = dict(escalations[0])
-        if shown.get("suggested_reply"):
-            shown["suggested_reply"] = textwrap.shorten(shown["suggested_reply"], 160)
-        print("\n=== one escalation, as an agent pulls it from the queue ===")
-        print(json.dumps(shown, indent=2, ensure_ascii=False))
+        queue = str(shown.pop("_queue", ""))
+        print(f"\n=== one escalation, as `triage agent pull` shows it (queue {queue}) ===")
+        print(
+            render_escalation(
+                Pulled(
+                    id="(demo)",
+                    escalation=shown,
+                    priority=str(shown.get("priority") or "normal"),
+                    team=str(shown.get("team") or "general"),
+                    receive_count=1,
+                    segment=shown.get("segment"),
+                )
+            )
+        )
     return 0 if len(decisions) == len(eml_files) else 1
