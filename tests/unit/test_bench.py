@@ -30,6 +30,10 @@ POSITIVE_KEYS = (
     "classify_p50_ms",
     "triage_p50_ms",
     "iterations",
+    "mail_10mb_parse_s",
+    "mail_40mb_parse_s",
+    "mail_40mb_rss_mb",
+    "encoded_words_8000_parse_s",
 )
 
 TINY_DATA = {
