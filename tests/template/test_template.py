@@ -504,3 +504,29 @@ def test_cfn_lint_reports_no_errors() -> None:
     assert not result.returncode & CFN_LINT_ERROR_BIT, (
         f"cfn-lint found errors:\n{result.stdout}{result.stderr}"
     )
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Issue 8: every log group (the API's access log too) expires, and every checkov suppression says why
+# ----------------------------------------------------------------------------------------------------------
+def test_every_log_group_has_a_retention(template: Template) -> None:
+    groups = resources_of_type(template, "AWS::Logs::LogGroup")
+    assert groups, "template.yaml declares no log group"
+    for name, res in groups.items():
+        assert res.get("Properties", {}).get("RetentionInDays"), f"{name}: keeps logs forever"
+
+
+CHECKOV_ID = re.compile(r"^CKV2?_AWS_\d+$")
+
+
+def test_every_checkov_suppression_names_a_check_and_says_why(template: Template) -> None:
+    skips = [
+        (name, skip)
+        for name, res in template["Resources"].items()
+        for skip in res.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips, "no checkov suppression found; is the walker still finding them?"
+    for name, skip in skips:
+        assert CHECKOV_ID.match(str(skip.get("id", ""))), f"{name}: suppression without a check id: {skip}"
+        comment = " ".join(str(skip.get("comment", "")).split())
+        assert len(comment) >= 40, f"{name}: {skip.get('id')} is suppressed without a reason"
