@@ -671,6 +671,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table-only", action="store_true")
     p.add_argument("--verbose", action="store_true", help="also print the handlers' structured logs")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "serve", help="the stack on localhost: SMTP, webhooks over HTTP, moto server; Ctrl-C stops"
+    )
+    p.add_argument("--smtp-port", type=int, default=2525)
+    p.add_argument("--http-port", type=int, default=8080)
+    p.add_argument("--aws-port", type=int, default=5000)
+    p.add_argument(
+        "--show-sent", action="store_true", help="list the replies in a running stack's SES outbox"
+    )
+    p.add_argument(
+        "--load", type=int, metavar="N", help="load run: N mails over SMTP on free ports, then counts"
+    )
+    p.add_argument("--big-share", type=float, default=0.1, help="load run: share of mails with an attachment")
+    p.add_argument("--big-mb", type=float, default=10.0, help="load run: attachment size in MB")
+    p.add_argument(
+        "--load-timeout", type=float, default=900.0, metavar="S", help="load run: bound in seconds"
+    )
+    p.set_defaults(func=lambda args: __import__("triage.serve", fromlist=["main"]).main(args))
     return parser
 
 

@@ -78,8 +78,9 @@ def fake_credentials() -> None:
 
 
 @contextmanager
-def moto_server(timeout: float = 30.0) -> Iterator[str]:
-    """A moto server in its own process on a free localhost port, its URL in ``AWS_ENDPOINT_URL`` meanwhile.
+def moto_server(timeout: float = 30.0, port: int | None = None) -> Iterator[str]:
+    """A moto server in its own process on ``port`` (default: a free one) on localhost, its URL in
+    ``AWS_ENDPOINT_URL`` meanwhile.
 
     In-process moto (``mock_aws``) shares this interpreter's lock with the code under test; load runs and the local
     stack use a separate process so that, as in AWS, the services' work is not billed to the function.
@@ -89,9 +90,10 @@ def moto_server(timeout: float = 30.0) -> Iterator[str]:
     import time
     import urllib.request
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running moto's server module
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
