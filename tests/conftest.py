@@ -11,6 +11,8 @@ from triage import local, runtime
 from triage.classifier import IntentModel, load_model
 from triage.settings import Settings
 
+pytest_plugins = ["log_leak_plugin"]  # fails the session on any address, subject or body in a log line
+
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
 EMAIL_CASES = sorted((EVENTS / "email").glob("*.eml"))
