@@ -113,8 +113,9 @@ def knowledge_base(settings: Any, max_age: float = 300.0) -> Callable[[], Any]:
                 cached[:] = (
                     [KnowledgeBase(entries, threshold=settings.faq_match_threshold)] if entries else [None]
                 )
-            except Exception:
-                logger.exception("FAQ knowledge base unavailable")
+            except Exception as error:
+                # The type only: a validation error's text quotes the entries, which hold customers' questions.
+                logger.error("FAQ knowledge base unavailable", extra={"error": type(error).__name__})
                 cached[:] = [None]
             read_at[0] = time.monotonic()
         return cached[0] if cached else None
