@@ -12,7 +12,7 @@ REPO_ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 LAMBDA_PYTHON   ?= 3.12
 LAMBDA_PLATFORM ?= manylinux2014_aarch64
 
-.PHONY: demo test lint typecheck cfn-lint checkov check model emotion-model bench layers build-DependenciesLayer build-ConfigLayer clean
+.PHONY: demo serve test lint typecheck cfn-lint checkov check model emotion-model bench layers build-DependenciesLayer build-ConfigLayer clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/triage demo
+
+# The stack on localhost: SMTP :2525, webhooks :8080, AWS APIs (moto server) :5000. Ctrl-C stops it.
+serve: $(STAMP)
+	$(BIN)/triage serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
