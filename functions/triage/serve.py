@@ -112,7 +112,7 @@ class LocalStack:
         self.aws_port = self.aws_port or free_port()
         local.fake_credentials()
         try:
-            self._exit.enter_context(local.moto_server(port=self.aws_port))
+            self._exit.enter_context(local.moto_server(timeout=120, port=self.aws_port))
             runtime.reset()
             self._exit.callback(runtime.reset)
             self.stack = stack = local.create_stack(self.suffix)
@@ -299,9 +299,13 @@ class LocalStack:
 
     def wait_for(self, keys: set[str], timeout: float) -> bool:
         """Until each of ``keys`` is decided (True), or ``timeout`` seconds pass (False)."""
+        return self.wait_until(lambda outcomes: keys <= outcomes.keys(), timeout)
+
+    def wait_until(self, done: Callable[[dict[str, Outcome]], bool], timeout: float) -> bool:
+        """Until ``done(outcomes)`` holds (True), or ``timeout`` seconds pass (False)."""
         deadline = time.monotonic() + timeout
         with self._decided:
-            while not keys <= self.outcomes.keys():
+            while not done(dict(self.outcomes)):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
