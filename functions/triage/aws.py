@@ -25,6 +25,7 @@ from triage.conversation import (
     thread_keys,
 )
 from triage.message import InboundMessage
+from triage.ports import SendRefused
 from triage.profiles import Caps
 from triage.settings import Settings
 from triage.webhook_intake import SecretsUnavailable, secrets_from_document
@@ -75,10 +76,31 @@ class SesMailer:
 
     def send_raw(self, mime: bytes, *, source: str, destinations: Sequence[str]) -> str:
         extra = {"ConfigurationSetName": self._configuration_set} if self._configuration_set else {}
-        response = self._ses.send_raw_email(
-            Source=source, Destinations=list(destinations), RawMessage={"Data": mime}, **extra
-        )
+        try:
+            response = self._ses.send_raw_email(
+                Source=source, Destinations=list(destinations), RawMessage={"Data": mime}, **extra
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code in _SES_REFUSALS:
+                raise SendRefused(f"SES refused the reply ({code})") from error
+            raise
         return str(response["MessageId"])
+
+
+# SES answers these before accepting anything: the message was not sent.
+_SES_REFUSALS = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "ConfigurationSetDoesNotExistException",
+        "ConfigurationSetSendingPausedException",
+        "AccountSendingPausedException",
+        "LimitExceededException",
+    }
+)
 
 
 class S3DecisionLog:
@@ -283,6 +305,25 @@ class DynamoConversationStore:
                     f"conversation store: claim failed ({type(error).__name__})"
                 ) from error
         return Claim(False, Denial.SENDER_CAP, ("concurrent replies to this sender",))
+
+    def release_reply(self, message: InboundMessage) -> None:
+        for key in thread_keys(message):
+            try:
+                self._ddb.delete_item(
+                    TableName=self._table,
+                    Key=_key(key, "claim"),
+                    ConditionExpression="message_key = :mine",
+                    ExpressionAttributeValues={":mine": {"S": message.identity}},
+                )
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise StateUnavailable(
+                        f"conversation store: release failed ({type(error).__name__})"
+                    ) from error
+            except BotoCoreError as error:
+                raise StateUnavailable(
+                    f"conversation store: release failed ({type(error).__name__})"
+                ) from error
 
     def note(
         self,

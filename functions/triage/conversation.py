@@ -135,6 +135,10 @@ class ConversationStore(Protocol):
         """Remember the contact (and count it in the segment's share) once the decision is recorded."""
         ...
 
+    def release_reply(self, message: InboundMessage) -> None:
+        """Give back this message's reservation: the reply was certainly not sent (refused), so a retry may send."""
+        ...
+
 
 def share_allows(total: int, automated: int, max_share: float) -> bool:
     """May this message (the day's ``total + 1``-th) be answered automatically under ``max_share``?
@@ -218,6 +222,13 @@ class MemoryConversationStore:
             for key in keys:
                 self._threads.setdefault(key, _Thread()).auto_replied_by = message.identity
             return Claim(True)
+
+    def release_reply(self, message: InboundMessage) -> None:
+        with self._lock:
+            for key in thread_keys(message):
+                thread = self._threads.get(key)
+                if thread is not None and thread.auto_replied_by == message.identity:
+                    thread.auto_replied_by = None
 
     def note(
         self,

@@ -16,6 +16,11 @@ class MessageQueue(Protocol):
         ...
 
 
+class SendRefused(RuntimeError):
+    """The mail service refused the message (throttled, rejected): it was certainly not sent, so trying again
+    later may send it. Anything else that fails during a send may have sent it."""
+
+
 class Mailer(Protocol):
     def send_raw(self, mime: bytes, *, source: str, destinations: Sequence[str]) -> str:
         """Send one RFC 5322 message; returns the provider's message id."""

@@ -44,7 +44,15 @@ from triage.policy import (
     decide,
     stepped_aside,
 )
-from triage.ports import BlobStore, CustomerDirectory, DecisionLog, Mailer, MessageQueue, RawMailStore
+from triage.ports import (
+    BlobStore,
+    CustomerDirectory,
+    DecisionLog,
+    Mailer,
+    MessageQueue,
+    RawMailStore,
+    SendRefused,
+)
 from triage.profiles import Mode, PolicyConfig, PolicyError, Profile, load_policy
 from triage.replies import Rendered, ReplyContent, ReplyStyle, ReplyTemplates, compose_mime, reply_content
 from triage.routing import RoutingConfig, queue_name, route
@@ -538,9 +546,15 @@ class TriageWorker:
                 from_name=self._settings.reply_from_name,
                 loop_token=self._settings.loop_token,
             )
-            return self._mailer.send_raw(
-                mime.as_bytes(), source=self._settings.reply_from_address, destinations=outcome.reply.to
-            )
+            try:
+                return self._mailer.send_raw(
+                    mime.as_bytes(), source=self._settings.reply_from_address, destinations=outcome.reply.to
+                )
+            except SendRefused:
+                # Certainly not sent: give the reservation back so the retry (SQS redelivery) can send it, instead
+                # of escalating as "maybe sent". Any other failure keeps it: a retry then hands over, never resends.
+                self._conversations.release_reply(message)
+                raise
         return ""
 
     def _escalate(self, escalation: Escalation) -> str:

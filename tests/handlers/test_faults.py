@@ -166,14 +166,6 @@ def test_a_refused_send_fails_only_that_record_and_never_replies_twice(stack: lo
     assert escalations(stack) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: TriageWorker claims the conversation's one reply before SES is called; a send that SES refused "
-        "(Throttling) leaves the claim, so the redelivery reads it as 'already claimed' and escalates with "
-        "send_uncertain instead of replying: under SES throttling every routine reply becomes an agent's ticket"
-    ),
-)
 def test_a_throttled_reply_is_sent_once_when_redelivered(stack: local.Stack) -> None:
     intake(stack, "routine_order_tracking")
     with failing("ses", "SendRawEmail", "Throttling", times=1):
