@@ -79,6 +79,20 @@ DOUBTFUL_DEFECTS = frozenset(
         "missing_from",
         "missing_header_body_separator",
         "tnef_attachment",
+        # Added after the nasty-mail corpus (issue 8): text read in the wrong charset, a header we could not
+        # decode, bidi controls (spoofing), a doubled From/Subject, an address we could not parse (a smuggled
+        # Reply target), a body whose base64 or MIME structure is broken.
+        "charset_mismatch",
+        "undecodable_header",
+        "bidi_control",
+        "duplicate_header",
+        "unparsable_address",
+        "invalid_base64_characters",
+        "invalid_base64_length",
+        "invalid_base64_padding",
+        "multipart_invariant_violation",
+        "close_boundary_not_found",
+        "start_boundary_not_found",
     }
 )
 # An approved FAQ entry a message matched (issue 7) is read as the intent "faq:<id>".

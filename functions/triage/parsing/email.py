@@ -10,6 +10,7 @@ before the parser sees the bytes. Nothing here raises on content.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import re
 from collections.abc import Iterator
@@ -206,6 +207,19 @@ def _defect_code(defect: object) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Defect")).lower() or "defect"
 
 
+def _text_codec(charset: str) -> bool:
+    """A real text encoding (not a bytes-to-bytes or special codec Python also knows by name)."""
+    try:
+        info = codecs.lookup(charset)
+    except LookupError:
+        return True  # unknown names are handled (and recorded) where they are decoded
+    return bool(getattr(info, "_is_text_encoding", True)) and info.name not in {
+        "undefined",
+        "punycode",
+        "idna",
+    }
+
+
 def _decode_raw(value: str, reader: _Reader | None = None) -> str:
     """Encoded-words decoded; on an unknown charset or broken encoding, the raw text and a defect."""
     try:
@@ -378,13 +392,20 @@ def _part_text(part: Message, reader: _Reader) -> str:
             return data.decode("ascii")
         except UnicodeDecodeError:
             charset = "cp1252"  # "latin-1" with curly quotes and the euro sign is windows-1252
+    if charset and not _text_codec(charset):
+        # "undefined", "punycode", "rot13", "base64_codec" ... name codecs that are not text encodings.
+        reader.defect("unknown_charset")
+        charset = ""
     if charset:
         try:
             return data.decode(charset)
         except UnicodeDecodeError:
             reader.defect("charset_mismatch")
-            return data.decode(charset, "replace")
-        except LookupError:
+            try:
+                return data.decode(charset, "replace")
+            except (UnicodeError, ValueError):
+                pass
+        except (LookupError, UnicodeError, ValueError):
             reader.defect("unknown_charset")
     elif any(byte > 0x7F for byte in data):
         reader.defect("8bit_without_charset")
