@@ -19,6 +19,7 @@ import time
 import urllib.request
 import uuid
 from base64 import b64encode
+from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -493,6 +494,7 @@ def run_load(
             "replied": replied,
             "escalated": sum(o.action == "escalate" for o in outcomes),
             "no_reply": sum(o.action == "no_reply" for o in outcomes),
+            "escalation_reasons": dict(Counter(o.reason for o in outcomes if o.action == "escalate")),
             "in_dlq": in_dlq,
             "lost": len(keys - stack.outcomes.keys()),
             "duplicates": duplicates,
@@ -510,6 +512,10 @@ def run_load(
 
 def main(args: Any) -> int:
     """``triage serve`` (its arguments are registered in ``triage.cli``)."""
+    import os
+
+    # The handlers' EMF metrics are for CloudWatch; read when the metrics object is made, so set before the handlers.
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     if args.show_sent:
         return show_sent(f"http://127.0.0.1:{args.aws_port}")
     if args.load:
