@@ -37,8 +37,9 @@ def not_found(_: Exception) -> Response[str]:
 
 
 @app.exception_handler(Exception)
-def failed(_: Exception) -> Response[str]:
-    logger.exception("webhook intake failed")
+def failed(error: Exception) -> Response[str]:
+    # The type only: a validation error's text would quote the customer's message.
+    logger.error("webhook intake failed", extra={"error": type(error).__name__})
     return _respond(503, error(503, "unavailable", "The message could not be stored; please retry.").json())
 
 
