@@ -517,6 +517,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.local_stack:
+        # The loopback load run of issue 9: mails over SMTP into the local stack (triage serve), then the counts.
+        from triage.serve import run_load
+
+        try:
+            report = run_load(
+                args.local_stack, big_share=args.big_share, big_mb=args.big_mb, timeout=args.load_timeout
+            )
+        except ValueError as error:
+            print(f"triage: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        _print_json(report)
+        return EXIT_OK if not report.get("lost") and not report.get("duplicates") else 1
     from triage.bench import run_bench
     from triage.settings import Settings
 
@@ -663,6 +676,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--email", type=Path, default=Path("events/email/routine_order_tracking.eml"))
     p.add_argument("--iterations", type=int, default=2000)
     p.add_argument("--repeats-cold", type=int, default=5)
+    p.add_argument(
+        "--local-stack",
+        type=int,
+        metavar="N",
+        help="instead: N mails over SMTP into the local stack (moto server), then received/replied/lost/duplicates",
+    )
+    p.add_argument(
+        "--big-share",
+        type=float,
+        default=0.1,
+        help="with --local-stack: share of mails with a big attachment",
+    )
+    p.add_argument("--big-mb", type=float, default=10.0, help="with --local-stack: attachment size in MB")
+    p.add_argument(
+        "--load-timeout", type=float, default=1800.0, help="with --local-stack: seconds to wait for decisions"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_bench)
 
