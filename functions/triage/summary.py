@@ -32,6 +32,7 @@ from triage.cues import negative_cues
 from triage.emotion import NEUTRAL, EmotionReading
 from triage.entities import Entities, extract_entities
 from triage.observability import logger
+from triage.urgency import MONTH_NAMES, WEEKDAY_NAMES
 
 MAX_KEY_POINTS = 3
 MAX_WORDS = 60
@@ -312,50 +313,35 @@ _ORDER_WORDS = re.compile(
     r"\b(order(ed)?|bought|purchased?|deliver(y|ed)|arrived?|parcel|package|shipment|shipped|received)\b",
     re.I,
 )
-_NOT_PRODUCTS = frozenset(
-    [
-        "i",
-        "order",
-        "orders",
-        "invoice",
-        "ticket",
-        "case",
-        "parcel",
-        "package",
-        "delivery",
-        "shipment",
-        "customer",
-        "support",
-        "team",
-        "company",
-        "store",
-        "shop",
-        "website",
-        "app",
-        "account",
-        "email",
-        "refund",
-        "money",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ]
+_NOT_PRODUCTS = (
+    frozenset(
+        [
+            "i",
+            "order",
+            "orders",
+            "invoice",
+            "ticket",
+            "case",
+            "parcel",
+            "package",
+            "delivery",
+            "shipment",
+            "customer",
+            "support",
+            "team",
+            "company",
+            "store",
+            "shop",
+            "website",
+            "app",
+            "account",
+            "email",
+            "refund",
+            "money",
+        ]
+    )
+    | frozenset(WEEKDAY_NAMES)
+    | frozenset(MONTH_NAMES)
 )
 
 

@@ -130,8 +130,9 @@ _MONEY = re.compile(
     _FLAGS,
 )
 
-_WEEKDAYS = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thurs|fri|sat|sun"
-_MONTHS = (
+WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS = "|".join(WEEKDAY_NAMES) + "|mon|tue|tues|wed|thu|thurs|fri|sat|sun"
+MONTH_NAMES = _MONTHS = (
     "january",
     "february",
     "march",
