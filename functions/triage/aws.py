@@ -25,10 +25,9 @@ from triage.conversation import (
     thread_keys,
 )
 from triage.message import InboundMessage
-from triage.ports import SendRefused
+from triage.ports import SecretsUnavailable, SendRefused, secrets_from_document
 from triage.profiles import Caps
 from triage.settings import Settings
-from triage.webhook_intake import SecretsUnavailable, secrets_from_document
 
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
 

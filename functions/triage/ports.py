@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -43,3 +44,30 @@ class BlobStore(Protocol):
     def put(self, key: str, data: bytes) -> tuple[str, str]:
         """Store ``data`` durably; returns (bucket, key) where it can be read back."""
         ...
+
+
+class SecretStore(Protocol):
+    def secrets(self, provider: str) -> list[str]:
+        """The active signing secrets (or shared tokens) for ``provider``; empty when none is configured."""
+        ...
+
+
+class SecretsUnavailable(RuntimeError):
+    """The secret store could not be read (not: no secret configured)."""
+
+
+def secrets_from_document(document: object) -> list[str]:
+    """A provider's secret as stored: a JSON list, ``{"secrets": [...]}``, ``{"secret": "..."}`` or a string."""
+    if isinstance(document, str):
+        text = document
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return [text] if text else []
+    if isinstance(document, dict):
+        document = document.get("secrets", document.get("secret", []))
+    if isinstance(document, str):
+        return [document] if document else []
+    if isinstance(document, list):
+        return [str(value) for value in document if value]
+    return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triage import aws
 from triage.conversation import MemoryConversationStore
@@ -13,7 +13,9 @@ from triage.observability import logger
 from triage.routing import load_routing
 from triage.service import EmailIntake, TriageWorker, load_model_or_none, policy_for
 from triage.settings import get_settings
-from triage.webhook_intake import DeliveryInProgress, WebhookIntake
+
+if TYPE_CHECKING:  # the worker never loads the webhook parsers
+    from triage.webhook_intake import WebhookIntake
 
 
 @lru_cache(maxsize=1)
@@ -126,6 +128,8 @@ def knowledge_base(settings: Any, max_age: float = 300.0) -> Callable[[], Any]:
 @lru_cache(maxsize=1)
 def webhook_intake() -> WebhookIntake:
     """Webhook intake, each vendor delivery enqueued once (Powertools Idempotency on the delivery id)."""
+    from triage.webhook_intake import DeliveryInProgress, WebhookIntake
+
     settings = get_settings()
     queue = aws.SqsQueue(settings.triage_queue_url, settings)
     secrets = aws.SecretsManagerSecrets(settings)

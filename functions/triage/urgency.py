@@ -31,9 +31,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal
 
-from triage.cues import case_sensitive, exact_lower
+from triage.cues import Phrases, exact_lower
 
 Level = Literal["low", "normal", "high"]
 
@@ -57,7 +58,7 @@ ANGRY_EMOTIONS = frozenset({"anger"})
 
 _FLAGS = re.IGNORECASE | re.VERBOSE
 
-_CALM = re.compile(
+_CALM = Phrases(
     r"""
     \b(not|isn'?t|is\s+not|nothing)\s+(that\s+|very\s+|too\s+|super\s+)?(urgent|pressing|an\s+emergency)\b
     | \bno\s+(rush|hurry|urgency)\b | \bno\s+need\s+to\s+(rush|hurry)\b
@@ -70,7 +71,7 @@ _CALM = re.compile(
     _FLAGS,
 )
 
-_SAFETY = re.compile(
+_SAFETY = Phrases(
     r"""
     \b(injur(y|ies|ed)|hurt\s+(my|him|her|them|himself|herself|myself)|wounded|bleeding|hospital|ambulance
       |caught\s+fire|on\s+fire|fire(?!\s*(tv|stick|tablet|hd|fox)\b)|flames?|smoke|smoking|burn(s|t|ed|ing)?
@@ -86,12 +87,12 @@ _SAFETY = re.compile(
     _FLAGS,
 )
 # A child is a safety cue only beside a hazard ("my son choked"), never alone ("a gift for my child").
-_CHILD = re.compile(
+_CHILD = Phrases(
     r"\b(child|children|kids?|son|daughter|baby|babies|toddlers?|infants?|niñ[oa]s?|bebé|kinder|enfants?|bébé)\b",
     re.I,
 )
 
-_LEGAL = re.compile(
+_LEGAL = Phrases(
     r"""
     \b(lawyers?|attorneys?|solicitors?|legal\s+(action|advice|proceedings|team)|lawsuit|sue|suing|court|courts
       |small\s+claims|chargebacks?|charge\s+back|regulators?|ombudsman|gdpr|data\s+protection
@@ -104,7 +105,7 @@ _LEGAL = re.compile(
     _FLAGS,
 )
 
-_IMMEDIACY = re.compile(
+_IMMEDIACY = Phrases(
     r"""
     \b(urgent(ly)?|urgency|asap|a\.s\.a\.p|as\s+soon\s+as\s+possible|immediate(ly)?|right\s+(now|away)
       |emergency|critical|at\s+once|straight\s+away|time[-\s]sensitive)\b
@@ -116,7 +117,7 @@ _IMMEDIACY = re.compile(
     _FLAGS,
 )
 
-_MONEY = re.compile(
+_MONEY = Phrases(
     r"""
     \b(charged\s+(me\s+)?(twice|double|two\s+times|three\s+times|again)|double[-\s]charged|duplicate\s+(charge|payment)
       |billed\s+twice|taken\s+twice|fraud(ulent)?|scam(med)?|unauthori[sz]ed(\s+(charge|payment|transaction))?
@@ -150,9 +151,9 @@ _MONTH_RE = r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?
 _DAY_MONTH = rf"(?P<d1>\d{{1,2}})(st|nd|rd|th)?\s+(of\s+)?(?P<m1>{_MONTH_RE})\b"
 _MONTH_DAY = rf"(?P<m2>{_MONTH_RE})\.?\s+(?P<d2>\d{{1,2}})(st|nd|rd|th)?\b"
 _ISO = r"(?P<y3>\d{4})-(?P<m3>\d{2})-(?P<d3>\d{2})"
-_DATE = re.compile(rf"\b({_ISO}|{_DAY_MONTH}|{_MONTH_DAY})", re.IGNORECASE)
+_DATE = Phrases(rf"\b({_ISO}|{_DAY_MONTH}|{_MONTH_DAY})", re.IGNORECASE)
 
-_TIME = re.compile(
+_TIME = Phrases(
     rf"""
     \b(today|tonight|tomorrow|this\s+(morning|afternoon|evening)|end\s+of\s+(the\s+)?(day|business)|eod|cob
       |(by|before|until|till|no\s+later\s+than)\s+(this\s+|next\s+)?({_WEEKDAYS}|noon|midnight|the\s+weekend)
@@ -168,11 +169,11 @@ _TIME = re.compile(
     """,
     _FLAGS,
 )
-_DEADLINE_BEFORE_DATE = re.compile(
+_DEADLINE_BEFORE_DATE = Phrases(
     r"\b(by|before|until|till|no\s+later\s+than|deadline(\s+is|\s+of|:)?)\s*(the\s+)?$", re.I
 )
 
-_REPEAT = re.compile(
+_REPEAT = Phrases(
     r"""
     \b((second|third|fourth|fifth|\d+(st|nd|rd|th))\s+time|(\d+|two|three|four|five|several|many|multiple)\s+times
       |already\s+(emailed|written|wrote|called|contacted|asked|reported|sent)|still\s+(waiting|no\s+(reply|answer|response))
@@ -187,7 +188,7 @@ _REPEAT = re.compile(
 
 
 # The text itself says this is at least the third contact.
-_MANY_REPEATS = re.compile(
+_MANY_REPEATS = Phrases(
     r"\b((third|fourth|fifth|\d+(rd|th))\s+time|([3-9]|\d\d|three|four|five|several|many|multiple)\s+times)\b",
     re.I,
 )
@@ -208,7 +209,7 @@ class _Patterns:
     many_repeats: re.Pattern[str]
 
 
-_CASELESS = _Patterns(
+_PHRASES = (
     _CALM,
     _SAFETY,
     _CHILD,
@@ -221,8 +222,14 @@ _CASELESS = _Patterns(
     _REPEAT,
     _MANY_REPEATS,
 )
-# The same patterns, case-sensitive, for lower-cased text (see triage.cues.exact_lower): 2–4× faster.
-_LOWER = _Patterns(*(case_sensitive(pattern) for pattern in vars(_CASELESS).values()))
+# Searched in lower-cased text (see triage.cues.exact_lower): 2–4× faster. The caseless compile waits for a text
+# that needs it.
+_LOWER = _Patterns(*(phrases.lower for phrases in _PHRASES))
+
+
+@lru_cache(maxsize=1)
+def _caseless() -> _Patterns:
+    return _Patterns(*(phrases.caseless for phrases in _PHRASES))
 
 
 @dataclass(frozen=True)
@@ -246,7 +253,7 @@ def _phrases(pattern: re.Pattern[str], text: str) -> list[str]:
     return list(dict.fromkeys(" ".join(match.group(0).lower().split()) for match in pattern.finditer(text)))
 
 
-def _soon_dates(text: str, today: date | None, patterns: _Patterns = _CASELESS) -> list[str]:
+def _soon_dates(text: str, today: date | None, patterns: _Patterns) -> list[str]:
     """Dates that are deadlines: written after by/before/until, or (with ``today``) within SOON_DAYS days."""
     found: list[str] = []
     for match in patterns.date.finditer(text):
@@ -297,7 +304,7 @@ def assess_urgency(
 
     # Every phrase is reported lower-cased, so lower-cased text (where that is exact) finds the same ones, faster.
     lowered = exact_lower(text)
-    patterns, text = (_CASELESS, text) if lowered is None else (_LOWER, lowered)
+    patterns, text = (_caseless(), text) if lowered is None else (_LOWER, lowered)
     calm = _phrases(patterns.calm, text)
     # What a calm phrase negates ("not urgent") must not count as urgency.
     body = patterns.calm.sub(" ", text)

@@ -14,28 +14,18 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from triage.observability import logger, metrics
 from triage.parsing.webhooks import PROVIDERS, WebhookRejected, normalise, verify
 from triage.parsing.webhooks.signatures import check_size
-from triage.ports import MessageQueue
-
-
-class SecretStore(Protocol):
-    def secrets(self, provider: str) -> list[str]:
-        """The active signing secrets (or shared tokens) for ``provider``; empty when none is configured."""
-        ...
+from triage.ports import MessageQueue, SecretStore, SecretsUnavailable
 
 
 class DeliveryInProgress(RuntimeError):
     """Another request is enqueueing this very delivery at this moment."""
-
-
-class SecretsUnavailable(RuntimeError):
-    """The secret store could not be read (not: no secret configured)."""
 
 
 @dataclass(frozen=True)
@@ -140,20 +130,3 @@ class StaticSecrets:
 
     def secrets(self, provider: str) -> list[str]:
         return self._secrets.get(provider, [])
-
-
-def secrets_from_document(document: object) -> list[str]:
-    """A provider's secret as stored: a JSON list, ``{"secrets": [...]}``, ``{"secret": "..."}`` or a string."""
-    if isinstance(document, str):
-        text = document
-        try:
-            document = json.loads(text)
-        except ValueError:
-            return [text] if text else []
-    if isinstance(document, dict):
-        document = document.get("secrets", document.get("secret", []))
-    if isinstance(document, str):
-        return [document] if document else []
-    if isinstance(document, list):
-        return [str(value) for value in document if value]
-    return []

@@ -1,0 +1,66 @@
+"""Phrase tables (triage.cues.Phrases): the lower-cased fast path finds what a caseless search finds."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import triage.cues as cues
+import triage.topics as topics
+from triage.cues import Phrases, asks_for_human, negative_cues
+from triage.topics import out_of_office, out_of_scope, sensitive_topics, spam
+
+TEXTS = [
+    "I want to SPEAK TO A HUMAN. My Lawyer says this is UNACCEPTABLE!!",
+    "The heater CAUGHT FIRE. We are Out Of The Office until Monday.",
+    "You have WON the Lottery, Claim Your Prize, click here",
+    "I am Applying For The Position of support agent; Book A Quick Call?",
+    "İch möchte mit einem Menschen sprechen, ſue you, \u212aLAGE",  # where lower() and IGNORECASE differ
+    "My father PASSED AWAY; please delete my data under GDPR",
+]
+
+
+def _readings(text: str) -> tuple[object, ...]:
+    return (
+        asks_for_human(text),
+        negative_cues(text),
+        sensitive_topics(text),
+        out_of_office("Re: hello", text),
+        out_of_scope(text),
+        spam(text),
+    )
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_the_lower_case_fast_path_finds_what_the_caseless_search_finds(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given every reading with the fast path, when it is forced off everywhere, then nothing changes.
+    fast = _readings(text)
+    cues._negative_cues.cache_clear()
+    monkeypatch.setattr(cues, "exact_lower", lambda _text: None)
+    monkeypatch.setattr(topics, "exact_lower", lambda _text: None)
+    assert _readings(text) == fast
+    cues._negative_cues.cache_clear()
+
+
+def test_a_text_that_lower_casing_would_change_takes_the_caseless_path() -> None:
+    # The long s matches "s" only under re.IGNORECASE: the fast path must not be used, and the phrase is found.
+    assert sensitive_topics("I will ſue you") == ["legal:ſue you"]
+    assert asks_for_human("Let me talk to a perſon") == ["talk to a perſon"]
+
+
+def test_phrases_are_written_in_lower_case() -> None:
+    with pytest.raises(ValueError, match="upper-case"):
+        Phrases(r"\bRefund\b")
+    # Escapes, group names and (in verbose patterns) comments may hold capitals.
+    Phrases(r"(?P<Day>\d+)\s+\S+  # Day, then a Word", re.VERBOSE)
+
+
+def test_the_caseless_pattern_is_compiled_only_when_a_text_needs_it() -> None:
+    phrases = Phrases(r"\bwhere\s+is\s+my\s+order\b")
+    assert phrases.found("WHERE IS MY ORDER?", cues.exact_lower("WHERE IS MY ORDER?")) == ["where is my order"]
+    assert "caseless" not in vars(phrases)
+    assert phrases.found("WHERE IS MY ORDER?", None) == ["where is my order"]
+    assert "caseless" in vars(phrases)
