@@ -126,6 +126,30 @@ def knowledge_base(settings: Any, max_age: float = 300.0) -> Callable[[], Any]:
 
 
 @lru_cache(maxsize=1)
+def _delivery_idempotency() -> Any:
+    """The Powertools IdempotencyConfig of webhook deliveries (keyed on the vendor's delivery id), or None
+    without a table (local runs; the template always sets one)."""
+    settings = get_settings()
+    if not settings.idempotency_table:
+        return None
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+    return IdempotencyConfig(
+        event_key_jmespath="key",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=settings.idempotency_ttl_seconds,
+    )
+
+
+def register_webhook_context(lambda_context: Any) -> None:
+    """Give the delivery guard this invocation's context, so a delivery whose function timed out mid-way is
+    released when the invocation ends rather than held "in progress" until the record expires."""
+    config = _delivery_idempotency()
+    if config is not None and lambda_context is not None:
+        config.register_lambda_context(lambda_context)
+
+
+@lru_cache(maxsize=1)
 def webhook_intake() -> WebhookIntake:
     """Webhook intake, each vendor delivery enqueued once (Powertools Idempotency on the delivery id)."""
     from triage.webhook_intake import DeliveryInProgress, WebhookIntake
@@ -133,15 +157,10 @@ def webhook_intake() -> WebhookIntake:
     settings = get_settings()
     queue = aws.SqsQueue(settings.triage_queue_url, settings)
     secrets = aws.SecretsManagerSecrets(settings)
-    if not settings.idempotency_table:
+    config = _delivery_idempotency()
+    if config is None:
         return WebhookIntake(secrets, queue)
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-
-    config = IdempotencyConfig(
-        event_key_jmespath="key",
-        raise_on_no_idempotency_key=True,
-        expires_after_seconds=settings.idempotency_ttl_seconds,
-    )
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
 
     def run(delivery: dict[str, str], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return work()
@@ -222,6 +241,7 @@ def reset() -> None:
         email_intake,
         triage_worker,
         webhook_intake,
+        _delivery_idempotency,
         _idempotency,
         _posting,
         settings_cache,

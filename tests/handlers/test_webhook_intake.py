@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,15 @@ def test_a_replayed_delivery_is_acknowledged_and_queued_once(provider: str, webh
     first, second = post(provider, body, headers), post(provider, body, headers)
     assert first["statusCode"] == second["statusCode"] == 202
     assert len(queued(webhooks)) == 1
+
+
+def test_the_delivery_guard_knows_the_invocations_remaining_time(webhooks: local.Stack) -> None:
+    # Powertools releases an in-progress delivery at the invocation's deadline only if it was given the context.
+    body, headers = request("zendesk", customer_case("zendesk"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert post("zendesk", body, headers)["statusCode"] == 202
+    assert not [warning for warning in caught if "remaining time" in str(warning.message)]
 
 
 def test_the_previous_secret_still_verifies_during_rotation(webhooks: local.Stack) -> None:
