@@ -60,7 +60,9 @@ def test_phrases_are_written_in_lower_case() -> None:
 
 def test_the_caseless_pattern_is_compiled_only_when_a_text_needs_it() -> None:
     phrases = Phrases(r"\bwhere\s+is\s+my\s+order\b")
-    assert phrases.found("WHERE IS MY ORDER?", cues.exact_lower("WHERE IS MY ORDER?")) == ["where is my order"]
+    assert phrases.found("WHERE IS MY ORDER?", cues.exact_lower("WHERE IS MY ORDER?")) == [
+        "where is my order"
+    ]
     assert "caseless" not in vars(phrases)
     assert phrases.found("WHERE IS MY ORDER?", None) == ["where is my order"]
     assert "caseless" in vars(phrases)
