@@ -15,7 +15,6 @@ Caveat: Reddit comments are not support mail. The head is a second opinion besid
 
 from __future__ import annotations
 
-import argparse
 import csv
 import hashlib
 import re
@@ -266,6 +265,8 @@ def write_csv(texts: Sequence[str], labels: Sequence[str], out: TextIO) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import argparse  # a command-line tool inside a module the worker imports: argparse only when run
+
     parser = argparse.ArgumentParser(
         prog="python -m triage.emotion", description="Prepare GoEmotions for the emotion head."
     )
