@@ -32,7 +32,6 @@ from triage.escalation import Escalation, build_escalation
 from triage.faq import KnowledgeBase
 from triage.message import Channel, InboundMessage, RawPointer
 from triage.observability import METRICS_NAMESPACE, logger, metrics
-from triage.parsing.email import parse_email
 from triage.policy import (
     FAQ_PREFIX,
     HUMAN_INTENTS,
@@ -140,6 +139,9 @@ def own_addresses(settings: Settings) -> tuple[str, ...]:
 
 
 def read_email(raw: bytes, settings: Settings, pointer: RawPointer | None = None) -> InboundMessage:
+    # Imported here: the email intake parses, the worker (which only reads queued messages) never loads the parser.
+    from triage.parsing.email import parse_email
+
     ours = own_addresses(settings)
     message = parse_email(raw, pointer=pointer, own_addresses=ours, own_domain=settings.reply_domain)
     return message.model_copy(update={"dedupe_key": dedupe_key(message, ours)})
