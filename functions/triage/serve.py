@@ -88,6 +88,7 @@ class LocalStack:
     accepted_at: dict[str, float] = field(default_factory=dict)
     escalations_sent: dict[str, int] = field(default_factory=dict)
     replies_sent: int = 0
+    moto_pid: int | None = None
     _routes: dict[str, tuple[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -113,7 +114,8 @@ class LocalStack:
         self.aws_port = self.aws_port or free_port()
         local.fake_credentials()
         try:
-            self._exit.enter_context(local.moto_server(timeout=120, port=self.aws_port))
+            _url, moto = self._exit.enter_context(local.moto_process(timeout=120, port=self.aws_port))
+            self.moto_pid = moto.pid
             runtime.reset()
             self._exit.callback(runtime.reset)
             self.stack = stack = local.create_stack(self.suffix)
@@ -298,6 +300,10 @@ class LocalStack:
         )
         aws.client("ses", endpoint).meta.events.register("after-call.ses.SendRawEmail", on_ses_send)
 
+    def moto_peak_rss_mb(self) -> float | None:
+        """The moto server process's peak resident memory so far (MB), None if unknown."""
+        return None if self.moto_pid is None else local.peak_rss_mb(self.moto_pid)
+
     def wait_for(self, keys: set[str], timeout: float) -> bool:
         """Until each of ``keys`` is decided (True), or ``timeout`` seconds pass (False)."""
         return self.wait_until(lambda outcomes: keys <= outcomes.keys(), timeout)
@@ -443,6 +449,8 @@ def run_load(
     count: int, big_share: float = 0.1, big_mb: float = 10.0, timeout: float = 900.0, say: Printer = print
 ) -> dict[str, Any]:
     """``count`` mails over SMTP (``big_share`` of them with a ``big_mb`` MB attachment), then what came of them."""
+    import resource
+
     import boto3
 
     if not 1 <= count <= 5000 or not 0 <= big_share <= 1:
@@ -507,6 +515,8 @@ def run_load(
             "accept_to_decision_p50_s": pct(0.5),
             "accept_to_decision_p99_s": pct(0.99),
             "accept_to_decision_max_s": round(latencies[-1], 2) if latencies else 0.0,
+            "moto_peak_rss_mb": stack.moto_peak_rss_mb(),
+            "this_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
     finally:
         stack.stop()
