@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 from urllib.parse import quote
 
+from triage.message import parse_timestamp
 from triage.observability import logger
 from triage.routing import PRIORITIES, RoutingError, dead_letter_queue_name, queue_name
 
@@ -421,7 +422,7 @@ class AgentDesk:
             "agent": agent,
             "resolved_at": resolved_at.isoformat(),
         }
-        day = _parse_time(facts.get("created_at")) or resolved_at
+        day = parse_timestamp(facts.get("created_at")) or resolved_at
         key = f"{self._feedback_prefix}{day:%Y/%m/%d}/{_safe(claim.message_key)}.json"
         with aws_errors("writing the feedback record"):
             self._s3.put_object(
@@ -481,16 +482,6 @@ def _safe(message_key: str) -> str:
     return quote(message_key, safe="-_.@+=") or "unknown"
 
 
-def _parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _facts(
     escalation: dict[str, Any], team: str, priority: str, segment: str | None, receive_count: int | None
 ) -> dict[str, Any]:
@@ -540,7 +531,7 @@ def read_feedback(
                     continue
                 if not isinstance(record, dict):
                     continue
-                resolved = _parse_time(record.get("resolved_at"))
+                resolved = parse_timestamp(record.get("resolved_at"))
                 if since is None or (resolved is not None and resolved >= since):
                     records.append(record)
     return sorted(records, key=lambda record: str(record.get("resolved_at")))

@@ -63,6 +63,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from triage.features import normalise
+from triage.message import parse_timestamp
 from triage.observability import logger
 
 Embed = Callable[[Sequence[str]], NDArray[np.float32]]
@@ -676,16 +677,6 @@ def sweep_clustering(
 
 
 # --- feedback records → messages --------------------------------------------------------------------------
-def _time(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def messages_from_feedback(records: Iterable[dict[str, Any]]) -> list[MinedMessage]:
     """Agents' feedback records (``feedback/``, issue 6) as messages to mine.
 
@@ -705,7 +696,7 @@ def messages_from_feedback(records: Iterable[dict[str, Any]]) -> list[MinedMessa
                 message_key=str(record["message_key"]) if record.get("message_key") else None,
                 intent=str(record.get("agent_intent") or record.get("model_intent") or "") or None,
                 agent_note=str(note) if note else None,
-                at=_time(record.get("resolved_at")) or _time(record.get("created_at")),
+                at=parse_timestamp(record.get("resolved_at")) or parse_timestamp(record.get("created_at")),
             )
         )
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -94,3 +95,14 @@ class InboundMessage(BaseModel):
         data["from_address"] = self.from_.address
         data["from_name"] = self.from_.name
         return data
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An ISO 8601 time as stored in records (``Z`` allowed, naive read as UTC); None when absent or malformed."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
