@@ -7,7 +7,7 @@ one even when the model reads the message as something else, and visible anger n
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property, lru_cache
 
 # Characters that re.IGNORECASE matches to a Latin letter although str.lower() keeps them apart (Python's sre
@@ -40,6 +40,11 @@ def _checked_lower(pattern: str, flags: int) -> str:
     return pattern
 
 
+def distinct_phrases(matches: Iterable[re.Match[str]]) -> list[str]:
+    """The distinct phrases matched, in order, lower-cased, their white space folded."""
+    return list(dict.fromkeys(" ".join(match.group(0).lower().split()) for match in matches))
+
+
 class Phrases:
     """A phrase table: a regular expression written in lower case that matches regardless of case.
 
@@ -61,8 +66,7 @@ class Phrases:
         return self.lower.finditer(lowered) if lowered is not None else self.caseless.finditer(text)
 
     def found(self, text: str, lowered: str | None) -> list[str]:
-        """The distinct phrases matched, lower-cased, their white space folded."""
-        return list(dict.fromkeys(" ".join(m.group(0).lower().split()) for m in self.finditer(text, lowered)))
+        return distinct_phrases(self.finditer(text, lowered))
 
 
 _HUMAN_REQUEST = Phrases(

@@ -34,7 +34,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal
 
-from triage.cues import Phrases, exact_lower
+from triage.cues import Phrases, distinct_phrases, exact_lower
 
 Level = Literal["low", "normal", "high"]
 
@@ -250,7 +250,7 @@ def level_for(score: float) -> Level:
 
 
 def _phrases(pattern: re.Pattern[str], text: str) -> list[str]:
-    return list(dict.fromkeys(" ".join(match.group(0).lower().split()) for match in pattern.finditer(text)))
+    return distinct_phrases(pattern.finditer(text))
 
 
 def _soon_dates(text: str, today: date | None, patterns: _Patterns) -> list[str]:
