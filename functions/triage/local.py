@@ -260,9 +260,62 @@ def itemwise_dynamodb_transactions() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+# The queue and table settings template.yaml declares, for the resources the functions use (the local names differ).
+# tests/template/test_local_stack_matches_template.py holds them to the template.
+MAX_MESSAGE_BYTES = "1048576"
+FOUR_DAYS_S, FOURTEEN_DAYS_S = "345600", "1209600"
+DEAD_LETTER_QUEUE = {"MaximumMessageSize": MAX_MESSAGE_BYTES, "MessageRetentionPeriod": FOURTEEN_DAYS_S}
+QUEUES: dict[str, tuple[dict[str, str], int]] = {  # local name -> (attributes, maxReceiveCount to its DLQ)
+    "triage": ({"VisibilityTimeout": "180", "MessageRetentionPeriod": FOUR_DAYS_S}, 5),
+    "escalation": ({"MessageRetentionPeriod": FOURTEEN_DAYS_S}, 5),
+    "outbox": ({"VisibilityTimeout": "360", "MessageRetentionPeriod": FOUR_DAYS_S}, 5),
+}
+TEAM_QUEUE: tuple[dict[str, str], int] = (
+    {"VisibilityTimeout": "900", "MessageRetentionPeriod": FOURTEEN_DAYS_S},
+    10,
+)
+TABLE_KEYS = {  # local name -> (key schema as (attribute, type) with HASH first, TTL attribute)
+    "idempotency": ((("id", "HASH"),), "expiration"),
+    "conversations": ((("pk", "HASH"), ("sk", "RANGE")), "expires_at"),
+}
+
+
+def create_queue(sqs: Any, name: str, dlq_name: str, settings: tuple[dict[str, str], int]) -> str:
+    """A queue redriving to its own dead-letter queue (both created); the queue's URL."""
+    attributes, max_receive_count = settings
+    dlq = sqs.create_queue(QueueName=dlq_name, Attributes=DEAD_LETTER_QUEUE)["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
+    queue_url: str = sqs.create_queue(
+        QueueName=name,
+        Attributes={
+            "MaximumMessageSize": MAX_MESSAGE_BYTES,
+            **attributes,
+            "RedrivePolicy": json.dumps(redrive),
+        },
+    )["QueueUrl"]
+    return queue_url
+
+
+def create_table(dynamodb: Any, name: str, keys: tuple[tuple[str, str], ...], ttl_attribute: str) -> None:
+    """A string-keyed on-demand table with its TTL attribute (moto records it; it does not expire items)."""
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": attribute, "KeyType": kind} for attribute, kind in keys],
+        AttributeDefinitions=[{"AttributeName": attribute, "AttributeType": "S"} for attribute, _ in keys],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"AttributeName": ttl_attribute, "Enabled": True}
+    )
+
+
 def create_stack(suffix: str = "local") -> Stack:
     """The resources of ``template.yaml`` the functions touch, created in the current (moto) account."""
     import boto3
+
+    from triage.routing import PRIORITIES, dead_letter_queue_name, load_routing, queue_name
+    from triage.settings import Settings
 
     s3 = boto3.client("s3", region_name=REGION)
     sqs = boto3.client("sqs", region_name=REGION)
@@ -270,51 +323,31 @@ def create_stack(suffix: str = "local") -> Stack:
     ses = boto3.client("ses", region_name=REGION)
     bucket = f"triage-raw-mail-{suffix}"
     s3.create_bucket(Bucket=bucket)
-    urls = {}
-    for name in ("triage", "escalation", "outbox"):
-        dlq = sqs.create_queue(QueueName=f"{name}-dlq-{suffix}")["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        urls[name] = sqs.create_queue(
-            QueueName=f"{name}-{suffix}",
-            Attributes={
-                "VisibilityTimeout": "180",
-                "RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}',
-            },
-        )["QueueUrl"]
-    table = f"triage-idempotency-{suffix}"
-    dynamodb.create_table(
-        TableName=table,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    conversations = f"triage-conversations-{suffix}"
-    dynamodb.create_table(
-        TableName=conversations,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    urls = {
+        name: create_queue(sqs, f"{name}-{suffix}", f"{name}-dlq-{suffix}", settings)
+        for name, settings in QUEUES.items()
+    }
+    tables = {name: f"triage-{name}-{suffix}" for name in TABLE_KEYS}
+    for name, (keys, ttl_attribute) in TABLE_KEYS.items():
+        create_table(dynamodb, tables[name], keys, ttl_attribute)
     ses.verify_domain_identity(Domain=SUPPORT_ADDRESS.split("@")[1])
-    from triage.agent import create_team_queues
-    from triage.routing import load_routing
-    from triage.settings import Settings
-
     prefix = f"esc-{suffix}-"
-    create_team_queues(prefix, load_routing(Settings.from_env().routing_file).team_names, sqs)
+    for team in load_routing(Settings.from_env().routing_file).team_names:
+        for priority in PRIORITIES:
+            create_queue(
+                sqs,
+                queue_name(prefix, team, priority),
+                dead_letter_queue_name(prefix, team, priority),
+                TEAM_QUEUE,
+            )
     return Stack(
         escalation_queue_prefix=prefix,
         bucket=bucket,
         triage_queue_url=urls["triage"],
         escalation_queue_url=urls["escalation"],
         outbox_queue_url=urls["outbox"],
-        table=table,
-        conversation_table=conversations,
+        table=tables["idempotency"],
+        conversation_table=tables["conversations"],
     )
 
 
