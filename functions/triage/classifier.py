@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -50,10 +49,15 @@ _ANALYZERS: dict[str, Callable[[str, tuple[int, int]], list[str]]] = {
 
 
 @lru_cache(maxsize=32)
-def _term_counts(normalised: str, analyzer: str, ngram_range: tuple[int, int]) -> Counter[str]:
-    """Terms of one text, counted; cached because every head (intent, emotion) reads the same message with the
-    same analyzers. Callers only read the result."""
-    return Counter(_ANALYZERS[analyzer](normalised, ngram_range))
+def _term_counts(
+    normalised: str, analyzer: str, ngram_range: tuple[int, int]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The distinct terms of one text, as their ``hash()`` values, and how often each occurs. Cached because every
+    head (intent, emotion) reads the same message with the same analyzers. Callers only read the result."""
+    counts = Counter(_ANALYZERS[analyzer](normalised, ngram_range))
+    # Counting hashed every term once and str caches its hash, so map(hash) costs no second hashing.
+    hashes = np.fromiter(map(hash, counts), dtype=np.int64, count=len(counts))
+    return hashes, np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
 
 
 @lru_cache(maxsize=32)
@@ -92,6 +96,25 @@ def terms_of(arrays: Mapping[str, Any], block: str) -> list[str]:
         joined = np.asarray(arrays[f"{block}_terms"], dtype=np.uint8).tobytes().decode("utf-8")
         return joined.split(_TERM_SEPARATOR) if joined else []
     return [str(term) for term in arrays[f"{block}_vocabulary"].tolist()]
+
+
+def term_hashes(arrays: Mapping[str, Any], block: str, chunk: int = 4096) -> NDArray[np.int64]:
+    """``hash()`` of each term of ``block``, in column order. The terms are decoded ``chunk`` at a time, so loading
+    never holds a whole vocabulary as Python strings."""
+    if f"{block}_terms" not in arrays:
+        return np.fromiter(map(hash, terms_of(arrays, block)), dtype=np.int64)
+    joined = np.asarray(arrays[f"{block}_terms"], dtype=np.uint8)
+    if not len(joined):
+        return np.empty(0, dtype=np.int64)
+    ends = np.append(np.flatnonzero(joined == ord(_TERM_SEPARATOR)), len(joined))
+    hashes = np.empty(len(ends), dtype=np.int64)
+    start = 0
+    for first in range(0, len(ends), chunk):
+        stop = int(ends[min(first + chunk, len(ends)) - 1])
+        terms = joined[start:stop].tobytes().decode("utf-8").split(_TERM_SEPARATOR)
+        hashes[first : first + len(terms)] = np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms))
+        start = stop + 1
+    return hashes
 
 
 def _file_sha256(path: Path) -> str:
@@ -158,28 +181,52 @@ class Classification:
         return self.top_k[0][1] - self.top_k[1][1]
 
 
+class _Vocabulary:
+    """A block's terms → columns, held as the terms' ``hash()`` values (sorted, int64) and their columns.
+
+    A dict of the terms would cost ~9 MB of Python strings for the two bundled heads; these arrays cost about 1 MB and
+    look a text's terms up with one ``searchsorted``. ``hash()`` of a str is salted per process, so the arrays are
+    built at load (a few ms). Two vocabulary terms with the same 64-bit hash are refused at load; a term outside
+    the vocabulary is mistaken for one only if its hash equals that term's (about 1 in 10^14 per look-up)."""
+
+    __slots__ = ("_columns", "_hashes", "size")
+
+    def __init__(self, hashes: NDArray[np.int64]) -> None:
+        """``hashes``: each term's ``hash()``, in column order (:func:`term_hashes`)."""
+        order = np.argsort(hashes, kind="stable")
+        self._hashes = hashes[order]
+        if len(hashes) > 1 and bool((self._hashes[1:] == self._hashes[:-1]).any()):
+            raise ModelError("two vocabulary terms share a hash value; load the model again in a new process")
+        self._columns = order.astype(np.int64)
+        self.size = len(hashes)
+
+    def columns(self, hashes: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Each hashed term's column, -1 where the term is not in the vocabulary."""
+        if not self.size:
+            return np.full(len(hashes), -1, dtype=np.int64)
+        position = np.searchsorted(self._hashes, hashes)
+        position[position == self.size] = 0
+        return np.where(self._hashes[position] == hashes, self._columns[position], -1)
+
+
 @dataclass(frozen=True)
 class _Block:
     analyzer: str
     ngram_range: tuple[int, int]
-    vocabulary: dict[str, int]
+    vocabulary: _Vocabulary
     idf: NDArray[np.float64]
     sublinear_tf: bool
     offset: int
 
     def features(self, normalised: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """The block's non-zero TF-IDF entries (column index, l2-normalised value) for an already normalised text."""
-        # Count every term in C first, then look each distinct one up once.
-        counts = _term_counts(normalised, self.analyzer, self.ngram_range)
-        # map() keeps the per-term look-up loop in C (a generator costs a Python frame per term).
-        column = np.fromiter(
-            map(self.vocabulary.get, counts, repeat(-1, len(counts))), dtype=np.int64, count=len(counts)
-        )
+        hashes, counts = _term_counts(normalised, self.analyzer, self.ngram_range)
+        column = self.vocabulary.columns(hashes)
         known = column >= 0
         if not known.any():
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         index = column[known]
-        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[known]
+        tf = counts[known]
         if self.sublinear_tf:
             tf = np.log(tf) + 1.0
         values = tf * self.idf[index]
@@ -234,7 +281,7 @@ class TextModel:
         if list(self.labels) != self.card.get("labels"):
             raise ModelError(f"labels in {artifact.name} differ from {card_name(head)}")
         self._blocks = self._load_blocks(arrays)
-        self.n_text_features = sum(len(block.vocabulary) for block in self._blocks)
+        self.n_text_features = sum(block.vocabulary.size for block in self._blocks)
         self.tiers = {name: self._load_tier(arrays, name) for name in self.card.get("tiers", {})}
         if LINEAR not in self.tiers:
             raise ModelError(f"{card_name(head)} has no linear tier")
@@ -248,20 +295,20 @@ class TextModel:
                 raise ModelError(f"unknown analyzer {spec['analyzer']!r} in {card_name(self.head)}")
             name = spec["name"]
             try:
-                vocabulary = terms_of(arrays, name)
+                vocabulary = _Vocabulary(term_hashes(arrays, name))
             except KeyError as error:
                 raise ModelError(f"{artifact_name(self.head)} lacks the vocabulary of {name!r}") from error
             blocks.append(
                 _Block(
                     analyzer=spec["analyzer"],
                     ngram_range=(int(spec["ngram_range"][0]), int(spec["ngram_range"][1])),
-                    vocabulary=dict(zip(vocabulary, range(len(vocabulary)), strict=True)),
+                    vocabulary=vocabulary,
                     idf=np.asarray(arrays[f"{name}_idf"], dtype=np.float64),
                     sublinear_tf=bool(spec["sublinear_tf"]),
                     offset=offset,
                 )
             )
-            offset += len(vocabulary)
+            offset += vocabulary.size
         return blocks
 
     def _load_tier(self, arrays: Any, name: str) -> _Tier:

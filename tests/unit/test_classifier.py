@@ -15,7 +15,17 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from triage.classifier import COMBINED, LINEAR, ModelError, TextModel, artifact_name, card_name
+from triage import classifier
+from triage.classifier import (
+    COMBINED,
+    LINEAR,
+    ModelError,
+    TextModel,
+    artifact_name,
+    card_name,
+    term_hashes,
+    terms_of,
+)
 from triage.features import char_wb_ngrams, normalise, word_ngrams
 
 BITEXT_CSV = (
@@ -207,3 +217,34 @@ def test_inference_never_imports_scikit_learn() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_vocabulary_hashes_are_read_in_chunks_without_losing_a_term(model: TextModel, chunk: int) -> None:
+    with np.load(model.directory / artifact_name("intent")) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    for block in ("word", "char"):
+        terms = terms_of(arrays, block)
+        assert len(terms) > chunk
+        assert term_hashes(arrays, block, chunk=chunk).tolist() == [hash(term) for term in terms]
+    assert len(term_hashes({"none_terms": np.empty(0, dtype=np.uint8)}, "none")) == 0
+
+
+def test_text_features_look_terms_up_as_a_dict_would(model: TextModel) -> None:
+    with np.load(model.directory / artifact_name("intent")) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    word = {term: column for column, term in enumerate(terms_of(arrays, "word"))}
+    char = {term: column + len(word) for column, term in enumerate(terms_of(arrays, "char"))}
+    for text in ("Where is order #A-48213?", "zzz qqq xxyy", "Refund, please. I was charged twice!", ""):
+        index, _ = model.text_features(text)
+        expected = {word[t] for t in word_ngrams(text, (1, 2)) if t in word}
+        expected |= {char[t] for t in char_wb_ngrams(text, (2, 5)) if t in char}
+        assert sorted(index.tolist()) == sorted(expected)
+
+
+def test_a_vocabulary_with_colliding_hashes_is_refused(
+    model: TextModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(classifier, "term_hashes", lambda arrays, block: np.zeros(3, dtype=np.int64))
+    with pytest.raises(ModelError, match="share a hash"):
+        TextModel(model.directory)
