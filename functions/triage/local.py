@@ -13,7 +13,8 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,6 +122,9 @@ def moto_process(
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
+    # The server is our interpreter and our moto: if its patch cannot apply there, say so here (its output is not shown).
+    if (problem := itemwise_transactions_problem()) is not None:
+        warnings.warn(unpatched_moto_warning(problem), MotoInternalsChanged, stacklevel=3)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running moto's server
         [
             sys.executable,
@@ -178,7 +182,77 @@ def serve_moto() -> None:
 _transaction_copy = threading.local()
 
 
-def itemwise_dynamodb_transactions() -> None:
+class MotoInternalsChanged(RuntimeWarning):
+    """This moto lacks what ``itemwise_dynamodb_transactions`` patches; the local stack runs moto unpatched."""
+
+
+def unpatched_moto_warning(problem: str) -> str:
+    from importlib.metadata import version
+
+    return (
+        f"moto {version('moto')} has changed inside ({problem}), so the local stack runs moto's own DynamoDB "
+        "TransactWriteItems: it copies every table a transaction names, per item, so memory and time grow with the "
+        "tables and concurrent transactions can lose writes. Fine for `triage demo` or a short `triage serve`; "
+        "for load runs (`triage serve --load`, `triage bench --local-stack`) install moto>=5,<6 as pyproject.toml "
+        "pins it, or update triage.local.itemwise_dynamodb_transactions."
+    )
+
+
+def itemwise_transactions_problem() -> str | None:
+    """What ``itemwise_dynamodb_transactions`` relies on in moto and this moto lacks; None when all is there.
+
+    The patch swaps the ``copy`` module that ``DynamoDBBackend.transact_write_items`` deep-copies tables with, and
+    reads and puts back items through ``backend.tables``, ``Table.hash_key_attr`` / ``range_key_attr``,
+    ``Table.get_item(hash, range)`` and ``Table.items`` (hash -> item, or hash -> range -> item).
+    """
+    import copy
+    import inspect
+
+    try:
+        import moto.dynamodb.models as models
+        from moto.dynamodb.models import DynamoDBBackend
+        from moto.dynamodb.models.dynamo_type import DynamoType
+        from moto.dynamodb.models.table import Table
+    except ImportError as error:
+        return f"cannot import {error.name or error}"
+    transact = getattr(DynamoDBBackend, "transact_write_items", None)
+    if getattr(transact, "_itemwise", False):
+        return None  # patched already (this process)
+    if transact is None or list(inspect.signature(transact).parameters) != ["self", "transact_items"]:
+        return "no DynamoDBBackend.transact_write_items(self, transact_items)"
+    if getattr(models, "copy", None) is not copy:
+        return "moto.dynamodb.models no longer imports the copy module"
+    try:
+        source = inspect.getsource(transact)
+    except (OSError, TypeError):
+        return "the source of DynamoDBBackend.transact_write_items cannot be read"
+    if "copy.deepcopy(" not in source:
+        return "DynamoDBBackend.transact_write_items no longer backs tables up with copy.deepcopy"
+    keys = (("pk", "HASH"), ("sk", "RANGE"))
+    try:
+        backend = DynamoDBBackend(REGION, ACCOUNT)
+        table = Table(  # type: ignore[abstract]  # its CloudFormation hooks are never called here
+            "itemwise-probe",
+            account_id=ACCOUNT,
+            region=REGION,
+            schema=[{"AttributeName": name, "KeyType": kind} for name, kind in keys],
+            attr=[{"AttributeName": name, "AttributeType": "S"} for name, _ in keys],
+        )
+        missing = table.get_item(DynamoType({"S": "h"}), DynamoType({"S": "r"}))
+    except Exception as error:
+        return f"a probe table cannot be made and read ({type(error).__name__}: {error})"
+    if not isinstance(getattr(backend, "tables", None), MutableMapping):
+        return "DynamoDBBackend has no tables mapping"
+    if (getattr(table, "hash_key_attr", None), getattr(table, "range_key_attr", None)) != ("pk", "sk"):
+        return "Table has no hash_key_attr / range_key_attr"
+    if not isinstance(getattr(table, "items", None), MutableMapping):
+        return "Table.items is not a mapping"
+    if missing is not None:
+        return "Table.get_item(hash, range) does not return None for a missing item"
+    return None
+
+
+def itemwise_dynamodb_transactions() -> bool:
     """Make moto's ``TransactWriteItems`` back up and roll back only the items it touches.
 
     moto 5 deep-copies every table a transaction names, once per item of the transaction, before writing, and on
@@ -188,8 +262,17 @@ def itemwise_dynamodb_transactions() -> None:
     a rollback puts back a table copied before another thread's writes, losing them, and a copy taken while another
     thread writes fails with "dictionary changed size during iteration" (a 500). Here transactions run one at a time,
     the items they name are copied (one ``Item`` each), and a failed one puts back exactly those items.
+
+    Returns whether the patch is in place. It reaches into moto's internals (pyproject.toml keeps moto below 6); if
+    those are not what it expects (``itemwise_transactions_problem``), it warns (``MotoInternalsChanged``) and leaves
+    moto as it is: slower and hungrier on long runs, but a working local stack.
     """
     import copy
+
+    problem = itemwise_transactions_problem()
+    if problem is not None:
+        warnings.warn(unpatched_moto_warning(problem), MotoInternalsChanged, stacklevel=2)
+        return False
 
     import moto.dynamodb.models as models
     from moto.dynamodb.models import DynamoDBBackend
@@ -197,7 +280,7 @@ def itemwise_dynamodb_transactions() -> None:
     from moto.dynamodb.models.table import Table
 
     if getattr(DynamoDBBackend.transact_write_items, "_itemwise", False):
-        return
+        return True
     original = DynamoDBBackend.transact_write_items
     lock = threading.Lock()
 
@@ -258,6 +341,7 @@ def itemwise_dynamodb_transactions() -> None:
     transact_write_items._itemwise = True  # type: ignore[attr-defined]
     models.copy = _TablesNotCopied()  # type: ignore[attr-defined,assignment]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    return True
 
 
 # The queue and table settings template.yaml declares, for the resources the functions use (the local names differ).
