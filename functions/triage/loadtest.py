@@ -61,7 +61,7 @@ def run_load(
         from triage.observability import quiet_logs
 
         with local.environment(stack.environment() | quiet), quiet_logs():
-            handler = local.handler_module("webhook_intake").handler
+            handler = local.lambda_handler("webhook_intake")
             server, port = local_http.serve(handler)
             latencies: list[float] = []
             statuses: dict[int, int] = {}

@@ -5,6 +5,7 @@ Used by ``triage demo`` and by the handler tests, so both exercise exactly what 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -14,7 +15,7 @@ import sys
 import threading
 import uuid
 import warnings
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -456,6 +457,35 @@ def handler_module(name: str) -> ModuleType:
     return importlib.import_module(f"{name}.app")
 
 
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def lambda_handler(name: str) -> Handler:
+    """The handler of ``functions/<name>/app.py``, each call one invocation (``one_invocation_of_metrics``)."""
+    handler: Handler = handler_module(name).handler
+    return one_invocation_of_metrics(handler)
+
+
+def one_invocation_of_metrics(handler: Handler) -> Handler:
+    """``handler``, the service's Powertools metrics cleared after each call, as an invocation's end clears them.
+
+    In Lambda ``@metrics.log_metrics`` flushes at the end of each invocation, and flushing clears. The local tools set
+    ``POWERTOOLS_METRICS_DISABLED``, whose flush prints nothing and clears nothing either: the values pile up across
+    invocations and at the 100th of one metric ``add_metric`` prints the EMF document to stdout regardless, in the
+    middle of ``triage serve``'s output. Clearing here keeps the set to what the invocations in flight have added.
+    """
+    from triage.observability import metrics
+
+    @functools.wraps(handler)
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        try:
+            return handler(event, context)
+        finally:
+            metrics.clear_metrics()
+
+    return invoke
+
+
 def s3_put_event(bucket: str, key: str, size: int) -> dict[str, Any]:
     """An S3 ObjectCreated:Put notification as S3 sends it (the key URL-encoded)."""
     from urllib.parse import quote_plus
@@ -521,6 +551,7 @@ def drain_to_worker(queue_url: str, worker_handler: Any, max_batches: int = 100)
     """Do what the Lambda SQS poller does: receive, invoke, delete what succeeded. Returns the responses."""
     import boto3
 
+    worker_handler = one_invocation_of_metrics(worker_handler)
     sqs = boto3.client("sqs", region_name=REGION)
     responses = []
     for _ in range(max_batches):

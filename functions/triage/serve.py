@@ -131,15 +131,13 @@ class LocalStack:
                 local.put_secret(f"triage/webhooks/{provider}", json.dumps({"secrets": [secret]}))
                 self.webhook_secrets[provider] = secret
             self._tap_deliveries()
-            self._intake = local.handler_module("email_intake").handler
-            server, self.http_port = local_http.serve(
-                local.handler_module("webhook_intake").handler, self.http_port
-            )
+            self._intake = local.lambda_handler("email_intake")
+            server, self.http_port = local_http.serve(local.lambda_handler("webhook_intake"), self.http_port)
             self._exit.callback(server.server_close)
             self._exit.callback(server.shutdown)
             self._start_smtp()
-            worker = local.handler_module("triage_worker").handler
-            sender = local.handler_module("helpdesk_sender").handler
+            worker = local.lambda_handler("triage_worker")
+            sender = local.lambda_handler("helpdesk_sender")
             for n in range(self.workers):
                 self._spawn(f"triage-worker-{n}", stack.triage_queue_url, worker, self._triaged)
             self._spawn("helpdesk-sender", stack.outbox_queue_url, sender, self._posted)
