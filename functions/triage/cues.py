@@ -141,9 +141,10 @@ def _negative_cues(text: str) -> tuple[str, ...]:
     if _EXCLAMATIONS.search(text):
         cues.append("!!")
     shouted = [word for word in _SHOUTED_WORD.findall(text) if word not in _COMMON_ACRONYMS]
-    words = _WORD.findall(text)
-    if len(shouted) >= SHOUTING_MIN_WORDS and len(shouted) >= SHOUTING_MIN_SHARE * max(len(words), 1):
-        cues.append("SHOUTING")
-    elif len(shouted) >= SHOUTING_MIN_WORDS:
-        cues.extend(shouted[:3])
+    if len(shouted) >= SHOUTING_MIN_WORDS:  # only then is the share of shouted words worth counting
+        words = _WORD.findall(text)
+        if len(shouted) >= SHOUTING_MIN_SHARE * max(len(words), 1):
+            cues.append("SHOUTING")
+        else:
+            cues.extend(shouted[:3])
     return tuple(dict.fromkeys(cues))
