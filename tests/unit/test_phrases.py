@@ -66,3 +66,20 @@ def test_the_caseless_pattern_is_compiled_only_when_a_text_needs_it() -> None:
     assert "caseless" not in vars(phrases)
     assert phrases.found("WHERE IS MY ORDER?", None) == ["where is my order"]
     assert "caseless" in vars(phrases)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("WHY IS MY ORDER LATE", ["SHOUTING"]),  # every word shouted
+        (  # three shouted words among many calm ones: the words are the cues
+            "The parcel with my order is late again, and it seems that NOBODY EVER ANSWERS the mail I send here",
+            ["NOBODY", "EVER", "ANSWERS"],
+        ),
+        ("Please send the PDF and the FAQ by UPS to the USA", []),  # acronyms are not shouting
+        ("My order is LATE, very LATE", []),  # two shouted words are emphasis, not shouting
+    ],
+)
+def test_shouting_needs_three_shouted_words_and_a_quarter_of_the_text(text: str, expected: list[str]) -> None:
+    cues._negative_cues.cache_clear()
+    assert [cue for cue in negative_cues(text) if cue.isupper()] == expected
