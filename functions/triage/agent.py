@@ -36,7 +36,7 @@ from urllib.parse import quote
 
 from triage.message import parse_timestamp
 from triage.observability import logger
-from triage.routing import PRIORITIES, RoutingError, dead_letter_queue_name, queue_name
+from triage.routing import PRIORITIES, RoutingError, queue_name
 
 Outcome = Literal["replied", "closed", "faq-candidate"]
 OUTCOMES: tuple[Outcome, ...] = ("replied", "closed", "faq-candidate")
@@ -144,38 +144,6 @@ def aws_errors(action: str, queue: str | None = None) -> Iterator[None]:
         raise AgentError("no AWS credentials found (profile, environment or role)") from None
     except BotoCoreError as error:
         raise AgentError(f"{action} failed: {error}") from None
-
-
-def create_team_queues(
-    prefix: str, teams: Sequence[str], sqs: Any | None = None, *, max_receive_count: int = 5
-) -> dict[str, str]:
-    """Every team × priority queue with its dead-letter queue (what ``template.yaml`` declares); name -> URL."""
-    if sqs is None:
-        import boto3
-
-        sqs = boto3.client("sqs")
-    urls: dict[str, str] = {}
-    for team in teams:
-        for priority in PRIORITIES:
-            dlq = sqs.create_queue(
-                QueueName=dead_letter_queue_name(prefix, team, priority),
-                Attributes={"MessageRetentionPeriod": "1209600"},
-            )["QueueUrl"]
-            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
-            name = queue_name(prefix, team, priority)
-            urls[name] = sqs.create_queue(
-                QueueName=name,
-                Attributes={
-                    "MessageRetentionPeriod": "1209600",
-                    "VisibilityTimeout": str(DEFAULT_VISIBILITY_S),
-                    "RedrivePolicy": json.dumps(
-                        {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
-                    ),
-                },
-            )["QueueUrl"]
-    return urls
 
 
 class AgentDesk:

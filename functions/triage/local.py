@@ -15,7 +15,7 @@ import sys
 import threading
 import uuid
 import warnings
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -382,6 +382,22 @@ def create_queue(sqs: Any, name: str, dlq_name: str, settings: tuple[dict[str, s
     return queue_url
 
 
+def create_team_queues(sqs: Any, prefix: str, teams: Iterable[str]) -> dict[str, str]:
+    """Every team × priority escalation queue with its dead-letter queue; queue name -> URL."""
+    from triage.routing import PRIORITIES, dead_letter_queue_name, queue_name
+
+    return {
+        queue_name(prefix, team, priority): create_queue(
+            sqs,
+            queue_name(prefix, team, priority),
+            dead_letter_queue_name(prefix, team, priority),
+            TEAM_QUEUE,
+        )
+        for team in teams
+        for priority in PRIORITIES
+    }
+
+
 def create_table(dynamodb: Any, name: str, keys: tuple[tuple[str, str], ...], ttl_attribute: str) -> None:
     """A string-keyed on-demand table with its TTL attribute (moto records it; it does not expire items)."""
     dynamodb.create_table(
@@ -399,7 +415,7 @@ def create_stack(suffix: str = "local") -> Stack:
     """The resources of ``template.yaml`` the functions touch, created in the current (moto) account."""
     import boto3
 
-    from triage.routing import PRIORITIES, dead_letter_queue_name, load_routing, queue_name
+    from triage.routing import load_routing
     from triage.settings import Settings
 
     s3 = boto3.client("s3", region_name=REGION)
@@ -417,14 +433,7 @@ def create_stack(suffix: str = "local") -> Stack:
         create_table(dynamodb, tables[name], keys, ttl_attribute)
     ses.verify_domain_identity(Domain=SUPPORT_ADDRESS.split("@")[1])
     prefix = f"esc-{suffix}-"
-    for team in load_routing(Settings.from_env().routing_file).team_names:
-        for priority in PRIORITIES:
-            create_queue(
-                sqs,
-                queue_name(prefix, team, priority),
-                dead_letter_queue_name(prefix, team, priority),
-                TEAM_QUEUE,
-            )
+    create_team_queues(sqs, prefix, load_routing(Settings.from_env().routing_file).team_names)
     return Stack(
         escalation_queue_prefix=prefix,
         bucket=bucket,

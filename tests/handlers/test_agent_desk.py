@@ -18,7 +18,6 @@ from triage.agent import (
     AgentError,
     Claim,
     Pulled,
-    create_team_queues,
     mask_address,
     read_feedback,
     render_escalation,
@@ -72,7 +71,7 @@ def escalation(key: str, intent: str = "get_refund", **fields: Any) -> Escalatio
 @pytest.fixture
 def sqs(stack: local.Stack) -> Any:
     client = boto3.client("sqs", region_name=local.REGION)
-    create_team_queues(PREFIX, TEAMS, client)
+    local.create_team_queues(client, PREFIX, TEAMS)
     return client
 
 
@@ -106,7 +105,7 @@ def test_team_queues_have_their_dead_letter_queues(sqs: Any) -> None:
         ]
     )
     assert redrive["deadLetterTargetArn"].endswith(":test-esc-billing-urgent-dlq")
-    assert int(redrive["maxReceiveCount"]) == 5
+    assert int(redrive["maxReceiveCount"]) == 10  # template.yaml: released and pulled again 10 times
 
 
 def test_queues_report_depth_for_every_team_and_priority(desk: AgentDesk, sqs: Any) -> None:
