@@ -16,7 +16,7 @@ PYC_PYTHON      ?= python$(LAMBDA_PYTHON)
 # The template's functions (each built by `make build-<LogicalId>`, see below).
 FUNCTIONS := EmailIntakeFunction TriageWorkerFunction WebhookIntakeFunction HelpdeskSenderFunction FaqMinerFunction
 
-.PHONY: demo serve test lint typecheck cfn-lint checkov check model emotion-model bench layers build-DependenciesLayer build-ConfigLayer clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: demo serve test lint typecheck cfn-lint checkov check model emotion-model bench bench-deployed layers build-DependenciesLayer build-ConfigLayer clean $(addprefix build-,$(FUNCTIONS))
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,11 @@ emotion-model: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/triage bench --json
+
+# The worker's cold start as Lambda would run it: the layer and function trees `sam build` makes, imported by
+# $(PYC_PYTHON) with no bytecode writes, with and without the bytecode the build ships (needs PyPI for the wheels).
+bench-deployed: $(STAMP)
+	$(BIN)/triage bench --deployed $(PYC_PYTHON)
 
 # Lambda's code and layers are read-only, so Python cannot cache bytecode there: whatever ships without .pyc for
 # the runtime's Python is compiled again at every cold start (the worker, as deployed on python3.12: 1.14 s of

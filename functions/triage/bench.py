@@ -42,6 +42,7 @@ import dataclasses
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -207,11 +208,19 @@ def child_environment(model_dir: Path) -> dict[str, str]:
     }
 
 
-def _run_child(code: str, env: Mapping[str, str], email: Path, *extra: str) -> dict[str, Any]:
-    """Run ``code`` in a fresh interpreter with argv [functions dir, email, result marker, *extra]."""
+def _run_child(
+    code: str,
+    env: Mapping[str, str],
+    email: Path,
+    *extra: str,
+    python: Sequence[str] = (sys.executable,),
+    functions_dir: Path = FUNCTIONS_DIR,
+) -> dict[str, Any]:
+    """Run ``code`` in a fresh interpreter (``python``: its command) with argv [functions dir, email, result
+    marker, *extra]."""
     started = time.perf_counter()
-    completed = subprocess.run(  # noqa: S603 - our own interpreter running our own code
-        [sys.executable, "-c", code, str(FUNCTIONS_DIR), str(email), RESULT_MARKER, *extra],
+    completed = subprocess.run(  # noqa: S603 - an interpreter we were given, running our own code
+        [*python, "-c", code, str(functions_dir), str(email), RESULT_MARKER, *extra],
         env=dict(env),
         capture_output=True,
         text=True,
@@ -444,6 +453,108 @@ def run_bench(
         "cpu_count": os.cpu_count() or 0,
     }
     return result
+
+
+def _tree_mb(root: Path, pattern: str = "*") -> float:
+    return sum(path.stat().st_size for path in root.rglob(pattern) if path.is_file()) / 1e6
+
+
+def _strip_bytecode(*roots: Path) -> None:
+    for root in roots:
+        for cache in list(root.rglob("__pycache__")):
+            shutil.rmtree(cache)
+
+
+def run_deployed(python: str, model_dir: Path, email: Path, repeats_cold: int = 5) -> dict[str, Any]:
+    """The worker's cold start as deployed: the dependencies layer and the function built by the Makefile targets
+    ``sam build`` runs, imported by ``python`` (the runtime's version, e.g. python3.12) from those trees with no
+    bytecode writes (Lambda's code and layers are read-only), once with the bytecode the build ships and once
+    without it. The wheels are this machine's architecture (so they run here), not the runtime's arm64.
+
+    ``PYTHONPATH`` puts the layer and the runtime's boto3 (installed here, compiled by pip, as the runtime's own)
+    ahead of that interpreter's own site-packages, as Lambda's runtime does.
+    """
+    if repeats_cold < 1:
+        raise ValueError("repeats_cold must be at least 1")
+    try:
+        probe = subprocess.run(  # noqa: S603 - the interpreter the user named
+            [python, "-c", "import sys; print(f'{sys.version_info[0]}.{sys.version_info[1]}')"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError as error:
+        raise ValueError(f"cannot run {python}: {error.strerror or error}") from None
+    if probe.returncode != 0:
+        raise ValueError(f"cannot run {python}: {probe.stderr.strip()[-300:] or 'no output'}")
+    version = probe.stdout.strip()
+    arch = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}.get(
+        platform.machine().lower()
+    )
+    if arch is None:
+        raise ValueError(f"no manylinux wheels for this machine ({platform.machine()})")
+    make = shutil.which("make")
+    if make is None:
+        raise ValueError("needs make (the layer and the function are built by the Makefile)")
+    model_dir, email = model_dir.resolve(), email.resolve()
+    with tempfile.TemporaryDirectory(prefix="triage-deployed-") as scratch:
+        work = Path(scratch)
+        layer, function, runtime = work / "layer", work / "function", work / "runtime"
+        variables = [f"LAMBDA_PYTHON={version}", f"PYC_PYTHON={python}", f"PYTHON={sys.executable}"]
+        for target, artifacts in (
+            (f"build-DependenciesLayer LAMBDA_PLATFORM=manylinux2014_{arch}", layer),
+            ("build-TriageWorkerFunction", function),
+        ):
+            command = [make, "--no-print-directory", "-C", str(REPO_DIR), *target.split()]
+            built = subprocess.run(  # noqa: S603 - our own Makefile
+                [*command, f"ARTIFACTS_DIR={artifacts}", *variables],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if built.returncode != 0 or "WARNING: " + python in built.stderr:
+                raise RuntimeError(f"make {target} failed:\n{built.stderr[-3000:]}")
+        installed = subprocess.run(  # noqa: S603 - the interpreter the user named
+            [python, "-m", "pip", "install", "--quiet", "--target", str(runtime), "boto3"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if installed.returncode != 0:
+            raise RuntimeError(f"installing boto3 for {python} failed:\n{installed.stderr[-3000:]}")
+        env = child_environment(model_dir) | {
+            "PYTHONPATH": f"{layer / 'python'}:{runtime}",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            # The config layer's files, where the function tree has no infra/ beside it.
+            "POLICY_FILE": str(REPO_DIR / "infra" / "policy.json"),
+            "TEMPLATES_DIR": str(REPO_DIR / "infra" / "templates"),
+            "ROUTING_FILE": str(REPO_DIR / "infra" / "routing.json"),
+        }
+        layer_mb, bytecode_mb = _tree_mb(layer), _tree_mb(layer, "*.pyc")
+
+        def measure() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+            ours, floor = [], []
+            for _ in range(repeats_cold):
+                ours.append(_run_child(_OURS, env, email, python=(python,), functions_dir=function))
+                floor.append(_run_child(_FLOOR, env, email, python=(python,), functions_dir=function))
+            return ours, floor
+
+        shipped, shipped_floor = measure()
+        _strip_bytecode(layer, function)
+        bare, bare_floor = measure()
+    return {
+        "deployed_python": version,
+        "deployed_wheels": f"manylinux2014_{arch}",
+        "deployed_cold_start_s": _median(shipped, "total_s"),
+        "deployed_cold_start_no_bytecode_s": _median(bare, "total_s"),
+        "deployed_import_floor_s": _median(shipped_floor, "total_s"),
+        "deployed_import_floor_no_bytecode_s": _median(bare_floor, "total_s"),
+        "deployed_rss_mb": _median(shipped, "peak_rss_kb") / 1024,
+        "deployed_decision": {"action": shipped[-1]["action"], "intent": shipped[-1]["intent"]},
+        "layer_mb": layer_mb,
+        "layer_bytecode_mb": bytecode_mb,
+        "repeats_cold": repeats_cold,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -530,10 +530,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         _print_json(report)
         return EXIT_OK if not report.get("lost") and not report.get("duplicates") else 1
-    from triage.bench import run_bench
+    from triage.bench import run_bench, run_deployed
     from triage.settings import Settings
 
     model_dir = args.model or Settings.from_env().model_dir
+    if args.deployed:
+        try:
+            deployed = run_deployed(args.deployed, model_dir, args.email, repeats_cold=args.repeats_cold)
+        except ValueError as error:
+            print(f"triage: {error}", file=sys.stderr)
+            return EXIT_USAGE
+        _print_json(deployed)
+        return EXIT_OK
     result = run_bench(model_dir, args.email, iterations=args.iterations, repeats_cold=args.repeats_cold)
     if args.json:
         _print_json(result)
@@ -689,6 +697,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --local-stack: share of mails with a big attachment",
     )
     p.add_argument("--big-mb", type=float, default=10.0, help="with --local-stack: attachment size in MB")
+    p.add_argument(
+        "--deployed",
+        metavar="PYTHON",
+        help="instead: the worker's cold start as deployed (layer and function built by the Makefile, imported by"
+        " PYTHON, the runtime's version, e.g. python3.12), with and without the shipped bytecode",
+    )
     p.add_argument(
         "--load-timeout", type=float, default=1800.0, help="with --local-stack: seconds to wait for decisions"
     )

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from triage.bench import DEFAULT_EMAIL, DEFAULT_MODEL_DIR, check_parity, run_bench, sklearn_pipeline
+from triage.bench import (
+    DEFAULT_EMAIL,
+    DEFAULT_MODEL_DIR,
+    check_parity,
+    run_bench,
+    run_deployed,
+    sklearn_pipeline,
+)
+from triage.cli import EXIT_USAGE, main
 from triage.features import normalise
 
 POSITIVE_KEYS = (
@@ -164,3 +173,21 @@ def test_run_bench_on_the_bundled_model(tmp_path: Path) -> None:
     result = run_bench(DEFAULT_MODEL_DIR, DEFAULT_EMAIL, iterations=50, repeats_cold=1)
     _check(result, 50)
     assert result["cold_start_decision"]["intent"] == result["baseline_intent"]
+
+
+def test_deployed_bench_refuses_an_interpreter_it_cannot_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = str(tmp_path / "python3.12")
+    with pytest.raises(ValueError, match="cannot run"):
+        run_deployed(missing, DEFAULT_MODEL_DIR, DEFAULT_EMAIL)
+    # The command line says so in one line, with the usage exit code, no traceback.
+    assert main(["bench", "--deployed", missing]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("triage: cannot run")
+    assert "Traceback" not in err
+
+
+def test_deployed_bench_needs_at_least_one_cold_start() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        run_deployed(sys.executable, DEFAULT_MODEL_DIR, DEFAULT_EMAIL, repeats_cold=0)
