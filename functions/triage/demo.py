@@ -33,7 +33,8 @@ def run_pipeline(eml_files: list[Path]) -> tuple[local.Stack, dict[str, dict[str
     with local.environment(stack.environment()):
         runtime.reset()
         intake = local.lambda_handler("email_intake")
-        worker = local.handler_module("triage_worker").handler  # drain_to_worker makes each batch one invocation
+        # drain_to_worker makes each batch one invocation (local.one_invocation_of_metrics).
+        worker = local.handler_module("triage_worker").handler
         s3 = boto3.client("s3", region_name=local.REGION)
         for path in eml_files:
             raw = path.read_bytes()
