@@ -41,6 +41,18 @@ def _resources() -> dict[str, dict[str, Any]]:
     return {name: value for name, value in template["Resources"].items() if isinstance(value, dict)}
 
 
+def _build_worker(artifact: Path, lambda_python: str) -> subprocess.CompletedProcess[str]:
+    """``make build-TriageWorkerFunction`` into ``artifact``, compiling with this interpreter for ``lambda_python``."""
+    built = _make(
+        "build-TriageWorkerFunction",
+        f"ARTIFACTS_DIR={artifact}",
+        f"PYC_PYTHON={sys.executable}",
+        f"LAMBDA_PYTHON={lambda_python}",
+    )
+    assert built.returncode == 0, built.stderr
+    return built
+
+
 def test_every_function_is_built_by_the_makefile_and_every_makefile_resource_has_a_target() -> None:
     resources = _resources()
     functions = [name for name, r in resources.items() if r["Type"] == "AWS::Serverless::Function"]
@@ -56,13 +68,7 @@ def test_a_function_ships_its_code_with_bytecode_that_python_loads_instead_of_co
     tmp_path: Path,
 ) -> None:
     artifact = tmp_path / "worker"
-    built = _make(
-        "build-TriageWorkerFunction",
-        f"ARTIFACTS_DIR={artifact}",
-        f"PYC_PYTHON={sys.executable}",
-        f"LAMBDA_PYTHON={THIS_PYTHON}",
-    )
-    assert built.returncode == 0, built.stderr
+    built = _build_worker(artifact, THIS_PYTHON)
     assert "WARNING" not in built.stderr
     assert {"triage", "triage_worker", "email_intake", "webhook_intake"} <= {
         p.name for p in artifact.iterdir()
@@ -106,13 +112,7 @@ def test_without_an_interpreter_of_the_runtime_version_the_build_warns_and_ships
     tmp_path: Path,
 ) -> None:
     artifact = tmp_path / "worker"
-    built = _make(
-        "build-TriageWorkerFunction",
-        f"ARTIFACTS_DIR={artifact}",
-        f"PYC_PYTHON={sys.executable}",
-        "LAMBDA_PYTHON=3.99",
-    )
-    assert built.returncode == 0, built.stderr
+    built = _build_worker(artifact, "3.99")
     assert "is not Python 3.99" in built.stderr
     assert "Set PYC_PYTHON" in built.stderr
     assert (artifact / "triage" / "classifier.py").is_file()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -222,6 +223,22 @@ def differences(what: str, expected: dict[str, Any], actual: dict[str, Any]) -> 
 # ----------------------------------------------------------------------------------------------------------
 # Tables
 # ----------------------------------------------------------------------------------------------------------
+def twin_differences(
+    twins: dict[str, str],
+    made: Mapping[str, Any],
+    declared: Callable[[str], dict[str, Any]],
+    local_settings: Callable[[Any], dict[str, Any]],
+) -> list[str]:
+    """For each template resource and its local twin's name: what differs (or that create_stack did not make it)."""
+    found: list[str] = []
+    for logical_id, name in sorted(twins.items()):
+        if name not in made:
+            found.append(f"{logical_id}: expected a local {name!r}, create_stack did not create it")
+            continue
+        found += differences(f"{logical_id} (local {name})", declared(logical_id), local_settings(made[name]))
+    return found
+
+
 def test_every_table_has_a_local_twin_with_the_same_keys_indexes_and_ttl(
     template: dict[str, Any], built: Built
 ) -> None:
@@ -231,16 +248,12 @@ def test_every_table_has_a_local_twin_with_the_same_keys_indexes_and_ttl(
     assert set(twins) == set(tables), (
         f"no local twin (by environment variable) for {sorted(set(tables) - set(twins))}"
     )
-    found = []
-    for logical_id, name in sorted(twins.items()):
-        if name not in built.tables:
-            found.append(f"{logical_id}: Stack names table {name!r}, create_stack did not create it")
-            continue
-        found += differences(
-            f"{logical_id} (local {name})",
-            table_settings(tables[logical_id]["Properties"]),
-            local_table_settings(built.tables[name]),
-        )
+    found = twin_differences(
+        twins,
+        built.tables,
+        lambda logical_id: table_settings(tables[logical_id]["Properties"]),
+        local_table_settings,
+    )
     assert not found, "\n".join(found)
 
 
@@ -262,16 +275,12 @@ def test_every_queue_has_a_local_twin_with_the_same_delivery_settings(
         f"template queues with no local twin: {sorted(without - set(NOT_LOCAL))}; "
         f"listed in NOT_LOCAL but twinned or gone: {sorted(set(NOT_LOCAL) - without)}"
     )
-    found = []
-    for logical_id, name in sorted(twins.items()):
-        if name not in built.queues:
-            found.append(f"{logical_id}: expected a local queue {name!r}, create_stack did not create it")
-            continue
-        found += differences(
-            f"{logical_id} (local {name})",
-            queue_settings(queues[logical_id]["Properties"], twins),
-            local_queue_settings(built.queues[name]),
-        )
+    found = twin_differences(
+        twins,
+        built.queues,
+        lambda logical_id: queue_settings(queues[logical_id]["Properties"], twins),
+        local_queue_settings,
+    )
     assert not found, "\n".join(found)
 
 
