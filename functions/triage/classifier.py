@@ -21,7 +21,6 @@ import hashlib
 import json
 import mmap
 import zipfile
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -31,7 +30,8 @@ from typing import Any, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from triage.features import char_wb_ngrams_of_normalised, normalise, word_ngrams_of_normalised
+from triage.features import normalise
+from triage.termhash import char_wb_ngram_hashes, joined_term_hashes, term_hashes, word_ngram_hashes
 
 FORMAT_VERSION = 3
 # Format 2 differs only in how vocabularies are stored (a string array): still read.
@@ -42,9 +42,11 @@ _TERM_SEPARATOR = (
 LINEAR = "linear"
 COMBINED = "combined"
 
-_ANALYZERS: dict[str, Callable[[str, tuple[int, int]], list[str]]] = {
-    "word": word_ngrams_of_normalised,
-    "char": char_wb_ngrams_of_normalised,
+# Each analyzer's terms of a text as hashes (triage.termhash): the same terms as triage.features' analyzers, which
+# are scikit-learn's, without making a Python string per n-gram.
+_ANALYZERS: dict[str, Callable[[str, tuple[int, int]], NDArray[np.uint64]]] = {
+    "word": word_ngram_hashes,
+    "char": char_wb_ngram_hashes,
 }
 
 
@@ -52,12 +54,13 @@ _ANALYZERS: dict[str, Callable[[str, tuple[int, int]], list[str]]] = {
 def _term_counts(
     normalised: str, analyzer: str, ngram_range: tuple[int, int]
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """The distinct terms of one text, as their ``hash()`` values, and how often each occurs. Cached because every
-    head (intent, emotion) reads the same message with the same analyzers. Callers only read the result."""
-    counts = Counter(_ANALYZERS[analyzer](normalised, ngram_range))
-    # Counting hashed every term once and str caches its hash, so map(hash) costs no second hashing.
-    hashes = np.fromiter(map(hash, counts), dtype=np.int64, count=len(counts))
-    return hashes, np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    """The distinct terms of one text, as sorted hashes, and how often each occurs. Cached because every head
+    (intent, emotion) reads the same message with the same analyzers. Callers only read the result."""
+    # Viewed as int64: the same order for every comparison made here, and numpy's int64 sort is already in use.
+    hashes, counts = np.unique(
+        _ANALYZERS[analyzer](normalised, ngram_range).view(np.int64), return_counts=True
+    )
+    return hashes, counts.astype(np.float64)
 
 
 @lru_cache(maxsize=32)
@@ -98,23 +101,21 @@ def terms_of(arrays: Mapping[str, Any], block: str) -> list[str]:
     return [str(term) for term in arrays[f"{block}_vocabulary"].tolist()]
 
 
-def term_hashes(arrays: Mapping[str, Any], block: str, chunk: int = 4096) -> NDArray[np.int64]:
-    """``hash()`` of each term of ``block``, in column order. The terms are decoded ``chunk`` at a time, so loading
-    never holds a whole vocabulary as Python strings."""
+def vocabulary_hashes(arrays: Mapping[str, Any], block: str, chunk: int = 1024) -> NDArray[np.uint64]:
+    """The hash (``triage.termhash``) of each term of ``block``, in column order. The stored terms are decoded
+    ``chunk`` at a time and never split into Python strings."""
     if f"{block}_terms" not in arrays:
-        return np.fromiter(map(hash, terms_of(arrays, block)), dtype=np.int64)
+        return term_hashes(terms_of(arrays, block))
     joined = np.asarray(arrays[f"{block}_terms"], dtype=np.uint8)
     if not len(joined):
-        return np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.uint64)
     ends = np.append(np.flatnonzero(joined == ord(_TERM_SEPARATOR)), len(joined))
-    hashes = np.empty(len(ends), dtype=np.int64)
-    start = 0
+    parts, start = [], 0
     for first in range(0, len(ends), chunk):
         stop = int(ends[min(first + chunk, len(ends)) - 1])
-        terms = joined[start:stop].tobytes().decode("utf-8").split(_TERM_SEPARATOR)
-        hashes[first : first + len(terms)] = np.fromiter(map(hash, terms), dtype=np.int64, count=len(terms))
+        parts.append(joined_term_hashes(joined[start:stop].tobytes().decode("utf-8")))
         start = stop + 1
-    return hashes
+    return np.concatenate(parts)
 
 
 def _file_sha256(path: Path) -> str:
@@ -182,21 +183,22 @@ class Classification:
 
 
 class _Vocabulary:
-    """A block's terms → columns, held as the terms' ``hash()`` values (sorted, int64) and their columns.
+    """A block's terms → columns, held as the terms' hashes (``triage.termhash``, sorted) and their columns.
 
     A dict of the terms would cost ~9 MB of Python strings for the two bundled heads; these arrays cost about 1 MB and
-    look a text's terms up with one ``searchsorted``. ``hash()`` of a str is salted per process, so the arrays are
-    built at load (a few ms). Two vocabulary terms with the same 64-bit hash are refused at load; a term outside
-    the vocabulary is mistaken for one only if its hash equals that term's (about 1 in 10^14 per look-up)."""
+    look a text's terms up with one ``searchsorted``. Two vocabulary terms with the same 64-bit hash are refused at
+    load; a term outside the vocabulary is mistaken for one only if its hash equals that term's (about 1 in 10^14 per
+    look-up)."""
 
     __slots__ = ("_columns", "_hashes", "size")
 
-    def __init__(self, hashes: NDArray[np.int64]) -> None:
-        """``hashes``: each term's ``hash()``, in column order (:func:`term_hashes`)."""
+    def __init__(self, hashes: NDArray[np.uint64]) -> None:
+        """``hashes``: each term's hash, in column order (:func:`vocabulary_hashes`)."""
+        hashes = hashes.view(np.int64)  # as the texts' terms are looked up (_term_counts)
         order = np.argsort(hashes, kind="stable")
         self._hashes = hashes[order]
         if len(hashes) > 1 and bool((self._hashes[1:] == self._hashes[:-1]).any()):
-            raise ModelError("two vocabulary terms share a hash value; load the model again in a new process")
+            raise ModelError("two vocabulary terms share a hash value; this artifact cannot be scored")
         self._columns = order.astype(np.int64)
         self.size = len(hashes)
 
@@ -295,7 +297,7 @@ class TextModel:
                 raise ModelError(f"unknown analyzer {spec['analyzer']!r} in {card_name(self.head)}")
             name = spec["name"]
             try:
-                vocabulary = _Vocabulary(term_hashes(arrays, name))
+                vocabulary = _Vocabulary(vocabulary_hashes(arrays, name))
             except KeyError as error:
                 raise ModelError(f"{artifact_name(self.head)} lacks the vocabulary of {name!r}") from error
             blocks.append(

@@ -23,10 +23,11 @@ from triage.classifier import (
     TextModel,
     artifact_name,
     card_name,
-    term_hashes,
     terms_of,
+    vocabulary_hashes,
 )
 from triage.features import char_wb_ngrams, normalise, word_ngrams
+from triage.termhash import term_hashes
 
 BITEXT_CSV = (
     Path(__file__).resolve().parents[3]
@@ -226,8 +227,8 @@ def test_vocabulary_hashes_are_read_in_chunks_without_losing_a_term(model: TextM
     for block in ("word", "char"):
         terms = terms_of(arrays, block)
         assert len(terms) > chunk
-        assert term_hashes(arrays, block, chunk=chunk).tolist() == [hash(term) for term in terms]
-    assert len(term_hashes({"none_terms": np.empty(0, dtype=np.uint8)}, "none")) == 0
+        assert vocabulary_hashes(arrays, block, chunk=chunk).tolist() == term_hashes(terms).tolist()
+    assert len(vocabulary_hashes({"none_terms": np.empty(0, dtype=np.uint8)}, "none")) == 0
 
 
 def test_text_features_look_terms_up_as_a_dict_would(model: TextModel) -> None:
@@ -245,6 +246,6 @@ def test_text_features_look_terms_up_as_a_dict_would(model: TextModel) -> None:
 def test_a_vocabulary_with_colliding_hashes_is_refused(
     model: TextModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(classifier, "term_hashes", lambda arrays, block: np.zeros(3, dtype=np.int64))
+    monkeypatch.setattr(classifier, "vocabulary_hashes", lambda arrays, block: np.zeros(3, dtype=np.uint64))
     with pytest.raises(ModelError, match="share a hash"):
         TextModel(model.directory)
