@@ -1,7 +1,8 @@
 """Text → the terms the bundled model counts. Pure Python, shared by training and the numpy scorer.
 
-Training hands :func:`normalise` to scikit-learn's own analyzers; inference re-implements those analyzers here
-(``word_ngrams``, ``char_wb_ngrams``) so the Lambda never imports scikit-learn. A parity test proves both agree.
+Training hands :func:`normalise` to scikit-learn's own analyzers. Their terms are re-implemented here
+(``word_ngrams``, ``char_wb_ngrams``; a parity test proves both agree) so the Lambda never imports scikit-learn;
+the scorer counts the same terms as hashes (``triage.termhash``, held to these functions by its own tests).
 """
 
 from __future__ import annotations
