@@ -12,7 +12,6 @@ The n-gram sets are exactly those of ``triage.features.word_ngrams_of_normalised
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,7 +23,6 @@ _B = 0x100000001B3  # the 64-bit FNV prime: odd, so invertible modulo 2**64
 _B_INVERSE = pow(_B, -1, 2**64)
 _SPACE_CODE = ord(" ") + 1
 _LINE_BREAK_CODE = ord("\n") + 1
-_WHITE_SPACE = re.compile(r"\s+")
 
 UInt64s = NDArray[np.uint64]
 
@@ -111,7 +109,7 @@ def char_wb_ngram_hashes(normalised: str, ngram_range: tuple[int, int]) -> UInt6
     windows with no space strictly inside; single characters count each word's two spaces; and a padded word
     shorter than the smallest n still yields itself once, as scikit-learn's analyzer does.
     """
-    words = _WHITE_SPACE.sub(" ", normalised).split()
+    words = normalised.split()  # str.split() breaks at exactly the characters re's \s matches
     if not words:
         return np.empty(0, dtype=np.uint64)
     low, high = ngram_range
