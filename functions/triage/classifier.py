@@ -56,7 +56,7 @@ def _term_counts(
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """The distinct terms of one text, as sorted hashes, and how often each occurs. Cached because every head
     (intent, emotion) reads the same message with the same analyzers. Callers only read the result."""
-    # Viewed as int64: the same order for every comparison made here, and numpy's int64 sort is already in use.
+    # Viewed as int64, the order _Vocabulary sorts its hashes in.
     hashes, counts = np.unique(
         _ANALYZERS[analyzer](normalised, ngram_range).view(np.int64), return_counts=True
     )
@@ -198,7 +198,10 @@ class _Vocabulary:
         order = np.argsort(hashes, kind="stable")
         self._hashes = hashes[order]
         if len(hashes) > 1 and bool((self._hashes[1:] == self._hashes[:-1]).any()):
-            raise ModelError("two vocabulary terms share a hash value; this artifact cannot be scored")
+            raise ModelError(
+                "two vocabulary terms share one 64-bit hash (about a 1-in-10^10 chance), so this artifact cannot "
+                "be scored; retrain on changed data (e.g. one more or one fewer row)"
+            )
         self._columns = order.astype(np.int64)
         self.size = len(hashes)
 

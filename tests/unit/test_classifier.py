@@ -247,5 +247,5 @@ def test_a_vocabulary_with_colliding_hashes_is_refused(
     model: TextModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(classifier, "vocabulary_hashes", lambda arrays, block: np.zeros(3, dtype=np.uint64))
-    with pytest.raises(ModelError, match="share a hash"):
+    with pytest.raises(ModelError, match="share one 64-bit hash"):
         TextModel(model.directory)
