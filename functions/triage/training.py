@@ -489,6 +489,12 @@ def export(
     }
     (out_dir / card_name(head)).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     write_markdown_card(out_dir)
+    from triage.classifier import ModelError, TextModel
+
+    try:
+        TextModel(out_dir, head)  # what the worker will load: never hand over an artifact it cannot score
+    except ModelError as error:
+        raise TrainingError(f"the exported {head} model cannot be loaded: {error}") from None
     return card
 
 

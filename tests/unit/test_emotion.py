@@ -289,3 +289,24 @@ def test_read_emotion_negative_from_the_head_or_the_lexicon(tiny_model: object) 
     assert lexicon.negative
     assert lexicon.label in ROUTING_EMOTIONS
     assert "unacceptable" in lexicon.cues
+
+
+def test_training_refuses_to_hand_over_an_artifact_the_scorer_cannot_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("sklearn")
+    import numpy as np
+
+    from triage import classifier
+    from triage.training import Dataset, TrainConfig, TrainingError, train
+
+    # As if two vocabulary terms shared one hash: the scorer refuses the artifact, so training must say so.
+    monkeypatch.setattr(classifier, "vocabulary_hashes", lambda arrays, block: np.zeros(3, dtype=np.uint64))
+    texts = [text for rows in ROWS.values() for text in rows]
+    labels = [label for label, rows in ROWS.items() for _ in rows]
+    dataset = Dataset(
+        texts=texts, labels=labels, sha256="0" * 64, source="tiny", extra={"mapping": MAPPING_NAME}
+    )
+    config = TrainConfig(folds=2, min_support=2, augment_share=0.0, use_encoder=False, linear_c=10.0)
+    with pytest.raises(TrainingError, match="cannot be loaded: two vocabulary terms share one 64-bit hash"):
+        train(dataset, tmp_path, head="emotion", config=config, progress=False)
