@@ -10,6 +10,7 @@ never an address, a subject or a body). ``LocalStack`` is the same thing for tes
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import signal
 import smtplib
@@ -447,8 +448,6 @@ def run_load(
     count: int, big_share: float = 0.1, big_mb: float = 10.0, timeout: float = 900.0, say: Printer = print
 ) -> dict[str, Any]:
     """``count`` mails over SMTP (``big_share`` of them with a ``big_mb`` MB attachment), then what came of them."""
-    import resource
-
     import boto3
 
     if not 1 <= count <= 5000 or not 0 <= big_share <= 1:
@@ -514,7 +513,7 @@ def run_load(
             "accept_to_decision_p99_s": pct(0.99),
             "accept_to_decision_max_s": round(latencies[-1], 2) if latencies else 0.0,
             "moto_peak_rss_mb": stack.moto_peak_rss_mb(),
-            "this_process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "this_process_peak_rss_mb": local.peak_rss_mb(os.getpid()),
         }
     finally:
         stack.stop()

@@ -133,7 +133,7 @@ _MONEY = Phrases(
 
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAYS = "|".join(WEEKDAY_NAMES) + "|mon|tue|tues|wed|thu|thurs|fri|sat|sun"
-MONTH_NAMES = _MONTHS = (
+MONTH_NAMES = (
     "january",
     "february",
     "march",
@@ -276,7 +276,7 @@ def _resolve(match: re.Match[str], today: date) -> date | None:
             return date(int(groups["y3"]), int(groups["m3"]), int(groups["d3"]))
         month_text = (groups["m1"] or groups["m2"] or "").lower()
         day = int(groups["d1"] or groups["d2"])
-        month = next(i for i, name in enumerate(_MONTHS, 1) if name.startswith(month_text[:3]))
+        month = next(i for i, name in enumerate(MONTH_NAMES, 1) if name.startswith(month_text[:3]))
         candidate = date(today.year, month, day)
         # "3 Jan" written in late December means next year.
         return candidate if candidate >= today - timedelta(days=180) else date(today.year + 1, month, day)
