@@ -15,6 +15,7 @@ from triage.bench import (
     DEFAULT_EMAIL,
     DEFAULT_MODEL_DIR,
     check_parity,
+    compile_functions,
     run_bench,
     run_deployed,
     sklearn_pipeline,
@@ -173,6 +174,23 @@ def test_run_bench_on_the_bundled_model(tmp_path: Path) -> None:
     result = run_bench(DEFAULT_MODEL_DIR, DEFAULT_EMAIL, iterations=50, repeats_cold=1)
     _check(result, 50)
     assert result["cold_start_decision"]["intent"] == result["baseline_intent"]
+
+
+def test_cold_children_find_the_functions_bytecode_even_where_caching_is_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "mod.py").write_text("VALUE = 1\n")
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    compile_functions(tmp_path)
+    cached = {path.name.split(".")[0] for path in package.glob("__pycache__/*.pyc")}
+    assert cached == {"__init__", "mod"}
+
+    (package / "broken.py").write_text("def (:\n")
+    with pytest.raises(RuntimeError, match="cannot compile"):
+        compile_functions(tmp_path)
 
 
 def test_deployed_bench_refuses_an_interpreter_it_cannot_run(
