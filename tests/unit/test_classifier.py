@@ -16,6 +16,7 @@ import pytest
 from numpy.typing import NDArray
 
 from triage import classifier
+from triage import features as features_module
 from triage.classifier import (
     COMBINED,
     LINEAR,
@@ -33,6 +34,9 @@ BITEXT_CSV = (
     Path(__file__).resolve().parents[3]
     / "shared/data/bitext_customer_support/bitext_27k_v11_instruction_intent.csv"
 )
+
+
+EMAILS = sorted((Path(__file__).resolve().parents[2] / "events" / "email").glob("*.eml"))
 
 
 class HashEncoder:
@@ -170,6 +174,40 @@ def test_normalise_folds_entities_to_tokens() -> None:
     assert normalise("Order {{Order Number}} and #A-48213 at https://x.example/y") == (
         "order  zznum  and  zznum  at  zzurl "
     )
+
+
+def _normalise_every_fold(text: str) -> str:
+    """``normalise`` without its pre-checks: every fold always runs."""
+    text = features_module._PLACEHOLDER.sub(features_module._placeholder, text)
+    text = features_module._URL.sub(" zzurl ", text)
+    text = features_module._EMAIL.sub(" zzemail ", text)
+    return features_module._NUMBERISH.sub(" zznum ", text).lower()
+
+
+AWKWARD_ENTITY_TEXTS = [
+    "",
+    "WWW.EXAMPLE.COM/Help and HTTPS://X.example",
+    "httpſ://long-s.example ok",  # caseless re folds ſ to s
+    "see Www.Shop.example, or mail SALES@Shop.Example now",
+    "order \uff11\uff12\uff13 and \u0661\u0662 and \u00b2 alone",  # full-width, Arabic-Indic digits, a superscript
+    "{{ Order Number }} {{name}} {{",
+    "ref#A-48213, id 7, x@y, a@b.c, ://, www, www., @@",
+    "ſtop İstanbul ǅ ﬀ @ 3",
+]
+
+
+def test_normalise_pre_checks_never_change_its_result() -> None:
+    texts = list(AWKWARD_ENTITY_TEXTS)
+    for name in ("banking77/test.csv", "goemotions/original/test.tsv"):
+        path = BITEXT_CSV.parents[1] / name
+        if path.is_file():
+            texts += path.read_text(encoding="utf-8").splitlines()[:4000]
+    if BITEXT_CSV.is_file():
+        texts += BITEXT_CSV.read_text(encoding="utf-8").splitlines()[:4000]
+    texts += [path.read_text(encoding="utf-8", errors="replace") for path in EMAILS]
+    assert len(texts) > len(AWKWARD_ENTITY_TEXTS) + len(EMAILS)
+    for text in texts:
+        assert normalise(text) == _normalise_every_fold(text), text[:80]
 
 
 def test_bundled_model_predicts_with_the_stable_interface(model: TextModel) -> None:
