@@ -17,7 +17,7 @@ from string import Template
 
 from pydantic import BaseModel, ConfigDict
 
-from triage.entities import extract_entities
+from triage.entities import order_numbers
 from triage.message import Address, InboundMessage
 from triage.parsing.machine_mail import LOOP_HEADER, REPLY_MESSAGE_ID_PREFIX
 
@@ -118,7 +118,7 @@ class ReplyTemplates:
         template = self._templates.get(intent)
         if template is None:
             return Rendered()
-        orders = extract_entities(f"{message.subject}\n{message.text}").order_numbers
+        orders = order_numbers(f"{message.subject}\n{message.text}")
         values = {
             "order_clause": f" (order {orders[0]})" if orders else "",
             "order_number": orders[0] if orders else "",
