@@ -27,6 +27,8 @@ child from ``VmHWM`` in ``/proc/self/status`` (``ru_maxrss`` where there is no `
 function's memory size.
 
 Warm figures are in this process, after a warm-up: ``read_email`` + ``triage_message`` on the email's bytes.
+Each iteration first drops the per-text caches (n-gram counts, normalised texts, anger cues), so the same email is
+paid for as a new message.
 ``parse_p50_ms`` is ``read_email``; ``classify_p50_ms`` is the model alone on the message
 (``triage.service.classify``); ``triage_p50_ms`` is ``triage_message`` (classify, decide, compose).
 
@@ -316,10 +318,14 @@ def _warm(model_dir: Path, raw: bytes, env: Mapping[str, str], iterations: int) 
         parse = np.empty(iterations)
         classify_only = np.empty(iterations)
         triage = np.empty(iterations)
-        from triage.classifier import forget_texts
+        from triage import classifier, cues
+
+        def forget_texts() -> None:  # every iteration pays for its n-grams and cues, as a new message would
+            classifier.forget_texts()
+            cues.forget_texts()
 
         for i in range(iterations):
-            forget_texts()  # every iteration pays for its n-grams, as a new message would
+            forget_texts()
             started = time.perf_counter()
             message = read_email(raw, settings)
             parsed = time.perf_counter()

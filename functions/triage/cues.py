@@ -227,6 +227,11 @@ def negative_cues(text: str) -> list[str]:
     return list(_negative_cues(text))
 
 
+def forget_texts() -> None:
+    """Drop the per-text cache (the benchmark does, so a repeated message is measured as a new one)."""
+    _negative_cues.cache_clear()
+
+
 @lru_cache(maxsize=16)
 def _negative_cues(text: str) -> tuple[str, ...]:
     # Cached: the emotion reading, the policy and the summary all ask about the same message.

@@ -83,3 +83,12 @@ def test_the_caseless_pattern_is_compiled_only_when_a_text_needs_it() -> None:
 def test_shouting_needs_three_shouted_words_and_a_quarter_of_the_text(text: str, expected: list[str]) -> None:
     cues._negative_cues.cache_clear()
     assert [cue for cue in negative_cues(text) if cue.isupper()] == expected
+
+
+def test_forget_texts_drops_the_cached_cues() -> None:
+    text = "This is RIDICULOUS, I am fed up!!"
+    first = cues.negative_cues(text)
+    assert cues._negative_cues.cache_info().currsize >= 1
+    cues.forget_texts()
+    assert cues._negative_cues.cache_info().currsize == 0
+    assert cues.negative_cues(text) == first
