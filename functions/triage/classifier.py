@@ -53,14 +53,16 @@ _ANALYZERS: dict[str, Callable[[str, tuple[int, int]], NDArray[np.uint64]]] = {
 @lru_cache(maxsize=32)
 def _term_counts(
     normalised: str, analyzer: str, ngram_range: tuple[int, int]
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """The distinct terms of one text, as sorted hashes, and how often each occurs. Cached because every head
-    (intent, emotion) reads the same message with the same analyzers. Callers only read the result."""
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """The distinct terms of one text, as sorted hashes, how often each occurs, and that count's sublinear form
+    (1 + log). Cached because every head (intent, emotion) reads the same message with the same analyzers. Callers
+    only read the result."""
     # Viewed as int64, the order _Vocabulary sorts its hashes in.
     hashes, counts = np.unique(
         _ANALYZERS[analyzer](normalised, ngram_range).view(np.int64), return_counts=True
     )
-    return hashes, counts.astype(np.float64)
+    tf = counts.astype(np.float64)
+    return hashes, tf, np.log(tf) + 1.0
 
 
 @lru_cache(maxsize=32)
@@ -205,13 +207,14 @@ class _Vocabulary:
         self._columns = order.astype(np.int64)
         self.size = len(hashes)
 
-    def columns(self, hashes: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Each hashed term's column, -1 where the term is not in the vocabulary."""
+    def lookup(self, hashes: NDArray[np.int64]) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+        """Which hashed terms are in the vocabulary, and the columns of those that are (in the same order)."""
         if not self.size:
-            return np.full(len(hashes), -1, dtype=np.int64)
+            return np.zeros(len(hashes), dtype=np.bool_), np.empty(0, dtype=np.int64)
         position = np.searchsorted(self._hashes, hashes)
-        position[position == self.size] = 0
-        return np.where(self._hashes[position] == hashes, self._columns[position], -1)
+        np.minimum(position, self.size - 1, out=position)  # a hash above them all is compared with the last
+        found = self._hashes[position] == hashes
+        return found, self._columns[position[found]]
 
 
 @dataclass(frozen=True)
@@ -225,16 +228,11 @@ class _Block:
 
     def features(self, normalised: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """The block's non-zero TF-IDF entries (column index, l2-normalised value) for an already normalised text."""
-        hashes, counts = _term_counts(normalised, self.analyzer, self.ngram_range)
-        column = self.vocabulary.columns(hashes)
-        known = column >= 0
-        if not known.any():
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-        index = column[known]
-        tf = counts[known]
-        if self.sublinear_tf:
-            tf = np.log(tf) + 1.0
-        values = tf * self.idf[index]
+        hashes, counts, sublinear = _term_counts(normalised, self.analyzer, self.ngram_range)
+        known, index = self.vocabulary.lookup(hashes)
+        if not len(index):
+            return index, np.empty(0, dtype=np.float64)
+        values = (sublinear if self.sublinear_tf else counts)[known] * self.idf[index]
         values /= np.sqrt(np.dot(values, values))
         return self.offset + index, values
 
@@ -358,11 +356,14 @@ class TextModel:
     ) -> NDArray[np.float64]:
         """Uncalibrated decision scores (rows × labels), exactly the scikit-learn model's ``decision_function``."""
         spec = self.tiers[tier]
-        out = np.tile(spec.intercept, (len(texts), 1))
+        out = np.empty((len(texts), len(spec.intercept)))
+        out[:] = spec.intercept
         for row, text in enumerate(texts):
-            index, values = self.text_features(text)
-            if len(index):
-                out[row] += values @ spec.coef[:, index].T
+            normalised = _normalised(text)
+            for block in self._blocks:  # block by block: no concatenation of the blocks' features
+                index, values = block.features(normalised)
+                if len(index):
+                    out[row] += values @ spec.coef[:, index].T
         if spec.encoder is not None:
             if embeddings is None:
                 raise ModelError(f"tier {tier!r} needs sentence embeddings")
