@@ -6,14 +6,17 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
-_ORDER = re.compile(
+from triage.cues import Phrases, exact_lower
+
+# A phrase table (matched regardless of case): the numbers are cut from the text as written.
+_ORDER = Phrases(
     r"""
     (?:\b(?:order|pedido|bestellung|commande|ordine|encomenda|invoice|factura|rechnung|facture|ticket|case)
         (?:\s*(?:number|num|no|nr|n°|nº|id|\#|:|-)\.?)*\s*\#?\s*
-       (?P<labelled>[A-Z0-9][A-Z0-9-]{3,19}))
-    | (?:\#\s?(?P<hashed>[A-Z0-9][A-Z0-9-]{3,19}))
+       (?P<labelled>[a-z0-9][a-z0-9-]{3,19}))
+    | (?:\#\s?(?P<hashed>[a-z0-9][a-z0-9-]{3,19}))
     """,
-    re.IGNORECASE | re.VERBOSE,
+    re.VERBOSE,
 )
 _AMOUNT = re.compile(
     r"(?:[$€£]\s?\d[\d.,]*\d?|\b\d[\d.,]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)", re.IGNORECASE
@@ -45,11 +48,12 @@ def _unique(values: list[str], limit: int = 5) -> tuple[str, ...]:
 def order_numbers(text: str) -> tuple[str, ...]:
     """The order, invoice or ticket numbers in ``text`` (each holds a digit), first five, in order. A reply needs
     only these: the amounts and dates cost twice as much to find."""
-    orders = [
-        match.group("labelled") or match.group("hashed")
-        for match in _ORDER.finditer(text)
-        if any(char.isdigit() for char in (match.group("labelled") or match.group("hashed") or ""))
-    ]
+    orders = []
+    for match in _ORDER.finditer(text, exact_lower(text)):
+        group = "labelled" if match.start("labelled") >= 0 else "hashed"
+        number = text[match.start(group) : match.end(group)]  # lower-casing keeps positions where it is exact
+        if any(char.isdigit() for char in number):
+            orders.append(number)
     return _unique(orders)
 
 

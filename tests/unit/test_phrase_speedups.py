@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import triage.cues as cues
+import triage.entities as entities
 import triage.topics as topics
 import triage.urgency as urgency
 from triage.cues import Phrases, _parser, compile_skipping
@@ -64,7 +65,7 @@ AWKWARD_TEXTS = [
 
 
 def _tables() -> Iterator[tuple[str, Phrases]]:
-    for module in (cues, topics, urgency):
+    for module in (cues, topics, urgency, entities):
         for name, value in vars(module).items():
             if isinstance(value, Phrases):
                 yield f"{module.__name__}.{name}", value
@@ -188,7 +189,7 @@ def _differences(compiled: re.Pattern[str], texts: list[str]) -> list[int]:
 
 
 def test_every_phrase_table_is_checked() -> None:
-    assert len(TABLES) == 24  # 13 in cues and topics, 11 in urgency
+    assert len(TABLES) == 25  # 13 in cues and topics, 11 in urgency, the order numbers in entities
     assert "triage.topics.SENSITIVE[legal]" in TABLES
     assert "triage.urgency._DATE" in TABLES
 
@@ -262,6 +263,34 @@ def test_the_set_reads_digits_as_the_pattern_does(monkeypatch: pytest.MonkeyPatc
 def test_patterns_without_a_known_set_compile_as_re_compiles_them(pattern: str) -> None:
     assert compile_skipping(pattern) == re.compile(pattern)
     assert compile_skipping(pattern, re.IGNORECASE) == re.compile(pattern, re.IGNORECASE)
+
+
+# The order-number pattern as it was, caseless on the text as written.
+_CASELESS_ORDER = re.compile(
+    r"""
+    (?:\b(?:order|pedido|bestellung|commande|ordine|encomenda|invoice|factura|rechnung|facture|ticket|case)
+        (?:\s*(?:number|num|no|nr|n°|nº|id|\#|:|-)\.?)*\s*\#?\s*
+       (?P<labelled>[A-Z0-9][A-Z0-9-]{3,19}))
+    | (?:\#\s?(?P<hashed>[A-Z0-9][A-Z0-9-]{3,19}))
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+ORDER_TEXTS = [
+    "ORDER #AB-12345 and Order No. 55120, invoice: INV-20931, #A-66310",
+    "Bestellung Nr. 4711-XY, commande n° 88123, pedido nº 77a1b, ticket-9981",
+    "İnvoice 12345 or ORDER ſ1234 and order K1234 (Kelvin sign), ticket #١٢٣٤",
+    "#1234567890123456789012345 order 12 #ab #abcd",
+]
+
+
+def test_order_numbers_from_the_lower_case_table_are_the_caseless_patterns(corpus: list[str]) -> None:
+    def caseless(text: str) -> tuple[str, ...]:
+        found = [m.group("labelled") or m.group("hashed") for m in _CASELESS_ORDER.finditer(text)]
+        return entities._unique([number for number in found if any(char.isdigit() for char in number)])
+
+    texts = ORDER_TEXTS + corpus + [text.upper() for text in corpus[:200]]
+    assert sum(1 for text in texts if caseless(text)) > 20
+    assert [text for text in texts if entities.order_numbers(text) != caseless(text)] == []
 
 
 def test_a_python_whose_private_re_differs_gets_the_plain_compile(monkeypatch: pytest.MonkeyPatch) -> None:
