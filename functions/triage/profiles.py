@@ -12,7 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from triage.message import InboundMessage
 
@@ -103,15 +103,23 @@ class SegmentRule(BaseModel):
     tags: frozenset[str] = Field(frozenset(), description="Helpdesk ticket tags.")
     brands: frozenset[str] = Field(frozenset(), description="Helpdesk brand or inbox names.")
 
+    @field_validator("recipients", "sender_domains", "senders", "tags", "brands")
+    @classmethod
+    def _caseless(cls, values: frozenset[str]) -> frozenset[str]:
+        """Matching ignores case: the values are lower-cased once, here, not for every message."""
+        return frozenset(value.lower() for value in values)
+
     def matches(self, message: InboundMessage) -> bool:
         sender = message.from_.address.lower()
-        recipients = {address.address.lower() for address in (*message.to, *message.cc)}
         return bool(
-            (self.recipients and recipients & {value.lower() for value in self.recipients})
-            or (self.senders and sender in {value.lower() for value in self.senders})
-            or (self.sender_domains and sender.rpartition("@")[2] in {d.lower() for d in self.sender_domains})
-            or (self.tags and {tag.lower() for tag in message.tags} & {tag.lower() for tag in self.tags})
-            or (self.brands and message.brand.lower() in {brand.lower() for brand in self.brands})
+            (
+                self.recipients
+                and any(a.address.lower() in self.recipients for a in (*message.to, *message.cc))
+            )
+            or (self.senders and sender in self.senders)
+            or (self.sender_domains and sender.rpartition("@")[2] in self.sender_domains)
+            or (self.tags and any(tag.lower() in self.tags for tag in message.tags))
+            or (self.brands and message.brand.lower() in self.brands)
         )
 
 
