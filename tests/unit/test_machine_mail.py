@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from triage.parsing import machine_mail
 from triage.parsing.machine_mail import address_signals, header_signals, message_id_signals
 
 HUMAN = [("From", "Jane <jane@customer.example.net>"), ("Subject", "Where is my parcel?")]
@@ -40,6 +41,27 @@ HUMAN = [("From", "Jane <jane@customer.example.net>"), ("Subject", "Where is my 
 )
 def test_each_header_signal(header: tuple[str, str], signal: str) -> None:
     assert signal in header_signals([*HUMAN, header])
+
+
+def test_every_header_read_is_indexed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the headers in _READ_HEADERS are indexed (not the long DKIM and Received values): one read outside
+    that set would always read as absent and its signal would never fire."""
+    asked: set[str] = set()
+    index = machine_mail._index
+
+    class Recording(dict[str, list[str]]):
+        def get(self, name: str, default: object = None) -> object:  # type: ignore[override]
+            asked.add(name)
+            return super().get(name, default)
+
+    monkeypatch.setattr(machine_mail, "_index", lambda headers: Recording(index(headers)))
+    assert header_signals(HUMAN) == []  # nothing found: every check runs
+    assert "authentication-results" in asked
+    assert asked <= machine_mail._READ_HEADERS
+    headers = [(name.upper(), "x") for name in sorted(machine_mail._READ_HEADERS)] + [
+        ("DKIM-Signature", "v=1")
+    ]
+    assert set(index(headers)) == machine_mail._READ_HEADERS
 
 
 @pytest.mark.parametrize(

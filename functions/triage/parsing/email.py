@@ -6,6 +6,10 @@ are decoded (encoded-words with ``email.header``, addresses with ``getaddresses(
 on real mail (Outlook ``<[x]@[y]>`` Message-IDs, ``To: (c):``, ``name*`` parameters; REFERENCE §4.1). Every other
 accessor that can fail is wrapped: on failure it falls back to the raw value and records a defect code. Size caps run
 before the parser sees the bytes. Nothing here raises on content.
+
+The forms most mail has (plain mailboxes, a plain Content-Type, headers without encoded-words or controls) are
+read by fast paths that return exactly what the stdlib route returns, and hand everything else to it;
+tests/unit/test_parse_fast_paths.py compares the two.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ MAX_DEPTH = 20
 MAX_FULL_TEXT_CHARS = 32_000  # what travels on the queue; the raw mail stays in S3
 MAX_TEXT_CHARS = 8_000
 MAX_SUBJECT_CHARS = 998  # RFC 5322 line limit
+
+_BLANK_LINE = re.compile(rb"\n\r?\n")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Bidi embeddings/overrides/isolates (a subject "Invoice <RLO>fdp.exe" reads as "exe.pdf") and invisible
@@ -96,20 +102,18 @@ def parse_email(
         reader.defect(_defect_code(defect))
 
     block = _read_headers(msg, reader)
-    headers = block.decoded
+    headers, first = block.decoded, block.first
     if "from" not in block.raw and raw.strip():
         reader.defect("missing_from")
     for name in ("from", "subject"):
         if len(block.raw.get(name, [])) > 1:
             reader.defect(f"duplicate_header:{name}")
-    if any(
-        char in _BIDI for value in (_first(headers, "subject"), *block.raw.get("from", [])) for char in value
-    ):
+    if not all(_BIDI.isdisjoint(value) for value in (first.get("subject", ""), *block.raw.get("from", []))):
         reader.defect("bidi_control")
-    subject = _clean_line(_first(headers, "subject"))[:MAX_SUBJECT_CHARS]
-    message_id = _clean_line(_first(headers, "message-id"))
-    in_reply_to = _clean_line(_first(headers, "in-reply-to"))
-    references = tuple(_clean_line(_first(headers, "references")).split())
+    subject = _clean_line(first.get("subject", ""))[:MAX_SUBJECT_CHARS]
+    message_id = _clean_line(first.get("message-id", ""))
+    in_reply_to = _clean_line(first.get("in-reply-to", ""))
+    references = tuple(_clean_line(first.get("references", "")).split())
 
     from_, to, cc, reply_to, sender = (
         _addresses(block.raw.get(name, []), name, reader) for name in _ADDRESS_HEADERS
@@ -128,7 +132,7 @@ def parse_email(
         headers.append(("content-type", "multipart/report"))
     signals = machine_mail.header_signals(headers)
     # The envelope sender too (SES writes it as Return-Path): a bounces+… VERP address there is a machine.
-    envelope = _clean_line(_first(headers, "return-path")).strip("<> ")
+    envelope = _clean_line(first.get("return-path", "")).strip("<> ")
     signals += machine_mail.address_signals(
         senders=[a.address for a in (*from_, *sender, *reply_to)] + ([envelope] if "@" in envelope else []),
         recipients=[a.address for a in (*to, *cc)],
@@ -137,7 +141,7 @@ def parse_email(
     )
     signals += machine_mail.message_id_signals(message_id, own_domain)
 
-    language = _first(headers, "content-language").split(",")[0].strip().lower()[:2] or None
+    language = first.get("content-language", "").split(",")[0].strip().lower()[:2] or None
     language = language or detect_language(f"{subject}\n{text}")
 
     return InboundMessage(
@@ -168,10 +172,24 @@ def _message_key(pointer: RawPointer | None, raw: bytes) -> str:
     return "sha256-" + hashlib.sha256(raw).hexdigest()[:32]
 
 
+def _header_end(raw: bytes) -> int | None:
+    """Where the first ``\\r?\\n\\r?\\n`` (the blank line after the header block) starts, or None.
+
+    Searched as ``\\n\\r?\\n`` and then one CR back: re scans for a pattern's literal first byte ~20x faster than
+    it tries an optional one at every offset (24 µs on a 4 kB SES header block). The leftmost match of the long
+    form starts at the leftmost ``\\n\\r?\\n`` or at the CR just before it, never elsewhere.
+    """
+    match = _BLANK_LINE.search(raw)
+    if match is None:
+        return None
+    start = match.start()
+    return start - 1 if start and raw[start - 1] == 0x0D else start
+
+
 def _cap_header_block(raw: bytes, reader: _Reader) -> bytes:
     """Drop header fields over the cap before the parser sees them (a 5 MB header costs seconds, not value)."""
-    split = re.search(rb"\r?\n\r?\n", raw)
-    head, body = (raw[: split.start()], raw[split.start() :]) if split else (raw, b"")
+    split = _header_end(raw)
+    head, body = (raw[:split], raw[split:]) if split is not None else (raw, b"")
     if len(head) <= MAX_HEADER_LINE_BYTES and len(raw) > 0 and b"\x00" not in head:
         return raw
     kept: list[bytes] = []
@@ -222,6 +240,14 @@ def _text_codec(charset: str) -> bool:
 
 def _decode_raw(value: str, reader: _Reader | None = None) -> str:
     """Encoded-words decoded; on an unknown charset or broken encoding, the raw text and a defect."""
+    if "=?" not in value:
+        # Every encoded-word starts with "=?": decode_header returns the text as one plain chunk, which
+        # make_header and str() give back unchanged (~2 µs saved per display name and per part's filename).
+        return value
+    return _decode_words(value, reader)
+
+
+def _decode_words(value: str, reader: _Reader | None = None) -> str:
     try:
         return str(make_header(decode_header(value)))
     except LookupError:
@@ -240,27 +266,57 @@ _DECODED = frozenset({"subject", "content-language", "x-autoreply-from"})
 _ADDRESS_HEADERS = ("from", "to", "cc", "reply-to", "sender")
 _ADDR_SPEC = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 _ANGLE_ADDR = re.compile(r"<\s*([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)\s*>")
-_FOLD = re.compile(r"\r?\n(?=[ \t])")
+# The mailbox forms nearly all mail uses, for _simple_addresses: "a@b.c", "<a@b.c>", "Ana Lima <a@b.c>" and
+# '"Lima, Ana" <a@b.c>', comma-separated. ASCII addr-specs only (dot-atoms, no IDN, no domain literal); a phrase
+# of atoms (non-ASCII letters and encoded-words allowed) or one quoted string without escapes or controls; no
+# comment, group, backslash or control character anywhere. Commas only separate mailboxes or sit in quotes.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_SIMPLE_SPEC = rf"{_ATEXT}+(?:\.{_ATEXT}+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+_PHRASE_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\x80-\U0010ffff-]+"
+_SIMPLE_MAILBOX = re.compile(
+    rf"[ \t]*(?:(?P<spec>{_SIMPLE_SPEC})"
+    rf'|(?:"(?P<quoted>[^"\\\x00-\x1f\x7f]*)"|(?P<phrase>{_PHRASE_ATOM}(?:[ \t]+{_PHRASE_ATOM})*))?'
+    rf"[ \t]*<(?P<angle>{_SIMPLE_SPEC})>)"
+    r"[ \t]*(?:(?P<comma>,)|\Z)"
+)
+_BLANKS = re.compile(r"[ \t]+")
 
 
 @dataclass(frozen=True)
 class _Headers:
     decoded: list[tuple[str, str]]  # (name, text) with encoded-words decoded where it matters
     raw: dict[str, list[str]]  # lower-cased name → raw texts, for address parsing
+    first: dict[str, str]  # lower-cased name → its first decoded text (one scan, not one per header read)
 
 
 def _header_text(value: str, reader: _Reader) -> str:
     """The stored value as text; 8-bit bytes (surrogate-escaped by the parser) are read as UTF-8, else cp1252."""
-    try:
-        value.encode("ascii")
-    except UnicodeEncodeError:
+    if not value.isascii():
         data = value.encode("ascii", "surrogateescape") if _has_surrogates(value) else value.encode("utf-8")
         reader.defect("8bit_header")
         try:
             value = data.decode("utf-8")
         except UnicodeDecodeError:
             value = data.decode("cp1252", "replace")
-    return _FOLD.sub("", value)
+    return _unfold(value) if "\n" in value else value
+
+
+def _unfold(value: str) -> str:
+    """``value`` without the line breaks of its folds: every ``\\r?\\n`` followed by a space or a tab is removed.
+
+    One pass over the lines, as ``re.sub(r"\\r?\\n(?=[ \\t])", "", value)`` would remove them, at less than half
+    its cost: re tries the optional CR at every offset of the long DKIM and Received values.
+    """
+    lines = value.split("\n")
+    out = [lines[0]]
+    for line in lines[1:]:
+        if line[:1] in (" ", "\t"):
+            if out[-1].endswith("\r"):  # the CR of this fold's CRLF, never one already removed
+                out[-1] = out[-1][:-1]
+        else:
+            out.append("\n")
+        out.append(line)
+    return "".join(out)
 
 
 def _has_surrogates(value: str) -> bool:
@@ -270,20 +326,25 @@ def _has_surrogates(value: str) -> bool:
 def _read_headers(msg: Message, reader: _Reader) -> _Headers:
     decoded: list[tuple[str, str]] = []
     raw: dict[str, list[str]] = {}
+    first: dict[str, str] = {}
     for name, stored in msg.raw_items():
         text = _header_text(str(stored), reader)
         key = name.lower()
         raw.setdefault(key, []).append(text)
-        decoded.append((name, _decode_raw(text, reader) if key in _DECODED and "=?" in text else text))
-    return _Headers(decoded=decoded, raw=raw)
-
-
-def _first(headers: list[tuple[str, str]], name: str) -> str:
-    return next((value for key, value in headers if key.lower() == name), "")
+        value = _decode_raw(text, reader) if key in _DECODED and "=?" in text else text
+        decoded.append((name, value))
+        first.setdefault(key, value)
+    return _Headers(decoded=decoded, raw=raw, first=first)
 
 
 def _clean_line(value: str) -> str:
     """One line of text: CR/LF and control characters (header injection) become spaces."""
+    if value.isascii() and value.isprintable():
+        return " ".join(value.split())  # no CR, LF, control or invisible character to replace (most headers)
+    return _clean_any_line(value)
+
+
+def _clean_any_line(value: str) -> str:
     return " ".join(
         _CONTROL.sub(" ", value.replace("\r", " ").replace("\n", " ")).translate(_INVISIBLE).split()
     )
@@ -294,12 +355,14 @@ def _addresses(raw_values: list[str], name: str, reader: _Reader) -> list[Addres
     comma cannot split an address; a header the parser cannot read still yields its addr-specs."""
     if not raw_values:
         return []
-    try:
-        pairs = getaddresses(raw_values, strict=True)
-    except TypeError:  # Python builds without the CVE-2023-27043 ``strict`` flag
-        pairs = getaddresses(raw_values)
-    except Exception:
-        pairs = []
+    pairs = _simple_addresses(raw_values)
+    if pairs is None:
+        try:
+            pairs = getaddresses(raw_values, strict=True)
+        except TypeError:  # Python builds without the CVE-2023-27043 ``strict`` flag
+            pairs = getaddresses(raw_values)
+        except Exception:
+            pairs = []
     found = [
         Address(name=_clean_line(_decode_raw(display, reader))[:200], address=_clean_line(addr).lower()[:320])
         for display, addr in pairs
@@ -315,6 +378,34 @@ def _addresses(raw_values: list[str], name: str, reader: _Reader) -> list[Addres
         specs = _ANGLE_ADDR.findall(joined) or _ADDR_SPEC.findall(joined)
         found = [Address(address=addr.lower()[:320]) for addr in specs[:50]]
     return found[:100]
+
+
+def _simple_addresses(raw_values: list[str]) -> list[tuple[str, str]] | None:
+    """What ``getaddresses(raw_values)``, strict or not, returns, when every value is a list of the simple
+    mailboxes ``_SIMPLE_MAILBOX`` reads; None for anything else, which goes to the full parser.
+
+    The full parser costs ~8 µs per header and most mail has only these forms. On them both parsers agree: no
+    parenthesis, bracket or backslash for the strict checks to refuse, and one comma outside quotes per
+    further mailbox, which is the count the strict parser expects. The phrase comes back with its blank runs
+    as single spaces, as the parser joins a phrase's words; a bare addr-spec has no name.
+    """
+    pairs: list[tuple[str, str]] = []
+    for value in raw_values:
+        pos = 0
+        while True:
+            match = _SIMPLE_MAILBOX.match(value, pos)
+            if match is None:
+                return None  # includes a trailing comma and an empty value: the parsers differ there
+            spec, quoted, phrase, angle, comma = match.group("spec", "quoted", "phrase", "angle", "comma")
+            if spec is not None:
+                pairs.append(("", spec))
+            else:
+                phrase = _BLANKS.sub(" ", phrase) if phrase is not None else ""
+                pairs.append((quoted if quoted is not None else phrase, angle))
+            if comma is None:
+                break
+            pos = match.end()
+    return pairs
 
 
 def _walk(part: Message, reader: _Reader, depth: int = 0, seen: list[int] | None = None) -> Iterator[Message]:
@@ -343,10 +434,57 @@ def _safe_content_type(part: Message, reader: _Reader) -> str:
         return "text/plain"
 
 
+# A Content-Type whose parameters the stdlib reads as written, for _content_charset: "type/subtype" and plain
+# "name=token" or 'name="text"' parameters. No RFC 2231 "name*", no escape, no ";" or control in quotes.
+_MIME_ATOM = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
+_SIMPLE_MEDIA_TYPE = re.compile(rf"[ \t\r\n]*{_MIME_ATOM}/{_MIME_ATOM}[ \t\r\n]*")
+_SIMPLE_PARAM = re.compile(
+    rf'[ \t\r\n]*([A-Za-z0-9!#$%&\'+.^_`|~-]+)[ \t\r\n]*=[ \t\r\n]*(?:({_MIME_ATOM})|"([^"\\;\x00-\x1f\x7f]*)")[ \t\r\n]*'
+)
+
+
+def _names_no_file(part: Message) -> bool:
+    """Whether ``get_filename`` and ``get_content_disposition`` have nothing to find (~9 µs of parameter parsing
+    saved): no Content-Disposition and no "name" anywhere in an ASCII Content-Type. They return None then, or
+    raise on a broken parameter list, which ``_is_attachment`` reads as no file as well."""
+    if part.get("content-disposition") is not None:
+        return False
+    content_type = part.get("content-type")
+    return content_type is None or (
+        isinstance(content_type, str) and content_type.isascii() and "name" not in content_type.lower()
+    )
+
+
+def _content_charset(part: Message) -> str | None:
+    """``part.get_content_charset()``, read directly from a Content-Type of the simple form most text parts have.
+
+    There the stdlib splits at every ";", lower-cases and strips each name, unquotes each value and returns the
+    first "charset" lower-cased, as this does in a third of the time. Anything else goes to the stdlib.
+    """
+    value = part.get("content-type")
+    if value is None:
+        return None
+    if isinstance(value, str) and value.isascii():
+        media_type, *params = value.split(";")
+        matches = [_SIMPLE_PARAM.fullmatch(param) for param in params]
+        simple = [match.groups() for match in matches if match is not None]
+        if len(simple) == len(params) and _SIMPLE_MEDIA_TYPE.fullmatch(media_type):
+            charsets = (
+                (quoted if token is None else token).lower()
+                for name, token, quoted in simple
+                if name.lower() == "charset"
+            )
+            return next(charsets, None)
+    return part.get_content_charset()
+
+
 def _is_attachment(part: Message, content_type: str) -> tuple[bool, str]:
     try:
-        filename = part.get_filename() or ""
-        disposition = (part.get_content_disposition() or "").lower()
+        if _names_no_file(part):
+            filename, disposition = "", ""
+        else:
+            filename = part.get_filename() or ""
+            disposition = (part.get_content_disposition() or "").lower()
     except Exception:
         filename, disposition = "", ""
     filename = _clean_line(_decode_raw(filename))
@@ -384,7 +522,7 @@ def _part_text(part: Message, reader: _Reader) -> str:
     """Decoded text of a text/* part, surviving unknown charsets and undeclared 8-bit bytes."""
     data = _payload_bytes(part)
     try:
-        charset = part.get_content_charset()
+        charset = _content_charset(part)
     except Exception:
         charset = None
     if charset in _CP1252_LABELS:

@@ -358,19 +358,22 @@ def extract_reply(text: str, *, language_hint: str | None = None) -> str:
 @dataclass(frozen=True)
 class _Split:
     new: list[str]  # the unquoted lines above the history
+    new_clean: list[str]  # the same lines cleaned (``_clean``), each line cleaned once per body
     earlier: list[str] | None  # the earlier message below an unquoted history marker, past its headers
 
 
 def _extract(lines: list[str], depth: int) -> str:
     split = _split(lines)
-    body, signature = _cut_signature(_without_banner(split.new))
-    if _has_content(body):
+    new, clean = _without_banner(split.new, split.new_clean)
+    end = _cut_signature(clean)
+    body, signature = new[:end], new[end:]
+    if _has_content(clean[:end]):
         return _tidy(body)
     if split.earlier is not None and depth < MAX_FORWARD_DEPTH:
         forwarded = _extract(split.earlier, depth + 1)
         if forwarded:
             return forwarded
-    if signature and _SIGN_OFF.fullmatch(_clean(signature[0])):
+    if signature and _SIGN_OFF.fullmatch(clean[end]):
         return _tidy(body + signature[:1])  # the message is a lone "Thank you!": keep it, not the name below
     return ""  # a cut that leaves at most a greeting was wrong, or there is nothing but a signature
 
@@ -382,9 +385,15 @@ def _clean(line: str) -> str:
 def _split(lines: list[str]) -> _Split:
     clean = [_clean(line) for line in lines]
     new: list[str] = []
+    new_clean: list[str] = []
     index = 0
     while index < len(lines):
         line = clean[index]
+        if not line:  # a blank line is none of the markers below (each needs a character): new text
+            new.append(lines[index])
+            new_clean.append(line)
+            index += 1
+            continue
         if line.startswith(">") or _continues_quote(clean, index):
             index += 1
             continue
@@ -394,9 +403,9 @@ def _split(lines: list[str]) -> _Split:
             if following is not None and clean[following].startswith(">"):
                 index += span  # the header of a quoted block goes with it
                 continue
-            return _Split(new, lines[index + span :])
+            return _Split(new, new_clean, lines[index + span :])
         if _HISTORY_MARKER.fullmatch(line):
-            return _Split(new, _skip_header_block(lines, clean, index + 1))
+            return _Split(new, new_clean, _skip_header_block(lines, clean, index + 1))
         if _RULE.fullmatch(line):
             following = _next_non_blank(clean, index + 1)
             if (
@@ -404,12 +413,13 @@ def _split(lines: list[str]) -> _Split:
                 and following - index <= RULE_TO_HEADERS_MAX_LINES
                 and _header_block_at(clean, following)
             ):
-                return _Split(new, _skip_header_block(lines, clean, following))
+                return _Split(new, new_clean, _skip_header_block(lines, clean, following))
         if _header_block_at(clean, index):
-            return _Split(new, _skip_header_block(lines, clean, index))
+            return _Split(new, new_clean, _skip_header_block(lines, clean, index))
         new.append(lines[index])
+        new_clean.append(line)
         index += 1
-    return _Split(new, None)
+    return _Split(new, new_clean, None)
 
 
 def _continues_quote(clean: list[str], index: int) -> bool:
@@ -478,53 +488,70 @@ def _next_non_blank(clean: list[str], start: int) -> int | None:
     return next((index for index in range(start, len(clean)) if clean[index]), None)
 
 
-def _without_banner(lines: list[str]) -> list[str]:
-    """``lines`` without an external-sender warning as their first paragraph."""
-    clean = [_clean(line) for line in lines]
+def _without_banner(lines: list[str], clean: list[str]) -> tuple[list[str], list[str]]:
+    """``lines`` (and their cleaned ``clean``) without an external-sender warning as their first paragraph."""
     start = _next_non_blank(clean, 0)
     if start is None:
-        return lines
+        return lines, clean
     end = next((index for index in range(start, len(clean)) if not clean[index]), len(clean))
     if end - start <= BANNER_MAX_LINES and _BANNER.match(" ".join(clean[start:end])):
-        return lines[end:]
-    return lines
+        return lines[end:], clean[end:]
+    return lines, clean
 
 
-def _cut_signature(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Split ``lines`` into body and signature: from a delimiter, a disclaimer, a client footer or a sign-off.
+class _SignatureLines:
+    """One body's cleaned lines with their signature tests, each test run at most once per line.
+
+    Every cut of ``_cut_signature`` reads again all lines above the previous cut, and the sign-off pattern alone
+    costs about a microsecond per line.
+    """
+
+    def __init__(self, clean: list[str]) -> None:
+        self.clean = clean
+        self.disclaimer = [bool(_DISCLAIMER_START.match(line)) for line in clean]
+        # A client footer or a sign-off; None: not tested yet.
+        self.opener: list[bool | None] = [None] * len(clean)
+
+
+def _cut_signature(clean: list[str]) -> int:
+    """Where the signature starts in the cleaned lines ``clean`` (their length if there is none): at a delimiter,
+    a disclaimer, a client footer or a sign-off.
 
     Cut again on what is left ("Thanks, / Bob" above a "-- " block), a bounded number of times.
     """
-    clean = [_clean(line) for line in lines]
-    end = len(lines)
+    lines = _SignatureLines(clean)
+    end = len(clean)
     for _ in range(MAX_SIGNATURE_CUTS):
-        start = _signature_start(clean[:end])
+        start = _signature_start(lines, end)
         if start is None:
             break
         end = start
-    return lines[:end], lines[end:]
+    return end
 
 
-def _signature_start(clean: list[str]) -> int | None:
-    for index, line in enumerate(clean):
-        if line == _SIGNATURE_DELIMITER or _DISCLAIMER_START.match(line):
+def _signature_start(lines: _SignatureLines, end: int) -> int | None:
+    """The first line of ``lines.clean[:end]`` that starts the signature, or None."""
+    for index in range(end):
+        line = lines.clean[index]
+        if line == _SIGNATURE_DELIMITER or lines.disclaimer[index]:
             return index
-        if (_CLIENT_FOOTER.fullmatch(line) or _SIGN_OFF.fullmatch(line)) and _is_signature_tail(
-            clean, index + 1
-        ):
+        opener = lines.opener[index]
+        if opener is None:
+            opener = lines.opener[index] = bool(_CLIENT_FOOTER.fullmatch(line) or _SIGN_OFF.fullmatch(line))
+        if opener and _is_signature_tail(lines, index + 1, end):
             return index
     return None
 
 
-def _is_signature_tail(clean: list[str], start: int) -> bool:
-    """Whether ``clean[start:]`` is a few short lines that read like name, title, company, phone (not sentences),
-    possibly followed by a disclaimer."""
+def _is_signature_tail(lines: _SignatureLines, start: int, end: int) -> bool:
+    """Whether ``lines.clean[start:end]`` is a few short lines that read like name, title, company, phone (not
+    sentences), possibly followed by a disclaimer."""
     count = 0
-    for index in range(start, len(clean)):
-        line = clean[index]
+    for index in range(start, end):
+        line = lines.clean[index]
         if not line:
             continue
-        if _DISCLAIMER_START.match(line):
+        if lines.disclaimer[index]:
             return True
         count += 1
         if count > SIGNATURE_MAX_LINES or not _is_signature_line(line):
@@ -538,9 +565,9 @@ def _is_signature_line(line: str) -> bool:
     return len(line) <= SIGNATURE_MAX_LINE_CHARS and words <= SIGNATURE_MAX_LINE_WORDS and not is_sentence
 
 
-def _has_content(lines: list[str]) -> bool:
-    """Whether ``lines`` say more than a greeting."""
-    return any(line and not _GREETING.fullmatch(line) for line in map(_clean, lines))
+def _has_content(clean: list[str]) -> bool:
+    """Whether the cleaned lines ``clean`` say more than a greeting."""
+    return any(line and not _GREETING.fullmatch(line) for line in clean)
 
 
 def _tidy(lines: list[str]) -> str:
