@@ -84,8 +84,8 @@ def full_route() -> Iterator[None]:
 
 
 def outcome(read: Callable[[], object]) -> object:
-    """What ``read()`` returns, a model as a dict; or the type of what it raises (the stdlib parser itself raises
-    on a few broken RFC 2231 parameter lists: then both routes must raise alike)."""
+    """What ``read()`` returns, a model as a dict; or the type of what it raises (the stdlib's parameter readers
+    raise on a few broken RFC 2231 parameter lists: then both routes must raise alike)."""
     try:
         found = read()
     except Exception as error:
@@ -391,7 +391,7 @@ def content_headers(count: int, seed: int) -> list[tuple[str, str]]:
 
 def test_content_charset_is_what_the_stdlib_returns() -> None:
     for content_type, disposition in content_headers(5_000, seed=4):
-        part = Message()  # not parsed: the parser itself raises on some multipart parameter lists
+        part = Message()  # not parsed: the stdlib parser raises on some multipart parameter lists
         part["Content-Type"] = content_type
         if disposition:
             part["Content-Disposition"] = disposition

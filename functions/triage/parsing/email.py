@@ -97,7 +97,14 @@ def parse_email(
     if not raw.strip():
         reader.defect("empty_message")
     raw = _cap_header_block(raw, reader)
-    msg = BytesParser(policy=policy.compat32).parsebytes(raw)
+    try:
+        msg = BytesParser(policy=policy.compat32).parsebytes(raw)
+    except Exception:  # the stdlib parser's own failures on hostile parameters, never ours
+        # E.g. a multipart boundary split into RFC 2231 sections two ways ("boundary*0=a; boundary*=b") makes
+        # email.utils.decode_params raise TypeError. The headers still read; the body is not (the raw mail stays
+        # in S3 for the agent), and the defect sends the message to a person.
+        reader.defect("unparsable_content_type")
+        msg = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
     for defect in getattr(msg, "defects", []):
         reader.defect(_defect_code(defect))
 
