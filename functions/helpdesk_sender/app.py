@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage.helpdesk import OutboxItem
-from triage.observability import logger, metrics, tracer
+from triage.observability import count_batch, logger, metrics, tracer
 from triage.runtime import post_once
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -26,6 +26,8 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
+    response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    count_batch(event, response)
+    return response

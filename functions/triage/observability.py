@@ -5,10 +5,12 @@ Logs carry ids, intents, confidences, decisions, reasons and the model version: 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 
 SERVICE = "triage"
 METRICS_NAMESPACE = "SupportTriage"
@@ -16,6 +18,15 @@ METRICS_NAMESPACE = "SupportTriage"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+
+
+def count_batch(event: Mapping[str, Any], response: Mapping[str, Any]) -> None:
+    """``BatchRecords`` and ``BatchRecordsFailed`` of one SQS batch (a partial batch response): the failures went back
+    to the queue, and after its ``maxReceiveCount`` to the dead-letter queue, so they are the figure to alarm on.
+    Every invocation of a batch handler publishes these, never an empty metric set."""
+    metrics.add_metric(name="BatchRecords", unit=MetricUnit.Count, value=len(event.get("Records") or ()))
+    failed = len(response.get("batchItemFailures") or ())
+    metrics.add_metric(name="BatchRecordsFailed", unit=MetricUnit.Count, value=failed)
 
 
 @contextmanager

@@ -123,3 +123,23 @@ def test_missing_object_fails_the_invocation_for_a_retry(stack: local.Stack) -> 
     intake = local.handler_module("email_intake").handler
     with pytest.raises(RuntimeError, match="1 of 1 records failed"):
         intake(local.s3_put_event(stack.bucket, "inbound/not-there", 10), local.LambdaContext())
+
+
+def test_the_worker_publishes_how_many_records_it_took_and_how_many_failed(
+    stack: local.Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deliver(stack, "routine_order_tracking")
+    sqs = boto3.client("sqs", region_name=local.REGION)
+    received = sqs.receive_message(QueueUrl=stack.triage_queue_url, MaxNumberOfMessages=10)["Messages"]
+    broken = {**received[0], "MessageId": "broken", "Body": "{not a message"}
+    capsys.readouterr()
+
+    worker = local.handler_module("triage_worker").handler
+    event = local.sqs_event(stack.triage_queue_url, [*received, broken])
+    response = worker(event, local.LambdaContext(function_name="triage-worker"))
+
+    assert response["batchItemFailures"] == [{"itemIdentifier": "broken"}]
+    [document] = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if '"BatchRecords"' in line
+    ]
+    assert (document["BatchRecords"], document["BatchRecordsFailed"]) == ([2.0], [1.0])

@@ -167,7 +167,9 @@ def test_no_secret_configured_is_a_401_not_a_crash(stack: local.Stack) -> None:
 
 
 @responses.activate
-def test_a_routine_helpdesk_message_is_answered_on_its_ticket(webhooks: local.Stack) -> None:
+def test_a_routine_helpdesk_message_is_answered_on_its_ticket(
+    webhooks: local.Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Webhook → triage worker → outbox queue → helpdesk sender → the vendor's API, all on moto + responses."""
     responses.add_passthru("https://sqs.us-east-1.amazonaws.com")
     body = json.dumps(
@@ -197,8 +199,12 @@ def test_a_routine_helpdesk_message_is_answered_on_its_ticket(webhooks: local.St
         responses.POST, "https://desk.example.net/api/tickets/T-1001/replies", json={"id": "R-9"}, status=201
     )
     sender = local.handler_module("helpdesk_sender").handler
+    capsys.readouterr()
     result = local.drain_to_worker(webhooks.outbox_queue_url, sender)
     assert all(not batch.get("batchItemFailures") for batch in result)
+    # The sender publishes its batch counts (the figure to alarm on), so no invocation has an empty metric set.
+    [counts] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"BatchRecords"' in line]
+    assert (counts["BatchRecords"], counts["BatchRecordsFailed"]) == ([1.0], [0.0])
     [call] = [c for c in responses.calls if "desk.example.net" in c.request.url]
     assert call.request.headers["Authorization"] == "Bearer t0k"
     assert "status of" not in json.loads(call.request.body)["body"]  # our template, not the customer's words
