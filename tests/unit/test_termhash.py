@@ -1,21 +1,29 @@
 """triage.termhash: a text's n-grams hashed with array operations are exactly its analyzers' terms, hashed.
 
 triage.features' analyzers are proved equal to scikit-learn's in test_classifier.py; here the hashed versions are
-held to them, term for term (as multisets), over awkward texts and every n-gram range the models could use.
+held to them, term for term (as multisets), over awkward texts, generated texts and every n-gram range the models
+could use. The scan both read classifies every code point of Unicode as ``re`` does.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from triage import termhash
 from triage.features import char_wb_ngrams_of_normalised, normalise, word_ngrams_of_normalised
 from triage.termhash import char_wb_ngram_hashes, joined_term_hashes, term_hashes, word_ngram_hashes
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "email"
-RANGES = [(1, 1), (1, 2), (1, 3), (2, 2), (2, 5), (3, 5), (4, 6), (5, 5)]
+# (6, 12): windows longer than the scan's slack (termhash._SLACK + 2).
+RANGES = [(1, 1), (1, 2), (1, 3), (2, 2), (2, 5), (3, 5), (4, 6), (5, 5), (6, 12)]
 TEXTS = [
     "",
     " ",
@@ -30,6 +38,16 @@ TEXTS = [
     "Order #A-48213 on 2026-11-04: see https://example.com/x?y=1 or write to kim@example.org",
     "x y z " * 50,
     "Schöne Grüße aus Köln — ¿dónde está mi pedido? 我的订单在哪里",
+    "  lead and trail  ",  # runs of white space, at both ends too
+    "\n\t\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u1680\u2000\u2028\u2029\u202f\u205f\u3000 only white space",
+    "x\x1cy\u2028z\u1680w\x85v a\u200bb",  # white space str.split() knows (and U+200B, which it does not)
+    "snake_case _ __ a_ _b ab_cd 3x 42 ²³ ٣٤ x\u0301y e\u0300",  # \w: "_", digits, numerics, combining marks
+    "don’t won't l'été — x-y x.y x/y (ab) [cd] «ef» a,b;c",
+    "a b c d e f g h i j k l m n o p",  # one-character words only: no word token at all
+    "ab cd ef gh ij kl mn op qr st uv wx yz " * 3,
+    "pneumonoultramicroscopicsilicovolcanoconiosis and supercalifragilistic",
+    "\ud83d lone \udc00 surrogates \ud800\udfff",
+    "\x00\x01 control \x7f\x9f characters\ufeff",
     *(path.read_text(encoding="utf-8", errors="replace") for path in sorted(EVENTS.glob("*.eml"))[:12]),
 ]
 
@@ -71,3 +89,49 @@ def test_a_text_longer_than_the_power_tables_hashes_the_same() -> None:
     assert len(text) > 4096
     expected = Counter(term_hashes(char_wb_ngrams_of_normalised(text, (2, 5))).tolist())
     assert Counter(char_wb_ngram_hashes(text, (2, 5)).tolist()) == expected
+
+
+def test_the_scan_classifies_every_code_point_as_re_does() -> None:
+    """\\w (word tokens) and \\s (char_wb's word breaks) over all of Unicode, surrogates included, through
+    the scan itself: the Latin-1 table and the per-character fallback above it."""
+    text = "".join(map(chr, range(sys.maxunicode + 1)))
+    scan = termhash._scan.__wrapped__(text)
+    padded = f" {text} "
+    for pattern, got in ((r"\w", scan.word), (r"\s", scan.space)):
+        expected = np.zeros(len(padded), dtype=np.bool_)
+        expected[[match.start() for match in re.finditer(pattern, padded)]] = True
+        assert np.array_equal(got, expected), pattern
+    expected_codes = np.array([ord(character) + 1 for character in padded], dtype=np.uint64)
+    expected_codes[scan.space] = termhash._SPACE_CODE  # char_wb reads any white space as a space
+    assert np.array_equal(scan.codes, expected_codes)
+
+
+def test_the_latin1_table_is_the_rule_it_stands_for() -> None:
+    assert termhash._LATIN1_CLASSES.tolist() == [termhash._class_of(chr(point)) for point in range(256)]
+
+
+# Characters where the analyzers' rules turn: word characters, white space of every kind, punctuation, marks.
+_AWKWARD = "ab_Z9²٣é\u0301 \t\n\r\x0b\x0c\x1c\x85\xa0\u1680\u2000\u2028\u3000\u200b-'’.,😀𝔘\ud800\x00"
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    text=st.text(st.sampled_from(_AWKWARD) | st.characters(), max_size=40),
+    ngram_range=st.tuples(st.integers(1, 6), st.integers(0, 6)).map(lambda r: (r[0], r[0] + r[1])),
+)
+def test_generated_texts_hash_to_the_analyzers_terms(text: str, ngram_range: tuple[int, int]) -> None:
+    for analyzer, (terms, hashed) in ANALYZERS.items():
+        expected = Counter(term_hashes(terms(text, ngram_range)).tolist())
+        assert Counter(hashed(text, ngram_range).tolist()) == expected, analyzer
+
+
+def test_a_cached_scan_serves_both_analyzers_in_either_order() -> None:
+    text = normalise(TEXTS[10])
+    termhash.forget_texts()
+    first = word_ngram_hashes(text, (1, 2)).tolist(), char_wb_ngram_hashes(text, (2, 5)).tolist()
+    termhash.forget_texts()
+    second = char_wb_ngram_hashes(text, (2, 5)).tolist(), word_ngram_hashes(text, (1, 2)).tolist()
+    assert first == second[::-1]
+    assert termhash._scan.cache_info().currsize == 1
+    termhash.forget_texts()
+    assert termhash._scan.cache_info().currsize == 0
