@@ -51,6 +51,19 @@ _ANALYZERS: dict[str, Callable[[str, tuple[int, int]], NDArray[np.uint64]]] = {
 }
 
 
+def _distinct(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The distinct values of ``keys`` in ascending order and how often each occurs, as np.unique(keys,
+    return_counts=True) gives them, in fewer array passes. ``keys`` is sorted in place."""
+    # Stable sort: a merge sort, quicker here than numpy's default beyond a few hundred 64-bit keys (a text's
+    # char n-grams); the sorted values are the same whichever sort produced them.
+    keys.sort(kind="stable")
+    starts = np.empty(len(keys) + 1, dtype=np.bool_)  # where a run of equal keys starts, and the end
+    starts[0] = starts[-1] = True
+    np.not_equal(keys[1:], keys[:-1], out=starts[1:-1])
+    bounds = starts.nonzero()[0]
+    return keys[bounds[:-1]], np.subtract(bounds[1:], bounds[:-1], dtype=np.float64)
+
+
 @lru_cache(maxsize=32)
 def _term_counts(
     normalised: str, analyzer: str, ngram_range: tuple[int, int]
@@ -58,12 +71,11 @@ def _term_counts(
     """The distinct terms of one text, as sorted hashes, how often each occurs, and that count's sublinear form
     (1 + log). Cached because every head (intent, emotion) reads the same message with the same analyzers. Callers
     only read the result."""
-    # Viewed as int64, the order _Vocabulary sorts its hashes in.
-    hashes, counts = np.unique(
-        _ANALYZERS[analyzer](normalised, ngram_range).view(np.int64), return_counts=True
-    )
-    tf = counts.astype(np.float64)
-    return hashes, tf, np.log(tf) + 1.0
+    # Viewed as int64, the order _Vocabulary sorts its hashes in. The analyzers return a new array: sorted here.
+    hashes, tf = _distinct(_ANALYZERS[analyzer](normalised, ngram_range).view(np.int64))
+    sublinear = np.log(tf)
+    sublinear += 1.0
+    return hashes, tf, sublinear
 
 
 @lru_cache(maxsize=32)

@@ -149,7 +149,8 @@ def forget_texts() -> None:
 
 
 def word_ngram_hashes(normalised: str, ngram_range: tuple[int, int]) -> UInt64s:
-    """The hashes of ``word_ngrams_of_normalised(normalised, ngram_range)``, in no particular order.
+    """The hashes of ``word_ngrams_of_normalised(normalised, ngram_range)``, in no particular order (a new array,
+    the caller's to change).
 
     Tokens (``\\b\\w\\w+\\b``) are the maximal runs of two or more word characters, hashed where they stand; an
     n-gram ``a b`` is hashed from its tokens' hashes, as ``hash(a + " " + b) = (hash(a) * B + hash(" ")) *
@@ -191,7 +192,8 @@ def _window_sizes(smallest: int, largest: int) -> tuple[NDArray[np.int64], UInt6
 
 
 def char_wb_ngram_hashes(normalised: str, ngram_range: tuple[int, int]) -> UInt64s:
-    """The hashes of ``char_wb_ngrams_of_normalised(normalised, ngram_range)``, in no particular order.
+    """The hashes of ``char_wb_ngrams_of_normalised(normalised, ngram_range)``, in no particular order (a new
+    array, the caller's to change).
 
     Each word padded with a space on both sides yields its n-grams: in the padded text, with any white space
     read as a space, for n >= 2 a word's n-grams are exactly the windows with no white space strictly inside
