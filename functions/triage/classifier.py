@@ -64,18 +64,36 @@ def _distinct(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.fl
     return keys[bounds[:-1]], np.subtract(bounds[1:], bounds[:-1], dtype=np.float64)
 
 
+# Block k's term hashes are shifted by k * _BLOCK_SALT (mod 2**64), so that one sorted array holds the terms of all of a
+# head's blocks: the word "ok" and the char n-gram "ok" hash alike but are different keys.
+_BLOCK_SALT = 0x9E3779B97F4A7C15  # 2**64 divided by the golden ratio: odd, and no short text's hash
+
+
+def _salt(block: int) -> np.uint64:
+    return np.uint64(block * _BLOCK_SALT % 2**64)
+
+
+Analyzers = tuple[tuple[str, tuple[int, int]], ...]  # per block: analyzer, n-gram range
+
+
 @lru_cache(maxsize=32)
 def _term_counts(
-    normalised: str, analyzer: str, ngram_range: tuple[int, int]
+    normalised: str, analyzers: Analyzers
 ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """The distinct terms of one text, as sorted hashes, how often each occurs, and that count's sublinear form
-    (1 + log). Cached because every head (intent, emotion) reads the same message with the same analyzers. Callers
-    only read the result."""
-    # Viewed as int64, the order _Vocabulary sorts its hashes in. The analyzers return a new array: sorted here.
-    hashes, tf = _distinct(_ANALYZERS[analyzer](normalised, ngram_range).view(np.int64))
+    """The distinct terms of one text under each block's analyzer, as sorted keys (hashes shifted per block), how
+    often each occurs, and that count's sublinear form (1 + log). Cached because every head (intent, emotion) reads
+    the same message with the same analyzers. Callers only read the result."""
+    parts = [_ANALYZERS[analyzer](normalised, ngram_range) for analyzer, ngram_range in analyzers]
+    keys = parts[0] if len(parts) == 1 else np.concatenate(parts)  # a new array either way: sorted here
+    start = len(parts[0])
+    for block, part in enumerate(parts[1:], 1):
+        keys[start : start + len(part)] += _salt(block)
+        start += len(part)
+    # Viewed as int64, the order _TextFeatures sorts its keys in.
+    distinct, tf = _distinct(keys.view(np.int64))
     sublinear = np.log(tf)
     sublinear += 1.0
-    return hashes, tf, sublinear
+    return distinct, tf, sublinear
 
 
 @lru_cache(maxsize=32)
@@ -117,19 +135,21 @@ def terms_of(arrays: Mapping[str, Any], block: str) -> list[str]:
     return [str(term) for term in arrays[f"{block}_vocabulary"].tolist()]
 
 
-def vocabulary_hashes(arrays: Mapping[str, Any], block: str, chunk: int = 1024) -> NDArray[np.uint64]:
-    """The hash (``triage.termhash``) of each term of ``block``, in column order. The stored terms are decoded
-    ``chunk`` at a time and never split into Python strings."""
+def vocabulary_hashes(arrays: Mapping[str, Any], block: str, chunk: int = 1 << 15) -> NDArray[np.uint64]:
+    """The hash (``triage.termhash``) of each term of ``block``, in column order. The stored terms are decoded about
+    ``chunk`` bytes at a time (cut after a whole term; large enough to take few array passes, small enough to stay
+    in cache) and never split into Python strings."""
     if f"{block}_terms" not in arrays:
         return term_hashes(terms_of(arrays, block))
-    joined = np.asarray(arrays[f"{block}_terms"], dtype=np.uint8)
-    if not len(joined):
+    joined = np.asarray(arrays[f"{block}_terms"], dtype=np.uint8).tobytes()
+    if not joined:
         return np.empty(0, dtype=np.uint64)
-    ends = np.append(np.flatnonzero(joined == ord(_TERM_SEPARATOR)), len(joined))
+    separator = _TERM_SEPARATOR.encode("utf-8")  # one byte, never inside a UTF-8 sequence
     parts, start = [], 0
-    for first in range(0, len(ends), chunk):
-        stop = int(ends[min(first + chunk, len(ends)) - 1])
-        parts.append(joined_term_hashes(joined[start:stop].tobytes().decode("utf-8")))
+    while start <= len(joined):
+        stop = joined.find(separator, start + chunk)
+        stop = len(joined) if stop < 0 else stop
+        parts.append(joined_term_hashes(joined[start:stop].decode("utf-8")))
         start = stop + 1
     return np.concatenate(parts)
 
@@ -198,57 +218,87 @@ class Classification:
         return self.top_k[0][1] - self.top_k[1][1]
 
 
-class _Vocabulary:
-    """A block's terms → columns, held as the terms' hashes (``triage.termhash``, sorted) and their columns.
+@dataclass(frozen=True)
+class _Block:
+    """One TF-IDF block of a head, as its card and arrays give it."""
+
+    analyzer: str
+    ngram_range: tuple[int, int]
+    hashes: NDArray[np.uint64]  # each term's hash (triage.termhash), in column order
+    idf: NDArray[np.float64]
+    sublinear_tf: bool
+
+
+class _TextFeatures:
+    """A head's TF-IDF blocks as one table: the terms of every block as sorted keys (their hashes, shifted per block:
+    :func:`_salt`), each with its column, idf and block.
 
     A dict of the terms would cost ~9 MB of Python strings for the two bundled heads; these arrays cost about 1 MB and
-    look a text's terms up with one ``searchsorted``. Two vocabulary terms with the same 64-bit hash are refused at
-    load; a term outside the vocabulary is mistaken for one only if its hash equals that term's (about 1 in 10^14 per
-    look-up)."""
+    look all of a text's terms up, in every block, with one ``searchsorted``. Two vocabulary terms with the same key
+    are refused at load; a term outside the vocabulary is mistaken for one only if its key equals that term's (about
+    1 in 10^14 per look-up)."""
 
-    __slots__ = ("_columns", "_hashes", "size")
+    __slots__ = ("_columns", "_idf", "_keys", "_offsets", "_sublinear", "analyzers", "n_blocks", "size")
 
-    def __init__(self, hashes: NDArray[np.uint64]) -> None:
-        """``hashes``: each term's hash, in column order (:func:`vocabulary_hashes`)."""
-        hashes = hashes.view(np.int64)  # as the texts' terms are looked up (_term_counts)
-        order = np.argsort(hashes, kind="stable")
-        self._hashes = hashes[order]
-        if len(hashes) > 1 and bool((self._hashes[1:] == self._hashes[:-1]).any()):
+    def __init__(self, blocks: Sequence[_Block]) -> None:
+        self.analyzers: Analyzers = tuple((block.analyzer, block.ngram_range) for block in blocks)
+        self.n_blocks = len(blocks)
+        sizes = [len(block.hashes) for block in blocks]
+        # Where each block's columns start (and the end): a term's block follows from its column.
+        self._offsets = np.cumsum([0, *sizes])
+        keys = np.concatenate([block.hashes for block in blocks] or [np.empty(0, dtype=np.uint64)])
+        for k in range(1, len(blocks)):
+            keys[self._offsets[k] : self._offsets[k + 1]] += _salt(k)
+        keys = keys.view(np.int64)  # as the texts' terms are looked up (_term_counts)
+        order = np.argsort(keys, kind="stable")
+        self._keys = keys[order]
+        if len(keys) > 1 and bool((self._keys[1:] == self._keys[:-1]).any()):
             raise ModelError(
                 "two vocabulary terms share one 64-bit hash (about a 1-in-10^10 chance), so this artifact cannot "
                 "be scored; retrain on changed data (e.g. one more or one fewer row)"
             )
-        self._columns = order.astype(np.int64)
-        self.size = len(hashes)
-
-    def lookup(self, hashes: NDArray[np.int64]) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
-        """Which hashed terms are in the vocabulary, and the columns of those that are (in the same order)."""
-        if not self.size:
-            return np.zeros(len(hashes), dtype=np.bool_), np.empty(0, dtype=np.int64)
-        position = np.searchsorted(self._hashes, hashes)
-        np.minimum(position, self.size - 1, out=position)  # a hash above them all is compared with the last
-        found = self._hashes[position] == hashes
-        return found, self._columns[position[found]]
-
-
-@dataclass(frozen=True)
-class _Block:
-    analyzer: str
-    ngram_range: tuple[int, int]
-    vocabulary: _Vocabulary
-    idf: NDArray[np.float64]
-    sublinear_tf: bool
-    offset: int
+        for block in blocks:
+            if block.idf.shape != block.hashes.shape:
+                raise ModelError(
+                    f"{len(block.hashes)} {block.analyzer} terms but {len(block.idf)} idf values"
+                )
+        self._columns: NDArray[np.intp] = order  # the blocks' columns follow each other, as in the weights
+        # By column, not permuted to key order: a message gathers its terms' idf either way, and load stays quick.
+        self._idf = np.concatenate([block.idf for block in blocks] or [np.empty(0)], dtype=np.float64)
+        flags = {block.sublinear_tf for block in blocks}
+        # One flag for all blocks (as triage.training writes them), else each block's.
+        self._sublinear: bool | NDArray[np.bool_] = (
+            flags.pop() if len(flags) == 1 else np.array([block.sublinear_tf for block in blocks])
+        )
+        self.size = len(keys)
 
     def features(self, normalised: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        """The block's non-zero TF-IDF entries (column index, l2-normalised value) for an already normalised text."""
-        hashes, counts, sublinear = _term_counts(normalised, self.analyzer, self.ngram_range)
-        known, index = self.vocabulary.lookup(hashes)
-        if not len(index):
-            return index, np.empty(0, dtype=np.float64)
-        values = (sublinear if self.sublinear_tf else counts)[known] * self.idf[index]
-        values /= np.sqrt(np.dot(values, values))
-        return self.offset + index, values
+        """The non-zero TF-IDF entries (column, value l2-normalised within its block) of an already normalised text,
+        every block's together, in no particular order."""
+        if not self.size:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+        keys, tf, sublinear = _term_counts(normalised, self.analyzers)
+        position = self._keys.searchsorted(keys)
+        # A key above them all is compared with the last (clipped); a found key's position is in range.
+        found = self._keys.take(position, mode="clip") == keys
+        position = position[found]
+        if not len(position):
+            return position, np.empty(0, dtype=np.float64)
+        columns = self._columns[position]
+        if isinstance(self._sublinear, bool):
+            values = (sublinear if self._sublinear else tf)[found]
+        else:  # blocks with and without sublinear tf (triage.training writes one kind)
+            values = np.where(self._sublinear[self._block_of(columns)], sublinear[found], tf[found])
+        values *= self._idf[columns]
+        if self.n_blocks == 1:
+            values /= np.sqrt(np.dot(values, values))
+        else:  # each block's part to unit length
+            blocks = self._block_of(columns)
+            values /= np.sqrt(np.bincount(blocks, weights=values * values, minlength=self.n_blocks))[blocks]
+        return columns, values
+
+    def _block_of(self, columns: NDArray[np.intp]) -> NDArray[np.intp]:
+        return self._offsets[1:-1].searchsorted(columns, side="right")
 
 
 @dataclass(frozen=True)
@@ -297,8 +347,8 @@ class TextModel:
         self.labels: tuple[str, ...] = tuple(str(label) for label in arrays["labels"])
         if list(self.labels) != self.card.get("labels"):
             raise ModelError(f"labels in {artifact.name} differ from {card_name(head)}")
-        self._blocks = self._load_blocks(arrays)
-        self.n_text_features = sum(block.vocabulary.size for block in self._blocks)
+        self._features = _TextFeatures(self._load_blocks(arrays))
+        self.n_text_features = self._features.size
         self.tiers = {name: self._load_tier(arrays, name) for name in self.card.get("tiers", {})}
         if LINEAR not in self.tiers:
             raise ModelError(f"{card_name(head)} has no linear tier")
@@ -306,26 +356,24 @@ class TextModel:
 
     def _load_blocks(self, arrays: Any) -> list[_Block]:
         blocks: list[_Block] = []
-        offset = 0
         for spec in self.card["features"]:
             if spec["analyzer"] not in _ANALYZERS:
                 raise ModelError(f"unknown analyzer {spec['analyzer']!r} in {card_name(self.head)}")
             name = spec["name"]
             try:
-                vocabulary = _Vocabulary(vocabulary_hashes(arrays, name))
+                hashes = vocabulary_hashes(arrays, name)
+                idf = np.asarray(arrays[f"{name}_idf"], dtype=np.float64)
             except KeyError as error:
                 raise ModelError(f"{artifact_name(self.head)} lacks the vocabulary of {name!r}") from error
             blocks.append(
                 _Block(
                     analyzer=spec["analyzer"],
                     ngram_range=(int(spec["ngram_range"][0]), int(spec["ngram_range"][1])),
-                    vocabulary=vocabulary,
-                    idf=np.asarray(arrays[f"{name}_idf"], dtype=np.float64),
+                    hashes=hashes,
+                    idf=idf,
                     sublinear_tf=bool(spec["sublinear_tf"]),
-                    offset=offset,
                 )
             )
-            offset += vocabulary.size
         return blocks
 
     def _load_tier(self, arrays: Any, name: str) -> _Tier:
@@ -361,9 +409,18 @@ class TextModel:
         return COMBINED in self.tiers
 
     def text_features(self, text: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-        normalised = _normalised(text)
-        parts = [block.features(normalised) for block in self._blocks]
-        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        return self._features.features(_normalised(text))
+
+    def _text_scores(self, text: str, tier: _Tier) -> NDArray[np.float64]:
+        """One text's decision scores from its TF-IDF features (the whole score of a tier without an encoder)."""
+        columns, values = self._features.features(_normalised(text))
+        if not len(columns):
+            return tier.intercept.copy()
+        # The weights' columns are gathered as shipped (float32) and upcast exactly by np.dot (which converts
+        # them at once; the @ operator, element by element, is slower).
+        scores: NDArray[np.float64] = np.dot(tier.coef[:, columns], values)
+        scores += tier.intercept
+        return scores
 
     def logits(
         self, texts: Sequence[str], tier: str = LINEAR, embeddings: NDArray[Any] | None = None
@@ -371,13 +428,8 @@ class TextModel:
         """Uncalibrated decision scores (rows × labels), exactly the scikit-learn model's ``decision_function``."""
         spec = self.tiers[tier]
         out = np.empty((len(texts), len(spec.intercept)))
-        out[:] = spec.intercept
         for row, text in enumerate(texts):
-            normalised = _normalised(text)
-            for block in self._blocks:  # block by block: no concatenation of the blocks' features
-                index, values = block.features(normalised)
-                if len(index):
-                    out[row] += values @ spec.coef[:, index].T
+            out[row] = self._text_scores(text, spec)
         if spec.encoder is not None:
             if embeddings is None:
                 raise ModelError(f"tier {tier!r} needs sentence embeddings")

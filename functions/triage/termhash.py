@@ -103,12 +103,24 @@ def term_hashes(terms: Sequence[str]) -> UInt64s:
 
 
 def joined_term_hashes(joined: str) -> UInt64s:
-    """The hash of each term of ``joined``, terms separated by line breaks (a vocabulary as stored)."""
-    codes = _codes(joined)
-    ends = np.append(np.flatnonzero(codes == _LINE_BREAK_CODE), len(codes))
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    prefix, up = _prefix_hashes(codes)
-    return _substrings(prefix, up, starts, ends)
+    """The hash of each term of ``joined``, terms separated by line breaks (a vocabulary as stored).
+
+    Read at load for every vocabulary term, so with few passes over the text: ``sums[i]`` = sum of code[k] *
+    B**-(k + 1) for k < i, and a term [s, e) hashes to (sums[e] - sums[s]) * B**e.
+    """
+    points = _code_points(joined + "\n")  # a line break after every term, the last too
+    n = len(points)
+    up, down = _powers(n + 1)
+    sums = np.empty(n + 1, dtype=np.uint64)
+    sums[0] = 0
+    np.add(points, _ONE, out=sums[1:])
+    sums[1:] *= down[1:]
+    sums.cumsum(out=sums)
+    ends = (points == ord("\n")).nonzero()[0]
+    hashes: UInt64s = sums[ends]
+    hashes[1:] -= sums[ends[:-1] + 1]  # each later term starts just after the line break before it
+    hashes *= up[ends]
+    return hashes
 
 
 class _Scan(NamedTuple):

@@ -2,18 +2,33 @@
 
 ``triage.classifier`` counts a text's terms without np.unique and scores every block of a head with one look-up;
 each piece is held here to the plain computation it stands for (numpy's own functions, or the n-grams as Python
-strings looked up in a dict of the vocabulary), on the sample mails, awkward texts and generated ones.
+strings counted and looked up in a dict of the vocabulary, TF-IDF written out), on the sample mails, awkward texts,
+public data sets' rows where present and generated texts.
 """
 
 from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy.typing import NDArray
 
 from triage import classifier
+from triage.classifier import LINEAR, TextModel, artifact_name, load_model, terms_of
+from triage.features import char_wb_ngrams, word_ngrams
+from triage.policy import classification_text
+from triage.service import read_email
+from triage.settings import Settings
 
+REPO = Path(__file__).resolve().parents[2]
+SHARED_DATA = REPO.parent / "shared" / "data"
 _INT64 = np.iinfo(np.int64)
 
 
@@ -41,3 +56,209 @@ def test_distinct_counts_are_np_uniques(keys: list[int]) -> None:
 @given(st.lists(st.integers(_INT64.min, _INT64.max) | st.integers(-3, 3), max_size=1500))
 def test_generated_keys_count_as_np_unique_counts_them(keys: list[int]) -> None:
     test_distinct_counts_are_np_uniques(keys)
+
+
+# --- one look-up for all of a head's blocks, against TF-IDF written out ------------------------------------------
+
+
+_ANALYZER_TERMS: dict[str, Callable[[str, tuple[int, int]], list[str]]] = {
+    "word": word_ngrams,
+    "char": char_wb_ngrams,
+}
+
+
+class ReferenceScorer:
+    """A head scored the plain way: its vocabularies as dicts of strings, a text's n-grams as Python strings
+    (triage.features, proved equal to scikit-learn's analyzers), one dense TF-IDF row, dense weights."""
+
+    def __init__(self, model: TextModel) -> None:
+        with np.load(model.directory / artifact_name(model.head)) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        self.blocks = []
+        offset = 0
+        for spec in model.card["features"]:
+            terms = terms_of(arrays, spec["name"])
+            vocabulary = {term: offset + column for column, term in enumerate(terms)}
+            ngram_range = (int(spec["ngram_range"][0]), int(spec["ngram_range"][1]))
+            self.blocks.append((spec["analyzer"], ngram_range, vocabulary, bool(spec["sublinear_tf"])))
+            offset += len(terms)
+        self.idf = np.concatenate([arrays[f"{spec['name']}_idf"] for spec in model.card["features"]])
+        self.coef = arrays["linear_coef"][:, :offset].astype(np.float64)
+        self.intercept = arrays["linear_intercept"].astype(np.float64)
+        self.temperature = model.tiers[LINEAR].temperature
+
+    def row(self, text: str) -> NDArray[np.float64]:
+        row = np.zeros(len(self.idf))
+        for analyzer, ngram_range, vocabulary, sublinear in self.blocks:
+            counts = Counter(
+                term for term in _ANALYZER_TERMS[analyzer](text, ngram_range) if term in vocabulary
+            )
+            block = {
+                vocabulary[term]: (1.0 + math.log(count) if sublinear else float(count))
+                * self.idf[vocabulary[term]]
+                for term, count in counts.items()
+            }
+            norm = math.sqrt(sum(value * value for value in block.values()))
+            for column, value in block.items():
+                row[column] = value / norm
+        return row
+
+    def logits(self, text: str) -> NDArray[np.float64]:
+        result: NDArray[np.float64] = self.intercept + self.coef @ self.row(text)
+        return result
+
+    def probabilities(self, text: str) -> NDArray[np.float64]:
+        scaled = self.logits(text) / self.temperature
+        exp = np.exp(scaled - scaled.max())
+        result: NDArray[np.float64] = exp / exp.sum()
+        return result
+
+
+@cache
+def _head(head: str) -> tuple[TextModel, ReferenceScorer]:
+    model = load_model(Settings.from_env().model_dir, head)
+    return model, ReferenceScorer(model)
+
+
+HEADS = ["intent", "emotion"]
+
+AWKWARD_TEXTS = [
+    "",
+    "!!!",
+    "ok",
+    "a b c",
+    "Where is order #A-48213?? see https://x.example/track or mail kim@example.org",
+    "  two   spaces\tand\ttabs\n\nand lines  ",
+    "don’t won't l'été — naïve café, ÜBER 12345",
+    "😀 emoji 👍🏽 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 我的订单在哪里",
+    "refund refund refund refund please please",  # repeated terms: sublinear counts
+    "snake_case __init__ x_1 a\u2003b\u00a0c\u3000d\u2028e",
+]
+
+
+def _sample_texts() -> list[str]:
+    texts = list(AWKWARD_TEXTS)
+    settings_ = Settings.from_env()
+    for path in sorted((REPO / "events" / "email").glob("*.eml")):
+        text = classification_text(read_email(path.read_bytes(), settings_))
+        texts += [text, text.partition("\n")[0]]  # the two views the intent head reads
+    return texts
+
+
+def _public_texts(per_file: int = 150) -> list[str]:
+    texts: list[str] = []
+    for name in (
+        "bitext_customer_support/bitext_27k_v11_instruction_intent.csv",
+        "banking77/test.csv",
+        "goemotions/original/test.tsv",
+    ):
+        path = SHARED_DATA / name
+        if path.is_file():
+            texts += path.read_text(encoding="utf-8").splitlines()[1 : per_file + 1]
+    return texts
+
+
+def _assert_scores_as_reference(head: str, texts: list[str]) -> None:
+    model, reference = _head(head)
+    classifier.forget_texts()
+    logits = model.logits(texts)
+    probabilities = model.predict_proba(texts)
+    for row, text in enumerate(texts):
+        expected = reference.logits(text)
+        assert np.max(np.abs(logits[row] - expected)) < 1e-12, text[:80]
+        expected_probabilities = reference.probabilities(text)
+        assert np.max(np.abs(probabilities[row] - expected_probabilities)) < 1e-12, text[:80]
+        assert int(probabilities[row].argmax()) == int(expected_probabilities.argmax()), text[:80]
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_scores_are_tf_idf_written_out_on_sample_and_awkward_texts(head: str) -> None:
+    _assert_scores_as_reference(head, _sample_texts())
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_scores_are_tf_idf_written_out_on_public_data(head: str) -> None:
+    texts = _public_texts()
+    if not texts:
+        pytest.skip("../shared/data is not present")
+    _assert_scores_as_reference(head, texts)
+
+
+_WORDS = ["order", "refund", "where", "is", "my", "card", "ok", "not", "happy", "angry", "thanks", "#A-48213"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(_WORDS) | st.text(st.sampled_from("ab ok_-'’.\n\t😀é9"), max_size=6), max_size=30
+    ).map(" ".join)
+)
+def test_scores_are_tf_idf_written_out_on_generated_texts(text: str) -> None:
+    for head in HEADS:
+        _assert_scores_as_reference(head, [text])
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_a_term_in_two_blocks_is_two_features(head: str) -> None:
+    """A word unigram and a char n-gram that are the same string hash alike; shifted per block, they are two keys."""
+    model, reference = _head(head)
+    (_, _, words, _), (_, _, chars, _) = reference.blocks
+    shared = sorted(set(words) & set(chars))
+    assert shared, "the bundled vocabularies share no term: pick another check"
+    term = shared[0]
+    columns, _ = model.text_features(term)
+    assert {words[term], chars[term]} <= set(columns.tolist())
+
+
+def _synthetic_features(
+    sublinear: tuple[bool, ...], sizes: tuple[int, ...]
+) -> tuple[classifier._TextFeatures, list]:
+    """Blocks over small random vocabularies (the same strings in several blocks, too), any sublinear flags."""
+    rng = np.random.default_rng(sum(sizes) + len(sublinear))
+    pool = ["ab", "ba", "ok", "x", "yy", "abc", "zz", "q"]
+    specs = []
+    blocks = []
+    analyzers = [("word", (1, 2)), ("char", (2, 4)), ("char", (1, 1))]
+    for index, size in enumerate(sizes):
+        analyzer, ngram_range = analyzers[index % len(analyzers)]
+        terms = sorted(set(rng.choice(pool, size=size).tolist()))
+        idf = rng.uniform(1.0, 3.0, size=len(terms))
+        specs.append((analyzer, ngram_range, terms, idf, sublinear[index]))
+        blocks.append(
+            classifier._Block(analyzer, ngram_range, classifier.term_hashes(terms), idf, sublinear[index])
+        )
+    return classifier._TextFeatures(blocks), specs
+
+
+@pytest.mark.parametrize(
+    ("sublinear", "sizes"),
+    [((True,), (6,)), ((False,), (6,)), ((True, False), (5, 7)), ((False, True, True), (4, 6, 3)), ((), ())],
+)
+def test_any_blocks_and_tf_flags_score_as_written_out(
+    sublinear: tuple[bool, ...], sizes: tuple[int, ...]
+) -> None:
+    features, specs = _synthetic_features(sublinear, sizes)
+    for text in ["ab ba ok", "x yy x yy zz abc", "", "ok ok ok abc q q", "nothing known here"]:
+        expected: dict[int, float] = {}
+        offset = 0
+        for analyzer, ngram_range, terms, idf, flag in specs:
+            columns = {term: column for column, term in enumerate(terms)}
+            counts = Counter(t for t in _ANALYZER_TERMS[analyzer](text, ngram_range) if t in columns)
+            block = {
+                offset + columns[t]: (1.0 + math.log(c) if flag else float(c)) * idf[columns[t]]
+                for t, c in counts.items()
+            }
+            norm = math.sqrt(sum(v * v for v in block.values()))
+            expected |= {column: value / norm for column, value in block.items()}
+            offset += len(terms)
+        classifier.forget_texts()
+        columns_got, values_got = features.features(classifier.normalise(text))
+        got = dict(zip(columns_got.tolist(), values_got.tolist(), strict=True))
+        assert got.keys() == expected.keys(), text
+        assert all(abs(got[column] - value) < 1e-12 for column, value in expected.items()), text
+
+
+def test_a_block_without_one_idf_per_term_is_refused() -> None:
+    block = classifier._Block("word", (1, 2), classifier.term_hashes(["ab", "cd", "ef"]), np.ones(2), True)
+    with pytest.raises(classifier.ModelError, match="3 word terms but 2 idf values"):
+        classifier._TextFeatures([block])
