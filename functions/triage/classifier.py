@@ -313,10 +313,12 @@ class _Tier:
 
 
 def softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
+    """Row-wise softmax (``logits`` is not changed). The reductions are the ufuncs' own (what ``ndarray.max`` and
+    ``.sum`` call, without their Python layers: this runs for every message)."""
+    shifted: NDArray[np.float64] = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)
     np.exp(shifted, out=shifted)
-    result: NDArray[np.float64] = shifted / shifted.sum(axis=-1, keepdims=True)
-    return result
+    shifted /= np.add.reduce(shifted, axis=-1, keepdims=True)
+    return shifted
 
 
 class TextModel:
@@ -447,7 +449,9 @@ class TextModel:
         calibrated: bool = True,
     ) -> NDArray[np.float64]:
         logits = self.logits(texts, tier, embeddings)
-        return softmax(logits / self.tiers[tier].temperature if calibrated else logits)
+        if calibrated:
+            logits /= self.tiers[tier].temperature
+        return softmax(logits)
 
     def _linear_suffices(self, probabilities: NDArray[np.float64]) -> bool:
         """Cascade rule: the card's gate (where the encoder stopped helping in cross-validation), else the
@@ -455,9 +459,9 @@ class TextModel:
         linear = self.tiers[LINEAR]
         best = int(probabilities.argmax())
         if linear.cascade_gate is not None:
-            return bool(probabilities[best] >= linear.cascade_gate)
+            return probabilities.item(best) >= linear.cascade_gate
         threshold = linear.thresholds[best]
-        return threshold is not None and bool(probabilities[best] >= threshold)
+        return threshold is not None and probabilities.item(best) >= threshold
 
     def thresholds(self, tier: str = LINEAR) -> dict[str, float | None]:
         return dict(zip(self.labels, self.tiers[tier].thresholds, strict=True))
@@ -487,7 +491,10 @@ class TextModel:
         return probabilities, used
 
     def predict(self, text: str, k: int = 3) -> Classification:
-        return self._classification(self.predict_proba([text])[0], LINEAR, k)
+        linear = self.tiers[LINEAR]
+        scores = self._text_scores(text, linear)  # predict_proba([text])[0], without a one-row matrix
+        scores /= linear.temperature
+        return self._classification(softmax(scores), LINEAR, k)
 
     def predict_views(
         self, views: Sequence[str], k: int = 3, encoder: Callable[[], Encoder | None] | None = None
@@ -517,23 +524,29 @@ class TextModel:
         return self._classification(_agree(combined), COMBINED, k)
 
     def _classification(self, probabilities: NDArray[np.float64], tier: str, k: int) -> Classification:
-        order = np.argsort(-probabilities, kind="stable")[:k]
-        top = tuple((self.labels[i], float(probabilities[i])) for i in order)
+        order: list[int] = (-probabilities).argsort(kind="stable")[:k].tolist()
+        values: list[float] = probabilities.tolist()  # Python floats at once, not one numpy scalar each
+        top = tuple((self.labels[i], values[i]) for i in order)
         return Classification(
             label=top[0][0],
             confidence=top[0][1],
             top_k=top,
             model_version=self.version,
             tier=tier,
-            threshold=self.tiers[tier].thresholds[int(order[0])],
+            threshold=self.tiers[tier].thresholds[order[0]],
         )
 
 
 def _agree(probabilities: NDArray[np.float64]) -> NDArray[np.float64]:
-    log_p = np.log(np.clip(probabilities, 1e-12, 1.0)).mean(axis=0)
-    combined = np.exp(log_p - log_p.max())
-    result: NDArray[np.float64] = combined / combined.sum()
-    return result
+    """The views' normalised geometric mean: exp(mean(log(clip(p, 1e-12, 1)))) / its sum, with ufuncs called
+    directly (np.clip and .mean go through Python layers; the values are the same)."""
+    log_p: NDArray[np.float64] = np.log(np.minimum(np.maximum(probabilities, 1e-12), 1.0))
+    mean: NDArray[np.float64] = np.add.reduce(log_p, axis=0)
+    mean /= len(log_p)
+    mean -= np.maximum.reduce(mean)
+    np.exp(mean, out=mean)
+    mean /= np.add.reduce(mean)
+    return mean
 
 
 IntentModel = TextModel

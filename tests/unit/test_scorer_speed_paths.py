@@ -262,3 +262,83 @@ def test_a_block_without_one_idf_per_term_is_refused() -> None:
     block = classifier._Block("word", (1, 2), classifier.term_hashes(["ab", "cd", "ef"]), np.ones(2), True)
     with pytest.raises(classifier.ModelError, match="3 word terms but 2 idf values"):
         classifier._TextFeatures([block])
+
+
+# --- softmax, the views' agreement and the top k without numpy's Python layers -----------------------------------
+
+
+def _softmax_as_written(logits: NDArray[np.float64]) -> NDArray[np.float64]:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    np.exp(shifted, out=shifted)
+    result: NDArray[np.float64] = shifted / shifted.sum(axis=-1, keepdims=True)
+    return result
+
+
+def _agree_as_written(probabilities: NDArray[np.float64]) -> NDArray[np.float64]:
+    log_p = np.log(np.clip(probabilities, 1e-12, 1.0)).mean(axis=0)
+    combined = np.exp(log_p - log_p.max())
+    result: NDArray[np.float64] = combined / combined.sum()
+    return result
+
+
+def _random_logits(seed: int, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(scale=rng.choice([0.1, 3.0, 40.0]), size=shape)
+    logits.flat[0] = logits.flat[-1]  # a tie
+    return logits
+
+
+@pytest.mark.parametrize("shape", [(27,), (9,), (1, 27), (2, 27), (3, 9), (1, 1)])
+def test_softmax_and_agreement_are_bitwise_the_numpy_expressions(shape: tuple[int, ...]) -> None:
+    for seed in range(50):
+        logits = _random_logits(seed, shape)
+        kept = logits.copy()
+        assert np.array_equal(classifier.softmax(logits), _softmax_as_written(logits))
+        assert np.array_equal(logits, kept)  # the argument is not changed
+        if len(shape) == 2:
+            probabilities = _softmax_as_written(logits)
+            probabilities[0, 0] = 0.0  # clipped to 1e-12
+            assert np.array_equal(classifier._agree(probabilities), _agree_as_written(probabilities))
+
+
+def _classification_as_written(model: TextModel, probabilities: NDArray[np.float64], k: int) -> object:
+    order = np.argsort(-probabilities, kind="stable")[:k]
+    top = tuple((model.labels[i], float(probabilities[i])) for i in order)
+    return classifier.Classification(
+        label=top[0][0],
+        confidence=top[0][1],
+        top_k=top,
+        model_version=model.version,
+        tier=LINEAR,
+        threshold=model.tiers[LINEAR].thresholds[int(order[0])],
+    )
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_predictions_are_the_written_out_computation(head: str) -> None:
+    """predict (one text) and predict_views (a message's views) give what predict_proba, the agreement and a
+    stable argsort gave before, to the bit."""
+    model, _ = _head(head)
+    texts = _sample_texts()
+    for text in texts:
+        for k in (1, 3, len(model.labels) + 2):
+            scaled = _softmax_as_written(model.logits([text]) / model.tiers[LINEAR].temperature)[0]
+            expected = _classification_as_written(model, scaled, k)
+            assert model.predict(text, k=k) == expected, text[:80]
+    for first, second in zip(texts[::2], texts[1::2], strict=True):
+        views = [second, first]  # as a message's subject and whole text
+        kept = [view for view in views if view.strip()] or [""]
+        probabilities = _softmax_as_written(model.logits(kept) / model.tiers[LINEAR].temperature)
+        assert model.predict_views(views) == _classification_as_written(
+            model, _agree_as_written(probabilities), 3
+        )
+
+
+def test_equal_probabilities_keep_label_order() -> None:
+    model, _ = _head("emotion")
+    probabilities = np.full(len(model.labels), 0.05)
+    probabilities[[2, 5, 7]] = 0.2
+    probabilities /= probabilities.sum()
+    result = model._classification(probabilities, LINEAR, 4)
+    assert [label for label, _ in result.top_k] == [model.labels[i] for i in (2, 5, 7, 0)]
+    assert result == _classification_as_written(model, probabilities, 4)
