@@ -430,8 +430,9 @@ class TextModel:
         """Uncalibrated decision scores (rows × labels), exactly the scikit-learn model's ``decision_function``."""
         spec = self.tiers[tier]
         out = np.empty((len(texts), len(spec.intercept)))
-        for row, text in enumerate(texts):
-            out[row] = self._text_scores(text, spec)
+        # Longest first: a message's subject view, the start of its whole text, is then read from the text's scan.
+        for row in sorted(range(len(texts)), key=lambda row: len(texts[row]), reverse=True):
+            out[row] = self._text_scores(texts[row], spec)
         if spec.encoder is not None:
             if embeddings is None:
                 raise ModelError(f"tier {tier!r} needs sentence embeddings")

@@ -8,16 +8,16 @@ different terms of a vocabulary sharing one is refused where it is loaded (``tri
 
 The n-gram sets are exactly those of ``triage.features.word_ngrams_of_normalised`` and
 ``char_wb_ngrams_of_normalised`` (scikit-learn's analyzers), as a multiset of hashes. Both analyzers read one
-scan of the text (:func:`_scan`: each character's class as ``re`` sees it, and the prefix hashes), so neither
+scan of the text (:class:`_Scan`: each character's class as ``re`` sees it, and the prefix sums), so neither
 splits the text into Python strings: word tokens are the runs of two or more ``\\w`` characters, and a word's
-char_wb n-grams the windows with no white space strictly inside.
+char_wb n-grams the windows with no white space strictly inside. A text that is the first line of a recent one
+(a message's subject, read after the whole message) is read from that text's scan.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
-from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +25,6 @@ from numpy.typing import NDArray
 _B = 0x100000001B3  # the 64-bit FNV prime: odd, so invertible modulo 2**64
 _B_INVERSE = pow(_B, -1, 2**64)
 _SPACE_CODE = ord(" ") + 1
-_LINE_BREAK_CODE = ord("\n") + 1
 # As numpy scalars once: a Python int in uint64 arithmetic costs a conversion each time.
 _B_UINT64 = np.uint64(_B)
 _ONE = np.uint64(1)
@@ -47,6 +46,8 @@ def _class_of(character: str) -> int:
 
 # Latin-1 by table; any other character (rare in mail) is asked directly.
 _LATIN1_CLASSES = np.array([_class_of(chr(point)) for point in range(256)], dtype=np.uint8)
+_LATIN1_WORD = _LATIN1_CLASSES == _WORD
+_LATIN1_SPACE = _LATIN1_CLASSES == _SPACE
 
 
 def _power_table(base: int, count: int) -> UInt64s:
@@ -71,30 +72,6 @@ def _powers(count: int) -> tuple[UInt64s, UInt64s]:
 
 def _code_points(text: str) -> NDArray[np.uint32]:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
-def _codes(text: str) -> UInt64s:
-    """Each character's code point + 1 (so that no character counts as nothing)."""
-    codes = _code_points(text).astype(np.uint64)
-    codes += _ONE
-    return codes
-
-
-def _prefix_hashes(codes: UInt64s, slack: int = 0) -> tuple[UInt64s, UInt64s]:
-    """``prefix[i]`` = hash of the first ``i`` characters, and the powers of B up to len(codes). ``slack`` zeros
-    follow, so that fixed-size windows may be read past the end (and then discarded)."""
-    n = len(codes)
-    up, down = _powers(n + 1)
-    # prefix[i] = B**i * sum(code[k] * B**-(k + 1) for k < i): a cumulative sum instead of a recurrence.
-    prefix = np.zeros(n + 1 + slack, dtype=np.uint64)
-    (codes * down[1:]).cumsum(out=prefix[1 : n + 1])
-    np.multiply(prefix[: n + 1], up, out=prefix[: n + 1])
-    return prefix, up
-
-
-def _substrings(prefix: UInt64s, up: UInt64s, starts: NDArray[np.int64], ends: NDArray[np.int64]) -> UInt64s:
-    hashes: UInt64s = prefix[ends] - prefix[starts] * up[ends - starts]
-    return hashes
 
 
 def term_hashes(terms: Sequence[str]) -> UInt64s:
@@ -123,84 +100,151 @@ def joined_term_hashes(joined: str) -> UInt64s:
     return hashes
 
 
-class _Scan(NamedTuple):
-    """One normalised text, padded with a space at each end, as both analyzers read it."""
-
-    word: Bools  # per character: re's \w
-    space: Bools  # per character: white space (re's \s)
-    codes: UInt64s  # per character: code point + 1, white space as a space (char_wb reads any as one)
-    prefix: UInt64s  # prefix hashes of codes, then _SLACK zeros (a token holds no white space: unchanged)
-    up: UInt64s  # B**k for k <= len(codes)
+_SLACK = 8  # char_wb windows up to _SLACK + 2 characters are read as strided views of the prefix sums
 
 
-_SLACK = 8  # char_wb windows up to _SLACK + 2 characters are read as one strided view of the prefix hashes
+class _Scan:
+    """A normalised text, padded with a space at each end, read once for both analyzers and any line-prefix of it.
+
+    Per character: re's \\w (``word``), white space (``space``, re's \\s), the code point; and the prefix sums
+    ``sums[i]`` = sum of code[k] * B**-(k + 1) for k < i (code = code point + 1, any white space read as a space, as
+    char_wb reads it; a token holds none), so that [s, e) hashes to (sums[e] - sums[s]) * B**e. The word tokens
+    and the char_wb windows are worked out on first use and kept: a message's subject, the first line of the text
+    it is read with, is served from the text's (:func:`_scan_of`).
+    """
+
+    __slots__ = ("_tokens", "_windows", "points", "space", "sums", "up", "word")
+
+    def __init__(self, normalised: str) -> None:
+        padded = f" {normalised} "
+        self.points = points = _code_points(padded)
+        if padded.isascii():
+            self.word, self.space = _LATIN1_WORD.take(points), _LATIN1_SPACE.take(points)
+        else:
+            latin1 = np.minimum(points, 255)
+            self.word, self.space = _LATIN1_WORD.take(latin1), _LATIN1_SPACE.take(latin1)
+            for index in (points > 255).nonzero()[0].tolist():
+                kind = _class_of(padded[index])
+                self.word[index], self.space[index] = kind == _WORD, kind == _SPACE
+        n = len(points)
+        self.up, down = _powers(n + 1 + _SLACK)
+        self.sums = np.zeros(n + 1 + _SLACK, dtype=np.uint64)  # then zeros: windows read past the end, unused
+        terms = self.sums[1 : n + 1]
+        np.add(points, _ONE, out=terms)
+        terms[self.space] = _SPACE_CODE
+        terms *= down[1 : n + 1]
+        self.sums[: n + 1].cumsum(out=self.sums[: n + 1])
+        self._tokens: tuple[UInt64s, UInt64s, NDArray[np.intp]] | None = None
+        self._windows: dict[tuple[int, int], tuple[UInt64s, Bools]] = {}
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def tokens(self) -> tuple[UInt64s, UInt64s, NDArray[np.intp]]:
+        """Each word token's hash, B**its length, and the position just after it, in text order.
+
+        Tokens (``\\b\\w\\w+\\b``) are the maximal runs of two or more word characters, hashed where they stand.
+        """
+        if self._tokens is None:
+            word = self.word
+            # The padded text starts and ends with a non-word character: edges alternate before-run, last-of-run.
+            edges = (word[1:] != word[:-1]).nonzero()[0]
+            befores, lasts = edges[::2], edges[1::2]
+            lengths = lasts - befores
+            tokens = lengths >= 2
+            befores, lasts, lengths = befores[tokens], lasts[tokens], lengths[tokens]
+            sums, up = self.sums[1:], self.up[1:]  # index i: position i + 1
+            hashes: UInt64s = sums[lasts] - sums[befores]
+            hashes *= up[lasts]
+            self._tokens = (hashes, self.up[lengths], lasts + 1)
+        return self._tokens
+
+    def windows(self, smallest: int, largest: int) -> tuple[UInt64s, Bools]:
+        """The hash of the window of each size smallest..largest (rows) at each start but the last character
+        (columns), and which windows are char_wb n-grams: no white space strictly inside, and not two white
+        space characters (a window at i may end just after the first white space after i; where i and i + 1 are
+        both white space, nowhere)."""
+        key = (smallest, largest)
+        if key not in self._windows:
+            length = len(self)
+            gaps = self.space.nonzero()[0]  # the padded text's first and last characters among them
+            after = gaps[1:]
+            step = after - gaps[:-1]
+            room = np.repeat(after - (step == 1), step)  # the longest window at each start
+            room -= np.arange(-1, length - 2)
+            sizes = np.arange(smallest, largest + 1)[:, np.newaxis]
+            sums, up = self.sums, self.up
+            if largest > _SLACK + 2:
+                sums = np.concatenate((sums, np.zeros(largest, dtype=np.uint64)))
+                up = _powers(len(sums))[0]
+            # ends[s, i] = sums[i + sizes[s]] and powers[s, i] = B**(i + sizes[s]): views, rows one apart.
+            shape, offset, strides = (len(sizes), length - 1), smallest * 8, (8, 8)
+            ends = np.ndarray(shape, dtype=np.uint64, buffer=sums, offset=offset, strides=strides)
+            powers = np.ndarray(shape, dtype=np.uint64, buffer=up, offset=offset, strides=strides)
+            hashes: UInt64s = ends - sums[: length - 1]
+            hashes *= powers
+            self._windows[key] = (hashes, sizes <= room)
+        return self._windows[key]
 
 
-@lru_cache(maxsize=8)
-def _scan(normalised: str) -> _Scan:
-    """Cached: the classifier asks for both analyzers' terms of a text in turn."""
-    padded = f" {normalised} "
-    points = _code_points(padded)
-    if padded.isascii():
-        classes = _LATIN1_CLASSES.take(points)
-    else:
-        classes = _LATIN1_CLASSES.take(np.minimum(points, 255))
-        for index in (points > 255).nonzero()[0].tolist():
-            classes[index] = _class_of(padded[index])
-    space = classes == _SPACE
-    codes = points.astype(np.uint64)
-    codes += _ONE
-    codes[space] = _SPACE_CODE
-    prefix, up = _prefix_hashes(codes, _SLACK)
-    return _Scan(classes == _WORD, space, codes, prefix, up)
+_SCANS: dict[str, _Scan] = {}  # recent texts' scans, oldest first
+_SCANS_KEPT = 8
+_SCANS_LOCK = threading.Lock()
+
+
+def _scan_of(normalised: str) -> tuple[_Scan, int]:
+    """The scan to read ``normalised`` from, and how many of its first characters are this text's, padded.
+
+    Its own, or that of a recent text it is a line of: when a text starts with ``normalised`` followed by white
+    space, the first ``len(normalised) + 2`` characters of the text's padded scan are exactly this text's padded
+    scan (the closing space is that white space), so its tokens and windows are the text's up to there.
+    """
+    scan = _SCANS.get(normalised)
+    if scan is not None:
+        return scan, len(scan)
+    size = len(normalised)
+    for text, scan in list(_SCANS.items()):
+        if len(text) > size and text[size].isspace() and text.startswith(normalised):
+            return scan, size + 2
+    scan = _Scan(normalised)
+    with _SCANS_LOCK:
+        while len(_SCANS) >= _SCANS_KEPT:
+            del _SCANS[next(iter(_SCANS))]
+        _SCANS[normalised] = scan
+    return scan, len(scan)
 
 
 def forget_texts() -> None:
-    """Drop the cached scans (``triage.classifier.forget_texts``)."""
-    _scan.cache_clear()
+    """Drop the kept scans (``triage.classifier.forget_texts``)."""
+    with _SCANS_LOCK:
+        _SCANS.clear()
 
 
 def word_ngram_hashes(normalised: str, ngram_range: tuple[int, int]) -> UInt64s:
     """The hashes of ``word_ngrams_of_normalised(normalised, ngram_range)``, in no particular order (a new array,
     the caller's to change).
 
-    Tokens (``\\b\\w\\w+\\b``) are the maximal runs of two or more word characters, hashed where they stand; an
-    n-gram ``a b`` is hashed from its tokens' hashes, as ``hash(a + " " + b) = (hash(a) * B + hash(" ")) *
-    B**len(b) + hash(b)``, without a joined string.
+    An n-gram ``a b`` is hashed from its tokens' hashes (:meth:`_Scan.tokens`), as ``hash(a + " " + b) = (hash(a) *
+    B + hash(" ")) * B**len(b) + hash(b)``, without a joined string.
     """
-    scan = _scan(normalised)
-    word = scan.word
-    # The padded text starts and ends with a non-word character: edges alternate run start, run end.
-    edges = (word[1:] != word[:-1]).nonzero()[0]
-    edges += 1
-    starts, ends = edges[::2], edges[1::2]
-    lengths = ends - starts
-    tokens = lengths >= 2
-    starts, ends, lengths = starts[tokens], ends[tokens], lengths[tokens]
-    if not len(starts):
-        return np.empty(0, dtype=np.uint64)
-    shift = scan.up[lengths]
-    unigrams: UInt64s = scan.prefix[ends] - scan.prefix[starts] * shift
+    scan, length = _scan_of(normalised)
+    unigrams, shifts, ends = scan.tokens()
+    if length < len(scan):  # a line-prefix: the tokens that end in it
+        count = int(ends.searchsorted(length - 1, side="right"))
+        unigrams, shifts = unigrams[:count], shifts[:count]
     low, high = ngram_range
     parts = [unigrams] if low <= 1 else []
     grams = unigrams
     for n in range(2, min(high, len(unigrams)) + 1):
         grams = grams[:-1] * _B_UINT64
         grams += _SPACE_UINT64
-        grams *= shift[n - 1 :]
+        grams *= shifts[n - 1 :]
         grams += unigrams[n - 1 :]
         if n >= low:
             parts.append(grams)
-    if len(parts) == 1:
-        return parts[0]
-    return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
-
-
-@lru_cache(maxsize=16)
-def _window_sizes(smallest: int, largest: int) -> tuple[NDArray[np.int64], UInt64s]:
-    """The sizes smallest..largest as a column, and B to each."""
-    sizes = np.arange(smallest, largest + 1)[:, np.newaxis]
-    return sizes, _powers(largest + 1)[0][sizes]
+    if not parts:
+        return np.empty(0, dtype=np.uint64)
+    return np.concatenate(parts) if len(parts) > 1 else parts[0].copy()  # unigrams alone: the scan keeps them
 
 
 def char_wb_ngram_hashes(normalised: str, ngram_range: tuple[int, int]) -> UInt64s:
@@ -208,47 +252,34 @@ def char_wb_ngram_hashes(normalised: str, ngram_range: tuple[int, int]) -> UInt6
     array, the caller's to change).
 
     Each word padded with a space on both sides yields its n-grams: in the padded text, with any white space
-    read as a space, for n >= 2 a word's n-grams are exactly the windows with no white space strictly inside
-    that are not two white space characters; single characters count each word's two spaces; and a padded word
-    shorter than the smallest n still yields itself once, as scikit-learn's analyzer does. All window sizes are
-    hashed at once, as a (size x start) grid of prefix-hash differences.
+    read as a space, for n >= 2 a word's n-grams are exactly the windows :meth:`_Scan.windows` keeps; single
+    characters count each word's two spaces; and a padded word shorter than the smallest n still yields itself
+    once, as scikit-learn's analyzer does.
     """
-    scan = _scan(normalised)
-    length = len(scan.codes)
-    gaps = scan.space.nonzero()[0]  # the padded text's first and last characters among them
-    if len(gaps) == length:
-        return np.empty(0, dtype=np.uint64)
+    scan, length = _scan_of(normalised)
     low, high = ngram_range
-    parts: list[UInt64s] = []
-    after = gaps[1:]
-    step = after - gaps[:-1]
     smallest = max(low, 2)
+    parts: list[UInt64s] = []
     if high >= smallest:
-        # A window starting at i < length - 1 may end just after the first white space after i: it is at most
-        # room[i] long; where i and i + 1 are both white space, room[i] is 1.
-        room = np.repeat(after - (step == 1), step)
-        room -= np.arange(-1, length - 2)
-        sizes, powers = _window_sizes(smallest, high)
-        prefix = scan.prefix
-        if high > _SLACK + 2:
-            prefix = np.concatenate((prefix, np.zeros(high, dtype=np.uint64)))
-        # ends[s, i] = prefix[i + sizes[s]]: a view, rows one element apart.
-        ends = np.ndarray(
-            (len(sizes), length - 1),
-            dtype=np.uint64,
-            buffer=prefix,
-            offset=smallest * prefix.itemsize,
-            strides=(prefix.itemsize, prefix.itemsize),
-        )
-        windows = prefix[: length - 1] * powers
-        np.subtract(ends, windows, out=windows)
-        parts.append(windows[sizes <= room])
+        hashes, valid = scan.windows(smallest, high)
+        if length < len(scan):  # a line-prefix: the windows that start in it (they end in it, too)
+            hashes, valid = hashes[:, : length - 1], valid[:, : length - 1]
+        parts.append(hashes[valid])
     if low == 1 or smallest > 3:
-        words = step > 1
-        word_starts, word_ends = gaps[:-1][words], after[words]  # the spaces around each word
+        space = scan.space[:length]
+        gaps = space.nonzero()[0]
+        words = gaps[1:] - gaps[:-1] > 1
+        word_starts, word_ends = gaps[:-1][words], gaps[1:][words]  # the spaces around each word
         if low == 1:
-            parts += [scan.codes[~scan.space], np.full(2 * len(word_starts), _SPACE_CODE, dtype=np.uint64)]
+            singles = scan.points[:length][~space].astype(np.uint64)
+            singles += _ONE
+            parts += [singles, np.full(2 * len(word_starts), _SPACE_CODE, dtype=np.uint64)]
         short = word_ends - word_starts < low - 1
         if short.any():
-            parts.append(_substrings(scan.prefix, scan.up, word_starts[short], word_ends[short] + 1))
+            starts, ends = word_starts[short], word_ends[short] + 1
+            padded_words: UInt64s = scan.sums[ends] - scan.sums[starts]
+            padded_words *= scan.up[ends]
+            parts.append(padded_words)
+    if not parts:
+        return np.empty(0, dtype=np.uint64)
     return parts[0] if len(parts) == 1 else np.concatenate(parts)

@@ -93,17 +93,19 @@ def test_a_text_longer_than_the_power_tables_hashes_the_same() -> None:
 
 def test_the_scan_classifies_every_code_point_as_re_does() -> None:
     """\\w (word tokens) and \\s (char_wb's word breaks) over all of Unicode, surrogates included, through
-    the scan itself: the Latin-1 table and the per-character fallback above it."""
+    the scan itself: the Latin-1 tables and the per-character fallback above them; and each character's term in
+    the prefix sums is its code (white space as a space, as char_wb reads it)."""
     text = "".join(map(chr, range(sys.maxunicode + 1)))
-    scan = termhash._scan.__wrapped__(text)
+    scan = termhash._Scan(text)
     padded = f" {text} "
     for pattern, got in ((r"\w", scan.word), (r"\s", scan.space)):
         expected = np.zeros(len(padded), dtype=np.bool_)
         expected[[match.start() for match in re.finditer(pattern, padded)]] = True
         assert np.array_equal(got, expected), pattern
     expected_codes = np.array([ord(character) + 1 for character in padded], dtype=np.uint64)
-    expected_codes[scan.space] = termhash._SPACE_CODE  # char_wb reads any white space as a space
-    assert np.array_equal(scan.codes, expected_codes)
+    expected_codes[scan.space] = termhash._SPACE_CODE
+    n = len(padded)
+    assert np.array_equal((scan.sums[1 : n + 1] - scan.sums[:n]) * scan.up[1 : n + 1], expected_codes)
 
 
 def test_the_latin1_table_is_the_rule_it_stands_for() -> None:
@@ -132,6 +134,77 @@ def test_a_cached_scan_serves_both_analyzers_in_either_order() -> None:
     termhash.forget_texts()
     second = char_wb_ngram_hashes(text, (2, 5)).tolist(), word_ngram_hashes(text, (1, 2)).tolist()
     assert first == second[::-1]
-    assert termhash._scan.cache_info().currsize == 1
+    assert list(termhash._SCANS) == [text]
     termhash.forget_texts()
-    assert termhash._scan.cache_info().currsize == 0
+    assert not termhash._SCANS
+
+
+def test_what_the_analyzers_return_is_the_callers_to_change() -> None:
+    """The scan keeps a text's tokens and windows; the analyzers' results must not be views of them."""
+    text = normalise(TEXTS[12])
+    termhash.forget_texts()
+    for ngram_range in [(1, 1), (1, 2), (2, 2), (2, 5), (1, 3)]:
+        for hashed in (word_ngram_hashes, char_wb_ngram_hashes):
+            first = hashed(text, ngram_range)
+            expected = first.tolist()
+            first[:] = 0
+            assert hashed(text, ngram_range).tolist() == expected
+
+
+_WHITE = " \t\n\r\x0b\x0c\x1c\x85\xa0\u1680\u2000\u2028\u3000"
+
+
+def _assert_a_leading_part_is_read_from_the_text(
+    head: str, white: str, tail: str, ngram_range: tuple[int, int]
+) -> None:
+    """``head`` read after ``head + white + tail`` comes from that text's scan, with the analyzers' own terms."""
+    text = head + white + tail
+    termhash.forget_texts()
+    for _terms, hashed in ANALYZERS.values():
+        hashed(text, ngram_range)  # the whole text first, as a message is read before its subject
+    scan, length = termhash._scan_of(head)
+    assert scan is termhash._SCANS[text]
+    assert length == len(head) + 2
+    for analyzer, (terms, hashed) in ANALYZERS.items():
+        expected = Counter(term_hashes(terms(head, ngram_range)).tolist())
+        assert Counter(hashed(head, ngram_range).tolist()) == expected, (analyzer, head[:40])
+
+
+@pytest.mark.parametrize("ngram_range", RANGES)
+def test_a_subject_is_read_from_its_messages_scan(ngram_range: tuple[int, int]) -> None:
+    """The worker reads a message's text, then its first line: the first line's terms come from the text's scan."""
+    for text in TEXTS:
+        normalised = normalise(text)
+        for cut in {normalised.find(white) for white in _WHITE} - {-1}:
+            _assert_a_leading_part_is_read_from_the_text(
+                normalised[:cut], normalised[cut], normalised[cut + 1 :], ngram_range
+            )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    head=st.text(st.sampled_from(_AWKWARD) | st.characters(), max_size=30),
+    white=st.sampled_from(_WHITE),
+    tail=st.text(st.sampled_from(_AWKWARD) | st.characters(), max_size=30),
+    ngram_range=st.tuples(st.integers(1, 6), st.integers(0, 6)).map(lambda r: (r[0], r[0] + r[1])),
+)
+def test_a_generated_leading_part_is_read_from_the_text(
+    head: str, white: str, tail: str, ngram_range: tuple[int, int]
+) -> None:
+    _assert_a_leading_part_is_read_from_the_text(head, white, tail, ngram_range)
+
+
+def test_a_text_that_does_not_start_another_gets_its_own_scan() -> None:
+    termhash.forget_texts()
+    word_ngram_hashes("order shipped today", (1, 2))
+    for other in ("order shipped", "order", "order shipped today"):
+        scan, length = termhash._scan_of(other)
+        assert (len(scan), length) == (len("order shipped today") + 2, len(other) + 2)
+    for other in ("order ship", "orders", "shipped today", "order  shipped"):  # not up to white space
+        scan, length = termhash._scan_of(other)
+        assert len(scan) == length == len(other) + 2
+    assert len(termhash._SCANS) == 5
+    for index in range(termhash._SCANS_KEPT + 3):
+        termhash._scan_of(f"text {index}")
+    assert len(termhash._SCANS) == termhash._SCANS_KEPT
+    assert "order shipped today" not in termhash._SCANS  # the oldest go first
