@@ -65,8 +65,9 @@ def _distinct(keys: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.fl
 
 
 # Block k's term hashes are shifted by k * _BLOCK_SALT (mod 2**64), so that one sorted array holds the terms of all of a
-# head's blocks: the word "ok" and the char n-gram "ok" hash alike but are different keys.
-_BLOCK_SALT = 0x9E3779B97F4A7C15  # 2**64 divided by the golden ratio: odd, and no short text's hash
+# head's blocks: the word "ok" and the char n-gram "ok" hash alike but are different keys. Any fixed constant does (a
+# collision it made between two vocabulary terms would be refused at load, as any other).
+_BLOCK_SALT = 0x9E3779B97F4A7C15  # 2**64 divided by the golden ratio, odd
 
 
 def _salt(block: int) -> np.uint64:
@@ -231,7 +232,7 @@ class _Block:
 
 class _TextFeatures:
     """A head's TF-IDF blocks as one table: the terms of every block as sorted keys (their hashes, shifted per block:
-    :func:`_salt`), each with its column, idf and block.
+    :func:`_salt`), each with its column; the blocks' idf side by side, by column.
 
     A dict of the terms would cost ~9 MB of Python strings for the two bundled heads; these arrays cost about 1 MB and
     look all of a text's terms up, in every block, with one ``searchsorted``. Two vocabulary terms with the same key

@@ -104,7 +104,8 @@ _SLACK = 8  # char_wb windows up to _SLACK + 2 characters are read as strided vi
 
 
 class _Scan:
-    """A normalised text, padded with a space at each end, read once for both analyzers and any line-prefix of it.
+    """A normalised text, padded with a space at each end, read once for both analyzers, and for any text it starts
+    with up to white space.
 
     Per character: re's \\w (``word``), white space (``space``, re's \\s), the code point; and the prefix sums
     ``sums[i]`` = sum of code[k] * B**-(k + 1) for k < i (code = code point + 1, any white space read as a space, as
@@ -178,7 +179,7 @@ class _Scan:
                 sums = np.concatenate((sums, np.zeros(largest, dtype=np.uint64)))
                 up = _powers(len(sums))[0]
             # ends[s, i] = sums[i + sizes[s]] and powers[s, i] = B**(i + sizes[s]): views, rows one apart.
-            shape, offset, strides = (len(sizes), length - 1), smallest * 8, (8, 8)
+            shape, offset, strides = (len(sizes), length - 1), smallest * sums.itemsize, (sums.itemsize,) * 2
             ends = np.ndarray(shape, dtype=np.uint64, buffer=sums, offset=offset, strides=strides)
             powers = np.ndarray(shape, dtype=np.uint64, buffer=up, offset=offset, strides=strides)
             hashes: UInt64s = ends - sums[: length - 1]
@@ -189,15 +190,16 @@ class _Scan:
 
 _SCANS: dict[str, _Scan] = {}  # recent texts' scans, oldest first
 _SCANS_KEPT = 8
+_SCANS_KEPT_CHARS = 1 << 15  # a longer text (never a mail's: parsing caps them) is scanned anew each time
 _SCANS_LOCK = threading.Lock()
 
 
 def _scan_of(normalised: str) -> tuple[_Scan, int]:
     """The scan to read ``normalised`` from, and how many of its first characters are this text's, padded.
 
-    Its own, or that of a recent text it is a line of: when a text starts with ``normalised`` followed by white
-    space, the first ``len(normalised) + 2`` characters of the text's padded scan are exactly this text's padded
-    scan (the closing space is that white space), so its tokens and windows are the text's up to there.
+    Its own, or that of a recent text that starts with ``normalised`` followed by white space: the first
+    ``len(normalised) + 2`` characters of that text's padded scan are exactly this text's padded scan (the closing
+    space is that white space), so its tokens and windows are the text's up to there.
     """
     scan = _SCANS.get(normalised)
     if scan is not None:
@@ -207,10 +209,11 @@ def _scan_of(normalised: str) -> tuple[_Scan, int]:
         if len(text) > size and text[size].isspace() and text.startswith(normalised):
             return scan, size + 2
     scan = _Scan(normalised)
-    with _SCANS_LOCK:
-        while len(_SCANS) >= _SCANS_KEPT:
-            del _SCANS[next(iter(_SCANS))]
-        _SCANS[normalised] = scan
+    if size <= _SCANS_KEPT_CHARS:
+        with _SCANS_LOCK:
+            while len(_SCANS) >= _SCANS_KEPT:
+                del _SCANS[next(iter(_SCANS))]
+            _SCANS[normalised] = scan
     return scan, len(scan)
 
 
@@ -229,7 +232,7 @@ def word_ngram_hashes(normalised: str, ngram_range: tuple[int, int]) -> UInt64s:
     """
     scan, length = _scan_of(normalised)
     unigrams, shifts, ends = scan.tokens()
-    if length < len(scan):  # a line-prefix: the tokens that end in it
+    if length < len(scan):  # the start of the scanned text: the tokens that end in it
         count = int(ends.searchsorted(length - 1, side="right"))
         unigrams, shifts = unigrams[:count], shifts[:count]
     low, high = ngram_range
@@ -262,7 +265,7 @@ def char_wb_ngram_hashes(normalised: str, ngram_range: tuple[int, int]) -> UInt6
     parts: list[UInt64s] = []
     if high >= smallest:
         hashes, valid = scan.windows(smallest, high)
-        if length < len(scan):  # a line-prefix: the windows that start in it (they end in it, too)
+        if length < len(scan):  # the start of the scanned text: the windows that start in it (and end in it)
             hashes, valid = hashes[:, : length - 1], valid[:, : length - 1]
         parts.append(hashes[valid])
     if low == 1 or smallest > 3:

@@ -208,3 +208,14 @@ def test_a_text_that_does_not_start_another_gets_its_own_scan() -> None:
         termhash._scan_of(f"text {index}")
     assert len(termhash._SCANS) == termhash._SCANS_KEPT
     assert "order shipped today" not in termhash._SCANS  # the oldest go first
+
+
+def test_a_text_too_long_to_keep_is_scanned_each_time_with_the_same_terms() -> None:
+    text = normalise(" ".join(f"w{i % 89}x" for i in range(7000)))  # ~35k characters
+    assert len(text) > termhash._SCANS_KEPT_CHARS
+    termhash.forget_texts()
+    for _ in range(2):
+        for analyzer, (terms, hashed) in ANALYZERS.items():
+            expected = Counter(term_hashes(terms(text, (1, 3))).tolist())
+            assert Counter(hashed(text, (1, 3)).tolist()) == expected, analyzer
+    assert not termhash._SCANS
