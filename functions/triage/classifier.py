@@ -494,10 +494,7 @@ class TextModel:
         return probabilities, used
 
     def predict(self, text: str, k: int = 3) -> Classification:
-        linear = self.tiers[LINEAR]
-        scores = self._text_scores(text, linear)  # predict_proba([text])[0], without a one-row matrix
-        scores /= linear.temperature
-        return self._classification(softmax(scores), LINEAR, k)
+        return self._classification(self.predict_proba([text])[0], LINEAR, k)
 
     def predict_views(
         self, views: Sequence[str], k: int = 3, encoder: Callable[[], Encoder | None] | None = None
