@@ -1,5 +1,6 @@
-"""triage.cues.compile_skipping: the phrase tables, told which characters a match can start with, find exactly
-what the plain ``re.compile`` of the same pattern finds (same matches, spans, groups and order) on every text.
+"""triage.cues.compile_skipping: the phrase tables, told which characters a match can start with and compiled for
+whole matches, find exactly what the plain ``re.compile`` of the same pattern finds (same matches, spans, named
+groups and order) on every text.
 
 The texts: the sample mails, data-set rows, awkward hand-written ones, and for each table an example of every
 alternative it has (read off its parse tree), so a set that misses a character some alternative starts with fails.
@@ -7,6 +8,7 @@ alternative it has (read off its parse tree), so a set that misses a character s
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ import triage.cues as cues
 import triage.entities as entities
 import triage.topics as topics
 import triage.urgency as urgency
-from triage.cues import Phrases, _parser, compile_skipping
+from triage.cues import Phrases, _compiler, _parser, compile_skipping
 from triage.policy import classification_text
 from triage.service import read_email
 from triage.settings import Settings
@@ -171,10 +173,13 @@ def corpus() -> list[str]:
     return _corpus()
 
 
-def _found(pattern: re.Pattern[str], text: str) -> list[tuple[Any, ...]]:
-    """Each match's span and groups, and what a search finds in every eighth prefix of a short text (urgency
-    searches the text before a date for "by", "until" …)."""
-    found: list[tuple[Any, ...]] = [(match.span(), match.groups()) for match in pattern.finditer(text)]
+def _found(pattern: re.Pattern[str], text: str, groups: bool = True) -> list[tuple[Any, ...]]:
+    """Each match's span, named groups and (with ``groups``) all groups, and what a search finds in every eighth
+    prefix of a short text (urgency searches the text before a date for "by", "until" …)."""
+    found: list[tuple[Any, ...]] = [
+        (match.span(), match.groupdict(), match.groups() if groups else ())
+        for match in pattern.finditer(text)
+    ]
     if len(text) <= 500:
         found += [
             (end, m.span() if (m := pattern.search(text, 0, end)) else None) for end in range(0, len(text), 8)
@@ -183,9 +188,15 @@ def _found(pattern: re.Pattern[str], text: str) -> list[tuple[Any, ...]]:
 
 
 def _differences(compiled: re.Pattern[str], texts: list[str]) -> list[int]:
-    """Indexes of the texts where ``compiled`` finds something else than the plain compile of its pattern."""
+    """Indexes of the texts where ``compiled`` finds something else than the plain compile of its pattern (its
+    groups too, unless it was compiled for whole matches without them)."""
     plain = re.compile(compiled.pattern, compiled.flags)
-    return [index for index, text in enumerate(texts) if _found(compiled, text) != _found(plain, text)]
+    groups = compiled.groups == plain.groups
+    return [
+        index
+        for index, text in enumerate(texts)
+        if _found(compiled, text, groups) != _found(plain, text, groups)
+    ]
 
 
 def test_every_phrase_table_is_checked() -> None:
@@ -200,12 +211,14 @@ def test_the_skipping_pattern_finds_what_the_plain_compile_finds(name: str, corp
     plain = re.compile(compiled.pattern, compiled.flags)
     # It was given a first-character set (re's Pattern equality compares the compiled code) …
     assert compiled != plain
-    assert (compiled.pattern, compiled.flags, compiled.groups, compiled.groupindex) == (
+    assert (compiled.pattern, compiled.flags, compiled.groupindex) == (
         plain.pattern,
         plain.flags,
-        plain.groups,
         plain.groupindex,
     )
+    # … a phrase table without named groups keeps none (it is read as whole matches), any other keeps them all …
+    whole = name in TABLES and not plain.groupindex
+    assert compiled.groups == (0 if whole else plain.groups)
     # … and finds the same in every text, and in examples of every alternative, most of which it matches.
     examples = _example_texts(compiled)
     assert sum(1 for text in examples if plain.search(text)) > 0.5 * len(examples)
@@ -236,7 +249,8 @@ def test_a_set_missing_any_one_character_is_caught(name: str, monkeypatch: pytes
             continue  # another item has its characters ("[3-9]" beside "\d")
         with monkeypatch.context() as patched:
             patched.setattr(cues, "_first_chars", _without(victim))
-            assert _differences(compile_skipping(compiled.pattern, compiled.flags), texts), victim
+            recompiled = compile_skipping(compiled.pattern, compiled.flags, whole_matches=name in TABLES)
+            assert _differences(recompiled, texts), victim
 
 
 def test_the_set_reads_digits_as_the_pattern_does(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -301,3 +315,63 @@ def test_a_python_whose_private_re_differs_gets_the_plain_compile(monkeypatch: p
 
     monkeypatch.setattr(cues, "_sre", ChangedSre)
     assert compile_skipping(r"\b(real|live)\s+person\b") == re.compile(r"\b(real|live)\s+person\b")
+
+
+# Patterns the whole-match compile merges, splits or leaves, each against every short text over their letters.
+_MERGED_PATTERNS = [
+    r"\b(ab|ac|(ad|b)e?)\b",
+    r"\b(a|ab)(c|bcd)(d*)",  # the first alternative that lets the rest match wins, not the longest
+    r"x?(a|ab)c|xa",
+    r"(ab)?a(b|)c?",  # an optional group, an empty alternative
+    r"\b(a\s+)?(b|c)\s+(d|e)\b|\bb\b",
+    r"(?<!a )b(c|d)|a b",  # a look-behind first: not merged at that level
+    "(a|b|c|d)" * 6,  # 4**6 alternatives, too many: left unmerged
+    r"[(]a\(b\)|(c)[^)(](?#(d)e",  # brackets in classes, escaped and in a comment stay as written
+]
+
+
+def _short_texts(letters: str, longest: int = 6) -> list[str]:
+    texts = [""]
+    for length in range(1, longest + 1):
+        texts += ["".join(chars) for chars in itertools.product(letters, repeat=length)]
+    return texts
+
+
+@pytest.mark.parametrize("pattern", _MERGED_PATTERNS)
+def test_whole_matches_are_the_plain_compiles_matches(pattern: str) -> None:
+    compiled = compile_skipping(pattern, whole_matches=True)
+    assert compiled.groups == 0
+    assert compiled.pattern == pattern
+    letters = "".join(sorted({char for char in pattern if char.isalpha() and char.islower()} | {" ", "("}))
+    texts = _short_texts(letters[:7], 5 if len(letters) > 6 else 6)
+    assert sum(1 for text in texts if re.search(pattern, text)) > 10
+    assert _differences(compiled, texts) == []
+
+
+def _merged_code(pattern: str) -> list[int]:
+    """The code re runs for ``pattern`` compiled for whole matches."""
+    return _compiler._code(cues._merged(_parser.parse(cues._without_groups(pattern, False))), 0)
+
+
+def _code(pattern: str) -> list[int]:
+    return _compiler._code(_parser.parse(pattern), 0)
+
+
+def test_whole_matches_merge_alternatives_by_first_letter() -> None:
+    # re enters no alternative whose first letter is not the text's: abx|acy|ady is a(?:bx|cy|dy), and what
+    # follows the alternatives goes into each …
+    assert _merged_code(r"\b(abx|acy|ady|bz)\b") == _code(r"\b(?:a(?:bx\b|cy\b|dy\b)|bz\b)")
+    assert _merged_code(r"\b(abx|acy|ady|bz)\b") != _code(r"\b(?:abx|acy|ady|bz)\b")
+    # … (x|y)z is xz|yz, and a greedy optional part is tried first
+    assert _merged_code(r"(ab|cd)e") == _code(r"abe|cde")
+    assert _merged_code(r"(ab)?cd") == _code(r"abcd|cd")
+    # … unless that makes more than _MAX_ALTERNATIVES alternatives: then only its groups go
+    assert _merged_code("(a|b|c|d)" * 6) == _code("(?:a|b|c|d)" * 6)
+
+
+def test_whole_matches_keep_named_groups() -> None:
+    pattern = r"\b(?P<day>\d\d?)(st|th)?\s+(may|june)"
+    compiled = compile_skipping(pattern, whole_matches=True)
+    assert compiled.groups == re.compile(pattern).groups
+    assert compiled.groupindex == {"day": 1}
+    assert compiled.search("by 3rd or 4th june").groupdict() == {"day": "4"}
