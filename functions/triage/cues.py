@@ -113,41 +113,19 @@ class _TooMany(Exception):
     """Merging would make more than ``_MAX_ALTERNATIVES`` alternatives."""
 
 
+# What a plain group's "(" can hide in: an escape, a character class ("[^" and a "]" right after the opening are part
+# of it), a comment (verbose patterns only). Matched, these stay as written; a "(" not followed by "?" becomes "(?:".
+_KEPT = r"\\[\s\S]|\[\^?\]?(?:\\[\s\S]|[^\]\\])*\]"
+_PLAIN_GROUP = (
+    re.compile(rf"({_KEPT})|\((?!\?)"),
+    re.compile(rf"({_KEPT}|#[^\n]*)|\((?!\?)"),
+)
+
+
 def _without_groups(pattern: str, verbose: bool) -> str:
     """``pattern`` with every plain group ``(`` made non-capturing ``(?:``; escapes, character classes, comments
     and every ``(?…`` construct (named groups included) are left as written."""
-    out: list[str] = []
-    index, end, in_class = 0, len(pattern), False
-    while index < end:
-        char = pattern[index]
-        if char == "\\":
-            out.append(pattern[index : index + 2])
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            out.append(char)
-            index += 1
-            for opener in "^]":  # "[^" and a "]" right after the opening are part of the class
-                if pattern.startswith(opener, index):
-                    out.append(opener)
-                    index += 1
-            continue
-        elif verbose and char == "#":  # a comment runs to the end of the line
-            stop = pattern.find("\n", index)
-            stop = end if stop < 0 else stop
-            out.append(pattern[index:stop])
-            index = stop
-            continue
-        elif char == "(" and not pattern.startswith("?", index + 1):
-            out.append("(?:")
-            index += 1
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
+    return _PLAIN_GROUP[verbose].sub(lambda match: match.group(1) or "(?:", pattern)
 
 
 def _alternatives(sequence: list[Any], budget: list[int]) -> list[list[Any]]:

@@ -375,3 +375,11 @@ def test_whole_matches_keep_named_groups() -> None:
     assert compiled.groups == re.compile(pattern).groups
     assert compiled.groupindex == {"day": 1}
     assert compiled.search("by 3rd or 4th june").groupdict() == {"day": "4"}
+
+
+def test_only_plain_groups_lose_their_capture() -> None:
+    verbose = "(a)[(](?:b)(?P<n>c)\\(d[]()] # (e) in a comment\n(f)[^(]"
+    assert (
+        cues._without_groups(verbose, True) == "(?:a)[(](?:b)(?P<n>c)\\(d[]()] # (e) in a comment\n(?:f)[^(]"
+    )
+    assert cues._without_groups("#(a)", False) == "#(?:a)"  # not a comment without re.VERBOSE
