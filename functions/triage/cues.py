@@ -237,17 +237,34 @@ class Phrases:
     """A phrase table: a regular expression written in lower case that matches regardless of case.
 
     It is searched case-sensitively in lower-cased text wherever that finds exactly the same (``exact_lower``), which
-    is 2–4× faster than re.IGNORECASE, and ``compile_skipping`` halves that again. The caseless compile is needed
-    only for the rare text where lower-casing is not exact, so it is paid on first need rather than at every cold
-    start.
+    is 2–4× faster than re.IGNORECASE, and ``compile_skipping`` halves that again. The caseless compile is paid on
+    first need (only the rare text where lower-casing is not exact needs it), and so is a ``lazy`` table's
+    lower-case one: a table behind a ``union`` serves only the texts that the union matches.
 
     Callers read whole matches (a phrase, its span) and named groups: the lower-case form of a table without named
     groups keeps no groups (``compile_skipping``'s ``whole_matches``).
     """
 
-    def __init__(self, pattern: str, flags: int = 0) -> None:
+    def __init__(self, pattern: str, flags: int = 0, *, lazy: bool = False) -> None:
         self.pattern, self.flags = _checked_lower(pattern, flags), flags & ~re.IGNORECASE
-        self.lower = compile_skipping(pattern, self.flags, whole_matches=True)
+        if not lazy:  # compiled with the module (a Lambda's init), not by the first message
+            self.lower = compile_skipping(self.pattern, self.flags, whole_matches=True)
+
+    @classmethod
+    def union(cls, tables: Iterable[Phrases]) -> Phrases:
+        """One table that matches wherever any of ``tables`` (same flags) matches: where it finds nothing, none of
+        them does. One search of it (its alternatives merged by first letter) answers for all of them on the many
+        texts that hold none of their phrases."""
+        tables = list(tables)
+        flags = {table.flags for table in tables}
+        if len(flags) != 1:
+            raise ValueError("a union needs tables with the same flags")
+        end = "\n" if tables[0].flags & re.VERBOSE else ""  # a verbose table may end in a comment
+        return cls("|".join(f"(?:{table.pattern}{end})" for table in tables), flags.pop())
+
+    @cached_property
+    def lower(self) -> re.Pattern[str]:
+        return compile_skipping(self.pattern, self.flags, whole_matches=True)
 
     @cached_property
     def caseless(self) -> re.Pattern[str]:
@@ -256,6 +273,10 @@ class Phrases:
     def finditer(self, text: str, lowered: str | None) -> Iterator[re.Match[str]]:
         """Matches in ``lowered`` (``exact_lower(text)``) when there is one, else caseless matches in ``text``."""
         return self.lower.finditer(lowered) if lowered is not None else self.caseless.finditer(text)
+
+    def search(self, text: str, lowered: str | None) -> re.Match[str] | None:
+        """The first match, as ``finditer`` reads (None when there is none)."""
+        return self.lower.search(lowered) if lowered is not None else self.caseless.search(text)
 
     def found(self, text: str, lowered: str | None) -> list[str]:
         return distinct_phrases(self.finditer(text, lowered))

@@ -19,24 +19,28 @@ SENSITIVE: dict[str, Phrases] = {
         |small\s+claims|court\s+case|ombudsman|abogad[oa]s?|demanda(r)?|acciones?\s+legal(es)?|anwalt|anwältin
         |rechtliche\s+schritte|klage|gericht|avocat|poursuites?\s+judiciaires?|tribunal)\b""",
         _FLAGS,
+        lazy=True,
     ),
     "chargeback": Phrases(
         r"""\b(charge\s*backs?|dispute\s+(the|this)\s+(charge|payment|transaction)|disputing\s+(the|this)\s+(charge|payment)
         |(called|contact(ed)?|told)\s+my\s+bank|(opened|filed|raised|started)\s+a\s+(dispute|claim)\s+with\s+(my|the)\s+(bank|card\s+issuer|credit\s+card\s+company)|reverse\s+the\s+(charge|payment)|contracargo|disputa\s+con\s+mi\s+banco
         |rückbuchung|lastschrift\s+zurück|rétrofacturation|contester\s+(le|ce)\s+(paiement|prélèvement))\b""",
         _FLAGS,
+        lazy=True,
     ),
     "safety": Phrases(
         r"""\b(caught\s+fire|on\s+fire|burn(ed|t|s)?\s+(my|his|her|our)|fire\s+hazard|smok(e|ing)\s+(came|coming)|overheat(ed|ing)?
         |explod(ed|ing)|electric(al)?\s+shock|electrocuted|injur(y|ies|ed)|hospital|choking|poison(ed|ing)?|allergic\s+reaction
         |incendio|se\s+quemó|quemadura|herid[oa]|in\s+brand\s+geraten|verbrannt|verletzt|verletzung|stromschlag|incendie|brûlé|blessé|blessure)\b""",
         _FLAGS,
+        lazy=True,
     ),
     "bereavement": Phrases(
         r"""\b(passed\s+away|death\s+certificate|deceased|bereavement|funeral|late\s+(husband|wife|father|mother|son|daughter)
         |(husband|wife|father|mother|dad|mum|mom|son|daughter|partner|brother|sister)\s+(has\s+|had\s+)?died
         |falleci(ó|do|da)|fallecimiento|verstorben|gestorben|sterbeurkunde|décédée?|décès)\b""",
         _FLAGS,
+        lazy=True,
     ),
     "data_protection": Phrases(
         r"""\b(gdpr|dsgvo|rgpd|ccpa|data\s+protection|right\s+to\s+(be\s+forgotten|erasure|access)|(subject\s+)?access\s+request|dsar
@@ -44,17 +48,20 @@ SENSITIVE: dict[str, Phrases] = {
         |what\s+(personal\s+)?data\s+you\s+(hold|have|store)|datos\s+personales|protección\s+de\s+datos|personenbezogene(n)?\s+daten
         |datenschutz|données\s+personnelles|protection\s+des\s+données)\b""",
         _FLAGS,
+        lazy=True,
     ),
     "complaint": Phrases(
         r"""\b((formal|official)\s+complaint|file\s+a\s+complaint|complain(ing)?\s+about|queja\s+formal|reclamación
         |beschwerde|réclamation|plainte)\b""",
         _FLAGS,
+        lazy=True,
     ),
     "refund_after_failure": Phrases(
         r"""\b((stopped|stops)\s+working|(won'?t|will\s+not|doesn'?t|does\s+not)\s+(turn|switch|power)\s+on
         |(arrived|came)\s+(broken|damaged|cracked|smashed)|broke\s+(after|within)|defective|faulty|dead\s+on\s+arrival
         |no\s+funciona|llegó\s+roto|defekt|kaputt|funktioniert\s+nicht|ne\s+fonctionne\s+(pas|plus)|arrivé\s+cassé)\b""",
         _FLAGS,
+        lazy=True,
     ),
 }
 
@@ -94,12 +101,14 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         |(any|open)\s+(vacancies|vacancy|positions|openings)|are\s+you\s+hiring|dear\s+hiring\s+(team|manager)
         |work\s+for\s+your\s+company|(internship|apprenticeship)\s+(with|at)\s+(you|your))\b""",
         _FLAGS,
+        lazy=True,
     ),
     "sales_pitch": Phrases(
         r"""\b(seo\s+(services|agency|audit)|rank\s+(higher|on\s+the\s+first\s+page)|first\s+page\s+of\s+google|lead\s+generation
         |grow\s+your\s+(business|traffic|sales)|our\s+agency|partnership\s+opportunit(y|ies)|book\s+a\s+(quick\s+)?(call|demo)
         |(guest|sponsored)\s+post|backlinks?|web\s+design\s+services|outsourc(e|ing)\s+your|special\s+offer\s+for\s+your\s+business)\b""",
         _FLAGS,
+        lazy=True,
     ),
 }
 
@@ -114,15 +123,24 @@ _SPAM = Phrases(
 SPAM_MIN_CUES = 2
 
 
-def _per_table(tables: dict[str, Phrases], text: str) -> list[str]:
-    """``table:phrase`` for the first two distinct phrases of each table found in ``text``."""
+# Each searched once for a whole dictionary of tables (compiled on first need): most messages hold none of their
+# phrases.
+_ANY_SENSITIVE = Phrases.union(SENSITIVE.values())
+_ANY_OUT_OF_SCOPE = Phrases.union(OUT_OF_SCOPE.values())
+
+
+def _per_table(tables: dict[str, Phrases], any_table: Phrases, text: str) -> list[str]:
+    """``table:phrase`` for the first two distinct phrases of each table found in ``text`` (``any_table``: their
+    union, which finds nothing where none of them does)."""
     lowered = exact_lower(text)
+    if any_table.search(text, lowered) is None:
+        return []
     return [f"{name}:{phrase}" for name, table in tables.items() for phrase in table.found(text, lowered)[:2]]
 
 
 def sensitive_topics(text: str) -> list[str]:
     """``topic:phrase`` for each sensitive topic the text raises (empty when none)."""
-    return _per_table(SENSITIVE, text)
+    return _per_table(SENSITIVE, _ANY_SENSITIVE, text)
 
 
 def closing_message(text: str) -> bool:
@@ -159,7 +177,7 @@ def out_of_office(subject: str, text: str) -> list[str]:
 
 def out_of_scope(text: str) -> list[str]:
     """``kind:phrase`` for job applications and sales pitches."""
-    return _per_table(OUT_OF_SCOPE, text)
+    return _per_table(OUT_OF_SCOPE, _ANY_OUT_OF_SCOPE, text)
 
 
 def spam(text: str) -> list[str]:

@@ -200,7 +200,7 @@ def _differences(compiled: re.Pattern[str], texts: list[str]) -> list[int]:
 
 
 def test_every_phrase_table_is_checked() -> None:
-    assert len(TABLES) == 25  # 13 in cues and topics, 11 in urgency, the order numbers in entities
+    assert len(TABLES) == 27  # 13 in cues and topics and their 2 unions, 11 in urgency, the order numbers
     assert "triage.topics.SENSITIVE[legal]" in TABLES
     assert "triage.urgency._DATE" in TABLES
 
@@ -383,3 +383,26 @@ def test_only_plain_groups_lose_their_capture() -> None:
         cues._without_groups(verbose, True) == "(?:a)[(](?:b)(?P<n>c)\\(d[]()] # (e) in a comment\n(?:f)[^(]"
     )
     assert cues._without_groups("#(a)", False) == "#(?:a)"  # not a comment without re.VERBOSE
+
+
+@pytest.mark.parametrize(
+    ("union", "tables"),
+    [(topics._ANY_SENSITIVE, topics.SENSITIVE), (topics._ANY_OUT_OF_SCOPE, topics.OUT_OF_SCOPE)],
+)
+def test_a_union_finds_nothing_exactly_where_its_tables_find_nothing(
+    union: Phrases, tables: dict[str, Phrases], corpus: list[str]
+) -> None:
+    examples = [text for table in tables.values() for text in _example_texts(table.lower)]
+    texts = corpus + examples + [text.upper() for text in examples]  # the caseless path too
+    quiet = [union.search(text, cues.exact_lower(text)) is None for text in texts]
+    assert quiet.count(False) > len(examples)  # it matches every example, and some corpus texts
+    found_none = [
+        all(next(table.finditer(text, cues.exact_lower(text)), None) is None for table in tables.values())
+        for text in texts
+    ]
+    assert quiet == found_none
+
+
+def test_a_union_needs_tables_with_the_same_flags() -> None:
+    with pytest.raises(ValueError, match="same flags"):
+        Phrases.union([Phrases("a"), Phrases("b", re.VERBOSE)])
