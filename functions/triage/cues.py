@@ -10,7 +10,7 @@ import _sre
 import re
 import re._compiler as _compiler
 import re._parser as _parser
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -147,30 +147,78 @@ def _alternatives(sequence: list[Any], budget: list[int]) -> list[list[Any]]:
     return [sequence]
 
 
-def _by_first_letter(state: Any, alternatives: list[list[Any]], budget: list[int]) -> list[Any]:
-    """One sequence trying ``alternatives`` as written, with those that start with the same literal merged
-    (``ab|ac|d`` becomes ``a(?:b|c)|d``) when every one starts with a literal.
+def _any_character(_char: str) -> bool:
+    return True
 
-    At any position only the alternatives starting with that position's character can match, so grouping them by
-    first character keeps the order in which the ones that can match are tried. re then rejects a whole group
-    with one comparison, where it entered every alternative that started with a group or a branch.
+
+# What \d, \s and \w match in a str pattern (a superset of their re.ASCII forms); any other category: anything.
+_CATEGORY_TESTS: dict[Any, Callable[[str], bool]] = {
+    _parser.CATEGORY_DIGIT: str.isdecimal,
+    _parser.CATEGORY_SPACE: str.isspace,
+    _parser.CATEGORY_WORD: lambda char: char.isalnum() or char == "_",
+}
+
+
+def _may_start_with(alternative: list[Any], char: int) -> bool:
+    """Whether a match of ``alternative`` (parse-tree nodes) could start with the character ``char``; True where
+    that is not known (a negated set, an alternative that can match empty …)."""
+    try:
+        items, empty = _first_chars(_parser.SubPattern(None, alternative))
+    except _Unknown:
+        return True
+    if empty:
+        return True
+    for op, av in items:
+        if op is _parser.LITERAL:
+            found = av == char
+        elif op is _parser.RANGE:
+            found = av[0] <= char <= av[1]
+        elif op is _parser.CATEGORY:
+            found = _CATEGORY_TESTS.get(av, _any_character)(chr(char))
+        else:
+            found = True
+        if found:
+            return True
+    return False
+
+
+def _by_first_letter(state: Any, alternatives: list[list[Any]], budget: list[int]) -> list[Any]:
+    """One sequence trying ``alternatives`` as written, with those that start with the same literal merged:
+    ``ab|ac|d`` becomes ``a(?:b|c)|d``.
+
+    At any position only the alternatives that can start with that position's character can match, so an
+    alternative may move ahead of any that cannot start with its first character: the ones that can match are
+    still tried in their order. An alternative starting with the literal ``c`` joins the latest group for ``c``
+    unless an alternative in between (a set, a repeat, a look-behind …) could also start with ``c``. re then
+    rejects a whole group with one comparison, where it entered every alternative that started with a group or a
+    branch.
     """
     if len(alternatives) == 1:
         return alternatives[0]
-    if all(alternative and alternative[0][0] is _parser.LITERAL for alternative in alternatives):
-        rests: dict[int, list[list[Any]]] = {}
-        for alternative in alternatives:
-            rests.setdefault(alternative[0][1], []).append(alternative[1:])
-        merged = [
-            [(_parser.LITERAL, char), *_by_first_letter(state, _each_alternative(group, budget), budget)]
-            for char, group in rests.items()
-        ]
-        if len(merged) == 1:
-            return merged[0]
-        alternatives = merged
-    return [
-        (_parser.BRANCH, (None, [_parser.SubPattern(state, alternative) for alternative in alternatives]))
+    # In order: (first literal, the rests of the alternatives starting with it), or (None, [an alternative as is]).
+    slots: list[tuple[int | None, list[list[Any]]]] = []
+    latest: dict[int, int] = {}  # a first literal's latest group, by slot index
+    for alternative in alternatives:
+        if not alternative or alternative[0][0] is not _parser.LITERAL:
+            slots.append((None, [alternative]))
+            continue
+        char = alternative[0][1]
+        group = latest.get(char)
+        if group is None or any(
+            first is None and _may_start_with(kept[0], char) for first, kept in slots[group + 1 :]
+        ):
+            latest[char] = group = len(slots)
+            slots.append((char, []))
+        slots[group][1].append(alternative[1:])
+    merged = [
+        kept[0]
+        if first is None
+        else [(_parser.LITERAL, first), *_by_first_letter(state, _each_alternative(kept, budget), budget)]
+        for first, kept in slots
     ]
+    if len(merged) == 1:
+        return merged[0]
+    return [(_parser.BRANCH, (None, [_parser.SubPattern(state, alternative) for alternative in merged]))]
 
 
 def _each_alternative(sequences: list[list[Any]], budget: list[int]) -> list[list[Any]]:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Literal
 
 from triage.cues import Phrases, distinct_phrases, exact_lower
@@ -85,11 +84,13 @@ _SAFETY = Phrases(
     | \b(blessée?|brûlure|incendie|fumée|dangereux|dangereuse|allergique|électrocut\w*)\b
     """,
     _FLAGS,
+    lazy=True,
 )
 # A child is a safety cue only beside a hazard ("my son choked"), never alone ("a gift for my child").
 _CHILD = Phrases(
     r"\b(child|children|kids?|son|daughter|baby|babies|toddlers?|infants?|niñ[oa]s?|bebé|kinder|enfants?|bébé)\b",
     re.I,
+    lazy=True,
 )
 
 _LEGAL = Phrases(
@@ -103,6 +104,7 @@ _LEGAL = Phrases(
     | \b(avocate?|tribunal|plainte|poursuites|rgpd)\b
     """,
     _FLAGS,
+    lazy=True,
 )
 
 _IMMEDIACY = Phrases(
@@ -115,6 +117,7 @@ _IMMEDIACY = Phrases(
     | \b(urgente?|immédiatement|tout\s+de\s+suite|dès\s+que\s+possible|au\s+plus\s+vite|d'urgence)\b
     """,
     _FLAGS,
+    lazy=True,
 )
 
 _MONEY = Phrases(
@@ -129,6 +132,7 @@ _MONEY = Phrases(
     | \b(débitée?\s+deux\s+fois|prélevée?\s+deux\s+fois|fraude|non\s+autorisée?|volée?)\b
     """,
     _FLAGS,
+    lazy=True,
 )
 
 WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -168,9 +172,10 @@ _TIME = Phrases(
     | \b(aujourd'hui|ce\s+soir|demain|date\s+limite|délai)\b
     """,
     _FLAGS,
+    lazy=True,
 )
 _DEADLINE_BEFORE_DATE = Phrases(
-    r"\b(by|before|until|till|no\s+later\s+than|deadline(\s+is|\s+of|:)?)\s*(the\s+)?$", re.I
+    r"\b(by|before|until|till|no\s+later\s+than|deadline(\s+is|\s+of|:)?)\s*(the\s+)?$", re.I, lazy=True
 )
 
 _REPEAT = Phrases(
@@ -184,6 +189,7 @@ _REPEAT = Phrases(
     | \b(encore\s+une\s+fois|toujours\s+pas|toujours\s+en\s+attente|déjà\s+(écrit|appelé))\b
     """,
     _FLAGS,
+    lazy=True,
 )
 
 
@@ -194,42 +200,21 @@ _MANY_REPEATS = Phrases(
 )
 
 
+# The families that earn points, searched as one union first: most messages hold none of their phrases, and then
+# one search answers for all six (the tables themselves compile on first need).
+_URGENT = (_SAFETY, _LEGAL, _IMMEDIACY, _MONEY, _TIME, _REPEAT)
+_ANY_URGENT = Phrases.union(_URGENT)
+
+
 @dataclass(frozen=True)
-class _Patterns:
-    calm: re.Pattern[str]
-    safety: re.Pattern[str]
-    child: re.Pattern[str]
-    legal: re.Pattern[str]
-    immediacy: re.Pattern[str]
-    money: re.Pattern[str]
-    time: re.Pattern[str]
-    date: re.Pattern[str]
-    deadline_before_date: re.Pattern[str]
-    repeat: re.Pattern[str]
-    many_repeats: re.Pattern[str]
+class _Reader:
+    """How a text's tables are searched: lower-cased (see triage.cues.exact_lower: 2–4× faster) or, for the rare
+    text where that is not exact, caseless, compiled when such a text comes."""
 
+    lower: bool
 
-_PHRASES = (
-    _CALM,
-    _SAFETY,
-    _CHILD,
-    _LEGAL,
-    _IMMEDIACY,
-    _MONEY,
-    _TIME,
-    _DATE,
-    _DEADLINE_BEFORE_DATE,
-    _REPEAT,
-    _MANY_REPEATS,
-)
-# Searched in lower-cased text (see triage.cues.exact_lower): 2–4× faster. The caseless compile waits for a text
-# that needs it.
-_LOWER = _Patterns(*(phrases.lower for phrases in _PHRASES))
-
-
-@lru_cache(maxsize=1)
-def _caseless() -> _Patterns:
-    return _Patterns(*(phrases.caseless for phrases in _PHRASES))
+    def __call__(self, phrases: Phrases) -> re.Pattern[str]:
+        return phrases.lower if self.lower else phrases.caseless
 
 
 @dataclass(frozen=True)
@@ -253,12 +238,12 @@ def _phrases(pattern: re.Pattern[str], text: str) -> list[str]:
     return distinct_phrases(pattern.finditer(text))
 
 
-def _soon_dates(text: str, today: date | None, patterns: _Patterns) -> list[str]:
+def _soon_dates(text: str, today: date | None, read: _Reader) -> list[str]:
     """Dates that are deadlines: written after by/before/until, or (with ``today``) within SOON_DAYS days."""
     found: list[str] = []
-    for match in patterns.date.finditer(text):
+    for match in read(_DATE).finditer(text):
         phrase = " ".join(match.group(0).lower().split())
-        if patterns.deadline_before_date.search(text[: match.start()]):
+        if read(_DEADLINE_BEFORE_DATE).search(text[: match.start()]):
             found.append(phrase)
             continue
         if today is None:
@@ -304,21 +289,26 @@ def assess_urgency(
 
     # Every phrase is reported lower-cased, so lower-cased text (where that is exact) finds the same ones, faster.
     lowered = exact_lower(text)
-    patterns, text = (_caseless(), text) if lowered is None else (_LOWER, lowered)
-    calm = _phrases(patterns.calm, text)
+    read, text = (_Reader(lower=False), text) if lowered is None else (_Reader(lower=True), lowered)
+    calm = _phrases(read(_CALM), text)
     # What a calm phrase negates ("not urgent") must not count as urgency.
-    body = patterns.calm.sub(" ", text)
-    safety = _phrases(patterns.safety, body)
-    if safety:
-        safety += _phrases(patterns.child, body)
-    add("safety", safety)
-    add("legal", _phrases(patterns.legal, body))
-    add("immediacy", _phrases(patterns.immediacy, body))
-    add("money", _phrases(patterns.money, body))
-    add("time", _phrases(patterns.time, body) + _soon_dates(body, today, patterns))
+    body = read(_CALM).sub(" ", text) if calm else text
+    quiet = read(_ANY_URGENT).search(body) is None  # then none of _URGENT's tables finds anything
 
-    contacts = ([f"{prior_contacts} earlier"] if prior_contacts > 0 else []) + _phrases(patterns.repeat, body)
-    many = prior_contacts >= MANY_CONTACTS or bool(patterns.many_repeats.search(body))
+    def found(phrases: Phrases) -> list[str]:
+        return [] if quiet else _phrases(read(phrases), body)
+
+    safety = found(_SAFETY)
+    if safety:
+        safety += _phrases(read(_CHILD), body)
+    add("safety", safety)
+    add("legal", found(_LEGAL))
+    add("immediacy", found(_IMMEDIACY))
+    add("money", found(_MONEY))
+    add("time", found(_TIME) + _soon_dates(body, today, read))
+
+    contacts = ([f"{prior_contacts} earlier"] if prior_contacts > 0 else []) + found(_REPEAT)
+    many = prior_contacts >= MANY_CONTACTS or bool(read(_MANY_REPEATS).search(body))
     add("contacts", contacts, "contacts_many" if many else "contacts")
     if emotion in ANGRY_EMOTIONS:
         add("emotion", [emotion])
