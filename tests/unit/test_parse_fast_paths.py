@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email import message_from_string, policy
 from email.message import Message
+from email.parser import BytesParser
 from email.utils import getaddresses
 from functools import partial
 from pathlib import Path
@@ -65,6 +66,10 @@ def _maybe_names_a_file(part: Message) -> bool:
     return False
 
 
+def _stdlib_parsed(raw: bytes) -> Message:
+    return BytesParser(policy=policy.compat32).parsebytes(raw)
+
+
 FULL_ROUTE = {
     "_header_end": _regex_header_end,
     "_unfold": _regex_unfold,
@@ -73,6 +78,7 @@ FULL_ROUTE = {
     "_simple_addresses": _no_simple_addresses,
     "_names_no_file": _maybe_names_a_file,
     "_content_charset": Message.get_content_charset,
+    "_parsed": _stdlib_parsed,
 }
 
 
@@ -128,6 +134,64 @@ def test_the_fast_paths_read_the_sample_mail() -> None:
         assert parsing._names_no_file(plain)
 
 
+def _tree(msg: Message) -> dict[str, object]:
+    """Everything the parser stored on a message and its parts (defects by type and text)."""
+    found = dict(vars(msg))
+    if msg.is_multipart():
+        found["_payload"] = [_tree(part) for part in msg.get_payload()]
+    found["defects"] = [(type(defect).__name__, str(defect)) for defect in msg.defects]
+    return found
+
+
+def assert_same_message(raw: bytes) -> None:
+    fast, full = (outcome(lambda read=read: _tree(read(raw))) for read in (parsing._parsed, _stdlib_parsed))
+    assert fast == full
+
+
+def _line_ends(raw: bytes) -> list[bytes]:
+    """``raw`` with its lines ended by \\n, \\r\\n or \\r only, and cut short."""
+    lf = raw.replace(b"\r\n", b"\n")
+    return [raw, lf, lf.replace(b"\n", b"\r\n"), lf.replace(b"\n", b"\r"), raw[:300], raw[: len(raw) // 2]]
+
+
+def test_the_header_fast_path_reads_single_part_mail() -> None:
+    with mock.patch.object(BytesParser, "parsebytes", side_effect=AssertionError("stdlib route taken")):
+        msg = parsing._parsed((REPO / "events" / "email" / "routine_order_tracking.eml").read_bytes())
+    assert msg["Subject"] == "Where is my order #A-48213?"
+    assert str(msg.get_payload()).startswith("Hello,")
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda path: f"{path.parent.name}/{path.stem}")
+def test_every_corpus_mail_is_stored_as_the_stdlib_stores_it(path: Path) -> None:
+    for raw in _line_ends(path.read_bytes()):
+        assert_same_message(raw)
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"Subject: a\r\n b\r\n\t c \r\nTo:  x\r\n",  # continuations, blanks around values
+        b"Subject:\r\n\r\n",  # an empty value
+        b" Subject: a\n",  # a continuation first
+        b"From sender Tue Nov  4 08:12:47 2026\nSubject: a\n",  # an envelope line
+        b"Subject: a\nFrom x\n",
+        b": no name\n",
+        b"Sub ject: a\n",
+        b"Subject: a\rTo: b\n",  # a bare CR
+        b"Subj\xc3\xa9ct: a\n",  # a name beyond ASCII
+        b"Subject: caf\xc3\xa9\n",  # a value beyond ASCII
+        b"Subject: a\nnot a field\n",
+        b"Content-Type: multipart/mixed; boundary=b\n",
+        b"Content-Type: message/rfc822\n",
+        b"Content-Type: text/plain\nContent-Type: multipart/mixed; boundary=b\n",
+        b"Content-Type: text\n",  # no subtype: read as text/plain
+    ],
+)
+def test_odd_header_blocks_are_stored_as_the_stdlib_stores_them(head: bytes) -> None:
+    for raw in (head + b"\nbody\n--b\nx\n--b--\n", head + b"\r\n", head, b"\n" + head + b"\n"):
+        assert_same_message(raw)
+
+
 # --- whole messages ---------------------------------------------------------------------------------------------
 
 
@@ -151,12 +215,15 @@ def test_a_big_mail_parses_the_same_both_ways(settings: Settings) -> None:
 @given(raw=email_bytes())
 def test_hostile_structured_mail_parses_the_same_both_ways(raw: bytes) -> None:
     assert_same(raw, Settings.from_env())
+    for variant in _line_ends(raw):
+        assert_same_message(variant)
 
 
 @fuzz(200)
 @given(raw=st.binary(max_size=3_000))
 def test_arbitrary_bytes_parse_the_same_both_ways(raw: bytes) -> None:
     assert_same(raw, Settings.from_env())
+    assert_same_message(raw)
 
 
 @fuzz(80)

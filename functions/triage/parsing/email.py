@@ -7,8 +7,8 @@ on real mail (Outlook ``<[x]@[y]>`` Message-IDs, ``To: (c):``, ``name*`` paramet
 accessor that can fail is wrapped: on failure it falls back to the raw value and records a defect code. Size caps run
 before the parser sees the bytes. Nothing here raises on content.
 
-The forms most mail has (plain mailboxes, a plain Content-Type, headers without encoded-words or controls) are
-read by fast paths that return exactly what the stdlib route returns, and hand everything else to it;
+The forms most mail has (a header block of plain fields on a single-part mail, plain mailboxes, a plain
+Content-Type, headers without encoded-words or controls) are read by fast paths that return exactly what the stdlib route returns, and hand everything else to it;
 tests/unit/test_parse_fast_paths.py compares the two.
 """
 
@@ -39,6 +39,8 @@ MAX_TEXT_CHARS = 8_000
 MAX_SUBJECT_CHARS = 998  # RFC 5322 line limit
 
 _BLANK_LINE = re.compile(rb"\n\r?\n")
+# The content types whose body the stdlib's parser splits into parts.
+_PARTED = frozenset({"multipart", "message"})
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Bidi embeddings/overrides/isolates (a subject "Invoice <RLO>fdp.exe" reads as "exe.pdf") and invisible
@@ -98,7 +100,7 @@ def parse_email(
         reader.defect("empty_message")
     raw = _cap_header_block(raw, reader)
     try:
-        msg = BytesParser(policy=policy.compat32).parsebytes(raw)
+        msg = _parsed(raw)
     except Exception:  # the stdlib parser's own failures on hostile parameters, never ours
         # E.g. a multipart boundary split into RFC 2231 sections two ways ("boundary*0=a; boundary*=b") makes
         # email.utils.decode_params raise TypeError. The headers still read; the body is not (the raw mail stays
@@ -171,6 +173,56 @@ def parse_email(
         defects=tuple(reader.defects),
         raw=pointer,
     )
+
+
+def _parsed(raw: bytes) -> Message:
+    """``BytesParser(policy=policy.compat32).parsebytes(raw)``; a single-part mail with a plain header block read
+    here, in a third of the time.
+
+    The stdlib reads every header line through its feed parser: ~40 µs for the ~30 lines SES and the sender's
+    servers put on a mail. A header block of plain fields (``_fields``) ended by a blank line, on a mail that is not
+    multipart, is read here and stored as the stdlib stores it, with the rest of the text as the payload. Anything
+    else is the stdlib's: parts, a bare CR, a "From " line, a line that is no field, no blank line.
+    """
+    text = raw.decode("ascii", "surrogateescape")  # as BytesParser reads bytes
+    ends = [index for index in (text.find("\n\n"), text.find("\n\r\n")) if index >= 0]
+    fields = _fields(text[: min(ends) + 1]) if ends else None
+    if fields is not None:
+        msg = Message()
+        for name, value in fields:
+            msg.set_raw(name, value)
+        if msg.get_content_maintype() not in _PARTED:
+            start = min(ends) + 1
+            msg.set_payload(
+                text[start + 1 :] if text[start] == "\n" else text[start + 2 :]
+            )  # past the blank line
+            return msg
+    return BytesParser(policy=policy.compat32).parsebytes(raw)
+
+
+def _fields(head: str) -> list[tuple[str, str]] | None:
+    """A header block's fields (``head``: its lines, each ended by \n or \r\n), as policy.compat32 stores them; None
+    unless every line is a field of a plain name (printable ASCII but space and ":", what the stdlib's headerRE
+    takes, less its odd forms) or the continuation of one."""
+    if head.count("\r") != head.count("\r\n"):
+        return None  # a bare CR ends a line for the stdlib
+    fields: list[tuple[str, str]] = []
+    name, lines = "", []
+    for line in head[:-1].split("\n"):
+        if line[:1] in (" ", "\t"):
+            if not name:
+                return None  # a continuation first: a defect the stdlib records
+            lines.append(line)
+            continue
+        if name:
+            fields.append((name, "\n".join(lines)))
+        name, colon, rest = line.partition(":")
+        if not (colon and name.isascii() and name.isprintable()) or " " in name or not name:
+            return None
+        lines = [rest]
+    fields.append((name, "\n".join(lines)))
+    # compat32's header_source_parse: the value from its first line on, less leading blanks and the last line end.
+    return [(name, value.lstrip(" \t").rstrip("\r\n")) for name, value in fields]
 
 
 def _message_key(pointer: RawPointer | None, raw: bytes) -> str:
