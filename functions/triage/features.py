@@ -14,7 +14,7 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
 _NUMBERISH = re.compile(r"(?<![\w])[#]?(?=[\w-]*\d)[\w-]{2,}")
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_DIGIT = re.compile(r"\d")  # _NUMBERISH needs one
+_DIGITS = re.compile(r"\d+")  # every _NUMBERISH match holds one
 _NUMBER_PLACEHOLDER_WORDS = ("number", "id", "amount", "date", "phone", "zip", "code")
 
 NUMBER_TOKEN = "zznum"
@@ -37,7 +37,7 @@ def normalise(text: str) -> str:
 
     Each fold runs only where the text holds what every match must contain ("{{", "://" or "www.", "@", a digit):
     the same result, without the regex engine trying every position of a message that has none (most have no
-    address or link, and the e-mail pattern is the slowest of the four).
+    address or link, and the e-mail pattern is the slowest of the four). Numbers fold run by run.
     """
     if "{{" in text:
         text = _PLACEHOLDER.sub(_placeholder, text)
@@ -46,9 +46,38 @@ def normalise(text: str) -> str:
         text = _URL.sub(f" {URL_TOKEN} ", text)
     if "@" in text:
         text = _EMAIL.sub(f" {EMAIL_TOKEN} ", text)
-    if _DIGIT.search(text):
-        text = _NUMBERISH.sub(f" {NUMBER_TOKEN} ", text)
-    return text.lower()
+    return _fold_numbers(text).lower()
+
+
+def _in_run(char: str) -> bool:
+    """A character of _NUMBERISH's matches: \\w (as re reads it in a str), "#" or "-"."""
+    return char.isalnum() or char in "_#-"
+
+
+def _fold_numbers(text: str) -> str:
+    """``_NUMBERISH.sub(" zznum ", text)``, run only on the runs of ``_in_run`` characters that hold a digit.
+
+    A match never spans another character, and a run's first character follows one (or the start of the text),
+    where _NUMBERISH's look-behind reads the same as at the start of the run alone: so each run folds alike on its
+    own, and a run without a digit has no match. The digits are found in C; the whole text (most of it words)
+    is not tried position by position: 16 -> 4 µs for a mail with an order number.
+    """
+    parts: list[str] = []
+    done = 0  # the text before this is in parts
+    for digits in _DIGITS.finditer(text):
+        start, end = digits.span()
+        if start < done:
+            continue  # in a run already folded
+        while start > done and _in_run(text[start - 1]):
+            start -= 1
+        while end < len(text) and _in_run(text[end]):
+            end += 1
+        parts += [text[done:start], _NUMBERISH.sub(f" {NUMBER_TOKEN} ", text[start:end])]
+        done = end
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def word_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:

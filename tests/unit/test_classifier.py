@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import shutil
 import subprocess
@@ -208,6 +209,17 @@ def test_normalise_pre_checks_never_change_its_result() -> None:
     assert len(texts) > len(AWKWARD_ENTITY_TEXTS) + len(EMAILS)
     for text in texts:
         assert normalise(text) == _normalise_every_fold(text), text[:80]
+
+
+def test_numbers_fold_run_by_run_as_the_whole_text_folds() -> None:
+    # Every text of up to five characters over letters, digits (ASCII and not), the run characters _ # - and
+    # separators, then longer mixes: the run-by-run fold is the whole-text substitution.
+    alphabet = "a1-#_ .é\u0663"
+    texts = ["".join(chars) for size in range(6) for chars in itertools.product(alphabet, repeat=size)]
+    texts += [*AWKWARD_ENTITY_TEXTS, "#A-48213, order 55120-b and ##7 x-9 -1 a_2 ²³ #-#-1 é1é"]
+    whole = features_module._NUMBERISH
+    assert [text for text in texts if features_module._fold_numbers(text) != whole.sub(" zznum ", text)] == []
+    assert sum(1 for text in texts if whole.search(text)) > 10_000
 
 
 def test_bundled_model_predicts_with_the_stable_interface(model: TextModel) -> None:
