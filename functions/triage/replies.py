@@ -82,16 +82,19 @@ class ReplyTemplates:
         if not directory.is_dir():
             raise TemplateError(f"{directory}: reply template folder not found")
         self._templates: dict[str, Template] = {}
+        self._required: dict[str, frozenset[str]] = {}  # the REQUIRED_FIELDS each template names
         for path in sorted(directory.glob("*.txt")):
             template = Template(path.read_text(encoding="utf-8"))
             if not template.is_valid():
                 raise TemplateError(
                     f"{path}: malformed placeholder (a lone '$'? write '$$' for a dollar sign)"
                 )
-            unknown = set(template.get_identifiers()) - OPTIONAL_FIELDS - REQUIRED_FIELDS
+            names = frozenset(template.get_identifiers())
+            unknown = names - OPTIONAL_FIELDS - REQUIRED_FIELDS
             if unknown:
                 raise TemplateError(f"{path}: unknown placeholder(s) {', '.join(sorted(unknown))}")
             self._templates[path.stem] = template
+            self._required[path.stem] = names & REQUIRED_FIELDS
         if FOOTER not in self._templates:
             raise TemplateError(f"{directory}: {FOOTER}.txt (the footer every reply ends with) is missing")
 
@@ -125,13 +128,11 @@ class ReplyTemplates:
             "help_url": style.help_url.rstrip("/"),
             "signature": style.signature,
         }
-        missing = tuple(
-            sorted(name for name in set(template.get_identifiers()) & REQUIRED_FIELDS if not values[name])
-        )
+        missing = tuple(sorted(name for name in self._required[intent] if not values[name]))
         asks = False
         if missing:
             ask = self._templates.get(intent + ASK_SUFFIX)
-            if ask is None or set(ask.get_identifiers()) & REQUIRED_FIELDS:
+            if ask is None or self._required[intent + ASK_SUFFIX]:
                 return Rendered(missing=missing)
             template, asks = ask, True
         name = first_name(message.from_)
