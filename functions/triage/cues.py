@@ -299,7 +299,7 @@ class Phrases:
             self.lower = compile_skipping(self.pattern, self.flags, whole_matches=True)
 
     @classmethod
-    def union(cls, tables: Iterable[Phrases]) -> Phrases:
+    def union(cls, tables: Iterable[Phrases], *, lazy: bool = False) -> Phrases:
         """One table that matches wherever any of ``tables`` (same flags) matches: where it finds nothing, none of
         them does. One search of it (its alternatives merged by first letter) answers for all of them on the many
         texts that hold none of their phrases."""
@@ -308,7 +308,7 @@ class Phrases:
         if len(flags) != 1:
             raise ValueError("a union needs tables with the same flags")
         end = "\n" if tables[0].flags & re.VERBOSE else ""  # a verbose table may end in a comment
-        return cls("|".join(f"(?:{table.pattern}{end})" for table in tables), flags.pop())
+        return cls("|".join(f"(?:{table.pattern}{end})" for table in tables), flags.pop(), lazy=lazy)
 
     @cached_property
     def lower(self) -> re.Pattern[str]:
@@ -330,7 +330,7 @@ class Phrases:
         return distinct_phrases(self.finditer(text, lowered))
 
 
-_HUMAN_REQUEST = Phrases(
+HUMAN_REQUEST = Phrases(
     r"""
     \b(real|actual|live)\s+(person|human|agent|people)\b
     | \bhuman\s+(being|agent|support)\b
@@ -387,7 +387,7 @@ def _spans(phrases: Phrases, text: str) -> list[str]:
 
 def asks_for_human(text: str) -> list[str]:
     """The phrases in ``text`` that ask for a person (empty when none)."""
-    return list(dict.fromkeys(" ".join(phrase.split()) for phrase in _spans(_HUMAN_REQUEST, text)))
+    return list(dict.fromkeys(" ".join(phrase.split()) for phrase in _spans(HUMAN_REQUEST, text)))
 
 
 def negative_cues(text: str) -> list[str]:

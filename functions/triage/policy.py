@@ -20,7 +20,14 @@ from triage.emotion import EmotionReading
 from triage.message import InboundMessage
 from triage.parsing.machine_mail import WEAK_SIGNALS, replies_to_auto_reply
 from triage.profiles import Mode, Profile
-from triage.topics import closing_message, out_of_office, out_of_scope, sensitive_topics, spam
+from triage.topics import (
+    closing_message,
+    may_hold_guard_phrases,
+    out_of_office,
+    out_of_scope,
+    sensitive_topics,
+    spam,
+)
 from triage.urgency import Urgency
 
 
@@ -191,10 +198,11 @@ def decide(
     if not message.from_.address and not message.ticket_id:
         # Mail needs an address to answer; a helpdesk message is answered on its ticket.
         return escalate(Reason.NO_REPLY_ADDRESS, message.defects)
-    human_phrases = asks_for_human(text)
+    guard_phrases = may_hold_guard_phrases(text)  # else the four phrase guards below find nothing
+    human_phrases = asks_for_human(text) if guard_phrases else []
     if human_phrases:
         return escalate(Reason.HUMAN_REQUESTED, human_phrases)
-    junk = spam(text)
+    junk = spam(text) if guard_phrases else []
     if junk:
         return no_reply(Reason.SPAM, junk)
     if emotion is None:
@@ -221,12 +229,12 @@ def decide(
         )
     if closing:
         return no_reply(Reason.CLOSING_MESSAGE)
-    topics = sensitive_topics(text)
+    topics = sensitive_topics(text) if guard_phrases else []
     if classification and classification.label in profile.sensitive_intents:
         topics.append(f"intent:{classification.label}")
     if topics:
         return escalate(Reason.SENSITIVE_TOPIC, topics)
-    scope = out_of_scope(text)
+    scope = out_of_scope(text) if guard_phrases else []
     if scope:
         return escalate(Reason.OUT_OF_SCOPE, scope)
     if classification and classification.label in HUMAN_INTENTS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from triage import cues
 from triage.cues import Phrases, exact_lower
 
 _FLAGS = re.IGNORECASE | re.VERBOSE
@@ -125,8 +126,16 @@ SPAM_MIN_CUES = 2
 
 # Each searched once for a whole dictionary of tables (compiled on first need): most messages hold none of their
 # phrases.
-_ANY_SENSITIVE = Phrases.union(SENSITIVE.values())
-_ANY_OUT_OF_SCOPE = Phrases.union(OUT_OF_SCOPE.values())
+_ANY_SENSITIVE = Phrases.union(SENSITIVE.values(), lazy=True)
+_ANY_OUT_OF_SCOPE = Phrases.union(OUT_OF_SCOPE.values(), lazy=True)
+# And all of them with a request for a person and spam: the guards a routine message passes without a phrase.
+_ANY_GUARD = Phrases.union([cues.HUMAN_REQUEST, _SPAM, _ANY_SENSITIVE, _ANY_OUT_OF_SCOPE])
+
+
+def may_hold_guard_phrases(text: str) -> bool:
+    """False when none of ``asks_for_human``, ``spam``, ``sensitive_topics`` and ``out_of_scope`` can find a
+    phrase in ``text``: one search answers for all of them."""
+    return _ANY_GUARD.search(text, exact_lower(text)) is not None
 
 
 def _per_table(tables: dict[str, Phrases], any_table: Phrases, text: str) -> list[str]:

@@ -200,7 +200,7 @@ def _differences(compiled: re.Pattern[str], texts: list[str]) -> list[int]:
 
 
 def test_every_phrase_table_is_checked() -> None:
-    assert len(TABLES) == 28  # 13 in cues and topics, 11 in urgency, their 3 unions, the order numbers
+    assert len(TABLES) == 29  # 13 in cues and topics, 11 in urgency, their 4 unions, the order numbers
     assert "triage.topics.SENSITIVE[legal]" in TABLES
     assert "triage.urgency._DATE" in TABLES
 
@@ -349,7 +349,9 @@ def test_whole_matches_are_the_plain_compiles_matches(pattern: str) -> None:
     assert compiled.groups == 0
     assert compiled.pattern == pattern
     digit = {"1"} if "\\d" in pattern or "\\w" in pattern else set()
-    letters = "".join(sorted({char for char in pattern if char.isalpha() and char.islower()} | {" ", "("} | digit))
+    letters = "".join(
+        sorted({char for char in pattern if char.isalpha() and char.islower()} | {" ", "("} | digit)
+    )
     texts = _short_texts(letters[:8], 5 if len(letters) > 6 else 6)
     assert sum(1 for text in texts if re.search(pattern, text)) > 10
     assert _differences(compiled, texts) == []
@@ -398,6 +400,10 @@ def test_only_plain_groups_lose_their_capture() -> None:
         (topics._ANY_SENSITIVE, topics.SENSITIVE),
         (topics._ANY_OUT_OF_SCOPE, topics.OUT_OF_SCOPE),
         (urgency._ANY_URGENT, dict(enumerate(urgency._URGENT))),
+        (
+            topics._ANY_GUARD,
+            {"human": cues.HUMAN_REQUEST, "spam": topics._SPAM, **topics.SENSITIVE, **topics.OUT_OF_SCOPE},
+        ),
     ],
 )
 def test_a_union_finds_nothing_exactly_where_its_tables_find_nothing(
