@@ -196,13 +196,14 @@ _REPEAT = Phrases(
 # The text itself says this is at least the third contact.
 _MANY_REPEATS = Phrases(
     r"\b((third|fourth|fifth|\d+(rd|th))\s+time|([3-9]|\d\d|three|four|five|several|many|multiple)\s+times)\b",
-    re.I,
+    _FLAGS,  # verbose like the others, to join their union: it has no white space or "#" to read otherwise
+    lazy=True,
 )
 
 
 # The families that earn points, searched as one union first: most messages hold none of their phrases, and then
-# one search answers for all six (the tables themselves compile on first need).
-_URGENT = (_SAFETY, _LEGAL, _IMMEDIACY, _MONEY, _TIME, _REPEAT)
+# one search answers for all seven (the tables themselves compile on first need).
+_URGENT = (_SAFETY, _LEGAL, _IMMEDIACY, _MONEY, _TIME, _REPEAT, _MANY_REPEATS)
 _ANY_URGENT = Phrases.union(_URGENT)
 
 
@@ -308,7 +309,7 @@ def assess_urgency(
     add("time", found(_TIME) + _soon_dates(body, today, read))
 
     contacts = ([f"{prior_contacts} earlier"] if prior_contacts > 0 else []) + found(_REPEAT)
-    many = prior_contacts >= MANY_CONTACTS or bool(read(_MANY_REPEATS).search(body))
+    many = prior_contacts >= MANY_CONTACTS or (not quiet and bool(read(_MANY_REPEATS).search(body)))
     add("contacts", contacts, "contacts_many" if many else "contacts")
     if emotion in ANGRY_EMOTIONS:
         add("emotion", [emotion])
