@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from triage.parsing import quoting
 from triage.parsing.quoting import extract_reply
 from triage.parsing.quoting_bench import EXPECTED_SUFFIX, INPUT_SUFFIX, OURS, compare
 
@@ -117,3 +118,21 @@ def test_our_rules_measure_at_least_as_well_as_each_library() -> None:
         assert ours["exact_match"] >= scores["exact_match"], name
     assert ours["quoted_leaks"] == 0
     assert ours["text_lost"] == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "",
+        "  plain text  ",
+        "\ttabbed\tline\t",
+        "a\u00a0b",
+        "zero\u200bwidth",
+        "\ufeffBOM",
+        "caf\u00e9\t",
+        "x\u2007\u202fy",
+    ],
+)
+def test_an_ascii_line_is_cleaned_as_the_patterns_clean_it(line: str) -> None:
+    full = quoting._ODD_SPACES.sub(" ", quoting._INVISIBLE.sub("", line)).strip()
+    assert quoting._clean(line) == full

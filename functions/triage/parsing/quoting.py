@@ -379,6 +379,8 @@ def _extract(lines: list[str], depth: int) -> str:
 
 
 def _clean(line: str) -> str:
+    if line.isascii():  # of the characters the two patterns replace, only the tab is ASCII
+        return line.replace("\t", " ").strip()
     return _ODD_SPACES.sub(" ", _INVISIBLE.sub("", line)).strip()
 
 
@@ -404,9 +406,11 @@ def _split(lines: list[str]) -> _Split:
                 index += span  # the header of a quoted block goes with it
                 continue
             return _Split(new, new_clean, lines[index + span :])
-        if _HISTORY_MARKER.fullmatch(line):
+        # Each test only where its pattern could match the whole line: a marker holds "-" or ":", a rule starts
+        # with one of its characters.
+        if ("-" in line or ":" in line) and _HISTORY_MARKER.fullmatch(line):
             return _Split(new, new_clean, _skip_header_block(lines, clean, index + 1))
-        if _RULE.fullmatch(line):
+        if line[0] in "_-" and _RULE.fullmatch(line):
             following = _next_non_blank(clean, index + 1)
             if (
                 following is not None
@@ -466,6 +470,7 @@ def _header_block_at(clean: list[str], index: int) -> bool:
     """A sender line ("From:", "Von:", "De :", ...) directly followed by another header line."""
     return (
         index + 1 < len(clean)
+        and ":" in clean[index]  # every sender line has one
         and _FROM_KEY.match(clean[index]) is not None
         and _HEADER_KEY.match(clean[index + 1]) is not None
     )
