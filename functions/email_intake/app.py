@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage.observability import logger, metrics, tracer
-from triage.runtime import email_intake
+from triage.runtime import email_intake, keep_imported_objects
 
 
 @logger.inject_lambda_context
@@ -32,3 +32,6 @@ def handler(event: S3Event, context: LambdaContext) -> dict[str, int]:
     if failures:
         raise RuntimeError(f"{len(failures)} of {len(list(event.records))} records failed") from failures[0]
     return {"accepted": len(list(event.records))}
+
+
+keep_imported_objects()

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage.observability import logger, metrics, tracer
-from triage.runtime import mine_faq_drafts
+from triage.runtime import keep_imported_objects, mine_faq_drafts
 
 
 @logger.inject_lambda_context
@@ -16,3 +16,6 @@ from triage.runtime import mine_faq_drafts
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     return mine_faq_drafts()
+
+
+keep_imported_objects()

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage.helpdesk import OutboxItem
 from triage.observability import count_batch, logger, metrics, tracer
-from triage.runtime import post_once
+from triage.runtime import keep_imported_objects, post_once
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -31,3 +31,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     count_batch(event, response)
     return response
+
+
+keep_imported_objects()

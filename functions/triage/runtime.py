@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,13 @@ from triage.settings import get_settings
 
 if TYPE_CHECKING:  # the worker never loads the webhook parsers
     from triage.webhook_intake import WebhookIntake
+
+
+def keep_imported_objects() -> None:
+    """Move what the imports built to the collector's permanent generation (``gc.freeze``). It lives as long as the
+    process, and every full collection would walk it again: a few hundred thousand objects, one pass of which cost
+    the worker's first message up to 60 ms. Each handler module calls this last."""
+    gc.freeze()
 
 
 @lru_cache(maxsize=1)

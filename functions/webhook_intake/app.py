@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from triage.observability import logger, metrics, tracer
 from triage.parsing.webhooks import WebhookRejected, raw_body
-from triage.runtime import register_webhook_context, webhook_intake
+from triage.runtime import keep_imported_objects, register_webhook_context, webhook_intake
 from triage.webhook_intake import error
 
 app = APIGatewayHttpResolver()
@@ -49,3 +49,6 @@ def failed(error: Exception) -> Response[str]:
 def handler(event: dict, context: LambdaContext) -> dict:  # type: ignore[type-arg]
     register_webhook_context(context)
     return app.resolve(event, context)
+
+
+keep_imported_objects()
