@@ -12,6 +12,7 @@ import uuid
 from email.headerregistry import Address as HeaderAddress
 from email.message import EmailMessage
 from email.policy import SMTP
+from functools import cached_property
 from pathlib import Path
 from string import Template
 
@@ -98,7 +99,7 @@ class ReplyTemplates:
         if FOOTER not in self._templates:
             raise TemplateError(f"{directory}: {FOOTER}.txt (the footer every reply ends with) is missing")
 
-    @property
+    @cached_property  # the templates are read once, at start-up
     def intents(self) -> frozenset[str]:
         return frozenset(
             name for name in self._templates if not name.startswith("_") and ASK_SUFFIX not in name
