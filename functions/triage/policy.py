@@ -198,11 +198,11 @@ def decide(
     if not message.from_.address and not message.ticket_id:
         # Mail needs an address to answer; a helpdesk message is answered on its ticket.
         return escalate(Reason.NO_REPLY_ADDRESS, message.defects)
-    guard_phrases = may_hold_guard_phrases(text)  # else the four phrase guards below find nothing
-    human_phrases = asks_for_human(text) if guard_phrases else []
+    phrases_possible = may_hold_guard_phrases(text)  # else the four phrase guards below find nothing
+    human_phrases = asks_for_human(text) if phrases_possible else []
     if human_phrases:
         return escalate(Reason.HUMAN_REQUESTED, human_phrases)
-    junk = spam(text) if guard_phrases else []
+    junk = spam(text) if phrases_possible else []
     if junk:
         return no_reply(Reason.SPAM, junk)
     if emotion is None:
@@ -229,12 +229,12 @@ def decide(
         )
     if closing:
         return no_reply(Reason.CLOSING_MESSAGE)
-    topics = sensitive_topics(text) if guard_phrases else []
+    topics = sensitive_topics(text) if phrases_possible else []
     if classification and classification.label in profile.sensitive_intents:
         topics.append(f"intent:{classification.label}")
     if topics:
         return escalate(Reason.SENSITIVE_TOPIC, topics)
-    scope = out_of_scope(text) if guard_phrases else []
+    scope = out_of_scope(text) if phrases_possible else []
     if scope:
         return escalate(Reason.OUT_OF_SCOPE, scope)
     if classification and classification.label in HUMAN_INTENTS:
