@@ -249,24 +249,28 @@ def triage_message(
     )
     rendered = render_for(decision.intent, knowledge, message, policy) if decision.intent else None
     draft = rendered.body if rendered else None
+    answering = isinstance(decision, AutoReplyDecision)
+    reply = reply_content(message, draft) if answering and draft is not None else None
+    # Mail is answered at an address; a helpdesk message on its ticket.
+    sendable = reply is not None and (bool(reply.to) or message.channel is not Channel.EMAIL)
     outcome = Outcome(
         decision=decision,
         segment=segment,
+        reply=reply if sendable else None,
         emotion=emotion,
         urgency=urgency,
         draft=draft,
         history=history,
         decided_at=now,
     )
-    if isinstance(decision, AutoReplyDecision):
-        if rendered is None or rendered.body is None:
+    if answering:
+        if reply is None:
             missing = rendered.missing if rendered else ()
             reason = Reason.MISSING_FIELD if missing else Reason.NO_TEMPLATE
             return hand_over(outcome, message, reason, missing or (decision.intent or "",), policy.summariser)
-        reply = reply_content(message, rendered.body)
-        if not reply.to and message.channel is Channel.EMAIL:
+        if not sendable:
             return hand_over(outcome, message, Reason.NO_REPLY_ADDRESS, (), policy.summariser)
-        return outcome.model_copy(update={"reply": reply})
+        return outcome
     if isinstance(decision, EscalateDecision):
         return hand_over(outcome, message, decision.reason, decision.detail, policy.summariser)
     return outcome
