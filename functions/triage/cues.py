@@ -350,6 +350,7 @@ HUMAN_REQUEST = Phrases(
     | \b(vrai|véritable)\s+(humain|conseiller)\b | \bvraie\s+personne\b
     """,
     re.VERBOSE,
+    lazy=True,  # a routine message reaches it only through topics' guard union
 )
 
 _NEGATIVE_PHRASES = Phrases(
