@@ -74,6 +74,17 @@ def _salt(block: int) -> np.uint64:
     return np.uint64(block * _BLOCK_SALT % 2**64)
 
 
+def _keys_of(parts: Sequence[NDArray[np.uint64]]) -> NDArray[np.int64]:
+    """Each block's term hashes (block k: ``parts[k]``) shifted by that block's salt, in one new array, viewed as
+    int64: the keys of a text's terms and of a vocabulary alike, in the order they are sorted and looked up in."""
+    keys = np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+    start = len(parts[0]) if parts else 0
+    for block, part in enumerate(parts[1:], 1):
+        keys[start : start + len(part)] += _salt(block)
+        start += len(part)
+    return keys.view(np.int64)
+
+
 Analyzers = tuple[tuple[str, tuple[int, int]], ...]  # per block: analyzer, n-gram range
 
 
@@ -84,14 +95,8 @@ def _term_counts(
     """The distinct terms of one text under each block's analyzer, as sorted keys (hashes shifted per block), how
     often each occurs, and that count's sublinear form (1 + log). Cached because every head (intent, emotion) reads
     the same message with the same analyzers. Callers only read the result."""
-    parts = [_ANALYZERS[analyzer](normalised, ngram_range) for analyzer, ngram_range in analyzers]
-    keys = parts[0] if len(parts) == 1 else np.concatenate(parts)  # a new array either way: sorted here
-    start = len(parts[0])
-    for block, part in enumerate(parts[1:], 1):
-        keys[start : start + len(part)] += _salt(block)
-        start += len(part)
-    # Viewed as int64, the order _TextFeatures sorts its keys in.
-    distinct, tf = _distinct(keys.view(np.int64))
+    keys = _keys_of([_ANALYZERS[analyzer](normalised, ngram_range) for analyzer, ngram_range in analyzers])
+    distinct, tf = _distinct(keys)
     sublinear = np.log(tf)
     sublinear += 1.0
     return distinct, tf, sublinear
@@ -248,10 +253,9 @@ class _TextFeatures:
         sizes = [len(block.hashes) for block in blocks]
         # Where each block's columns start (and the end): a term's block follows from its column.
         self._offsets = np.cumsum([0, *sizes])
-        keys = np.concatenate([block.hashes for block in blocks] or [np.empty(0, dtype=np.uint64)])
-        for k in range(1, len(blocks)):
-            keys[self._offsets[k] : self._offsets[k + 1]] += _salt(k)
-        keys = keys.view(np.int64)  # as the texts' terms are looked up (_term_counts)
+        keys = _keys_of(
+            [block.hashes for block in blocks]
+        )  # as the texts' terms are looked up (_term_counts)
         order = np.argsort(keys, kind="stable")
         self._keys = keys[order]
         if len(keys) > 1 and bool((self._keys[1:] == self._keys[:-1]).any()):

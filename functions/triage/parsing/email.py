@@ -184,16 +184,15 @@ def _parsed(raw: bytes) -> Message:
     multipart, is read here and stored as the stdlib stores it, with the rest of the text as the payload. Anything
     else is the stdlib's: parts, a bare CR, a "From " line, a line that is no field, no blank line.
     """
-    text = raw.decode("ascii", "surrogateescape")  # as BytesParser reads bytes
-    ends = [index for index in (text.find("\n\n"), text.find("\n\r\n")) if index >= 0]
-    fields = _fields(text[: min(ends) + 1]) if ends else None
-    if fields is not None:
+    blank = _BLANK_LINE.search(raw)  # the last header line's end and the blank line after it
+    text = raw.decode("ascii", "surrogateescape")  # as BytesParser reads bytes: the same offsets
+    fields = _fields(text[: blank.start() + 1]) if blank else None
+    if blank and fields is not None:
         msg = Message()
         for name, value in fields:
             msg.set_raw(name, value)
         if msg.get_content_maintype() not in _PARTED:
-            blank = min(ends) + 1  # the blank line: \n or \r\n
-            msg.set_payload(text[blank + 1 :] if text[blank] == "\n" else text[blank + 2 :])
+            msg.set_payload(text[blank.end() :])
             return msg
     return BytesParser(policy=policy.compat32).parsebytes(raw)
 
