@@ -14,6 +14,8 @@ import inspect
 import itertools
 import random
 import re
+import string
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email import message_from_string, policy
@@ -393,6 +395,15 @@ def test_simple_addresses_are_what_getaddresses_returns() -> None:
 def test_address_soup_splits_as_getaddresses_does(pieces: list[str], repeat: bool) -> None:
     value = "".join(pieces)
     assert_simple_addresses_agree([value, value] if repeat else [value])
+
+
+def test_a_phrase_character_is_atext_a_dot_or_any_non_ascii_character() -> None:
+    # The class is written as the ASCII it leaves out; it must take exactly these, over every code point.
+    taken = set("!#$%&'*+/=?^_`{|}~-.") | set(string.ascii_letters + string.digits)
+    phrase_char = re.compile(parsing._PHRASE_CHAR)
+    every = "".join(map(chr, range(sys.maxunicode + 1)))  # lone surrogates included
+    matched = "".join(phrase_char.findall(every))
+    assert matched == "".join(c for c in every if c in taken or ord(c) > 0x7F)
 
 
 def test_addresses_of_generated_headers_are_the_same_both_ways() -> None:
