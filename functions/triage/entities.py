@@ -7,6 +7,7 @@ import re
 from pydantic import BaseModel, ConfigDict
 
 from triage.cues import Phrases, exact_lower
+from triage.urgency import MONTH_PATTERN
 
 # A phrase table (matched regardless of case): the numbers are cut from the text as written.
 _ORDER = Phrases(
@@ -21,13 +22,9 @@ _ORDER = Phrases(
 _AMOUNT = re.compile(
     r"(?:[$€£]\s?\d[\d.,]*\d?|\b\d[\d.,]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)", re.IGNORECASE
 )
-_MONTHS = (
-    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|jun(?:e)?|jul(?:y)?|aug(?:ust)?|sep(?:t(?:ember)?)?"
-    "|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
 _DATE = re.compile(
-    rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\b\.?"
-    rf"(?:\s+\d{{4}})?|(?:{_MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTH_PATTERN})\b\.?"
+    rf"(?:\s+\d{{4}})?|(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     r"|(?:last|next|this)\s+(?:week|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|yesterday|today)",
     re.IGNORECASE,
 )

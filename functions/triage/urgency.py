@@ -151,9 +151,13 @@ MONTH_NAMES = (
     "november",
     "december",
 )
-_MONTH_RE = r"jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?"
-_DAY_MONTH = rf"(?P<d1>\d{{1,2}})(st|nd|rd|th)?\s+(of\s+)?(?P<m1>{_MONTH_RE})\b"
-_MONTH_DAY = rf"(?P<m2>{_MONTH_RE})\.?\s+(?P<d2>\d{{1,2}})(st|nd|rd|th)?\b"
+# A month as dates write it: its name or the name's first three letters ("sept" too). Also read by triage.entities.
+MONTH_PATTERN = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?"
+    r"|nov(?:ember)?|dec(?:ember)?"
+)
+_DAY_MONTH = rf"(?P<d1>\d{{1,2}})(st|nd|rd|th)?\s+(of\s+)?(?P<m1>{MONTH_PATTERN})\b"
+_MONTH_DAY = rf"(?P<m2>{MONTH_PATTERN})\.?\s+(?P<d2>\d{{1,2}})(st|nd|rd|th)?\b"
 _ISO = r"(?P<y3>\d{4})-(?P<m3>\d{2})-(?P<d3>\d{2})"
 _DATE = Phrases(rf"\b({_ISO}|{_DAY_MONTH}|{_MONTH_DAY})", re.IGNORECASE)
 

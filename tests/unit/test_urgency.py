@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, timedelta
 
 import pytest
 
-from triage.urgency import HIGH, NORMAL, POINTS, Urgency, assess_urgency, level_for
+from triage.entities import extract_entities
+from triage.urgency import (
+    HIGH,
+    MONTH_NAMES,
+    MONTH_PATTERN,
+    NORMAL,
+    POINTS,
+    Urgency,
+    assess_urgency,
+    level_for,
+)
 
 CALM = "Hello, could you tell me which sizes the blue jacket comes in? Thanks, Sam"
 
@@ -111,6 +122,19 @@ def test_dates_soon_need_a_deadline_word_or_today() -> None:
     assert "time:3 may" in assess_urgency("My flight is on 3 May.", today=date(2024, 5, 1)).cues
     assert assess_urgency("My flight is on 3 May.", today=date(2024, 3, 1)).score == 0.0
     assert "time:2025-01-02" in assess_urgency("Event on 2025-01-02", today=date(2024, 12, 31)).cues
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+def test_a_month_by_name_or_abbreviation_is_read_as_a_date_by_urgency_and_the_entities(month: int) -> None:
+    name = MONTH_NAMES[month - 1]
+    for written in {name, name[:3], name.title(), name[:3].upper() + ".", "sept" if month == 9 else name}:
+        assert re.fullmatch(MONTH_PATTERN, written.rstrip("."), re.IGNORECASE), written
+        # A date with no deadline word counts only when it is soon: so only when its month was read right.
+        text = f"My flight is on 9 {written}"
+        cue = f"time:9 {written.rstrip('.').lower()}"
+        assert cue in assess_urgency(text, today=date(2024, month, 8)).cues, written
+        assert assess_urgency(text, today=date(2024, month, 8) - timedelta(days=60)).score == 0.0, written
+        assert extract_entities(f"It was ordered on 9 {written} and not sent").dates == (f"9 {written}",)
 
 
 @pytest.mark.parametrize(
