@@ -270,6 +270,41 @@ def test_inference_never_imports_scikit_learn() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_mapped_arrays_are_what_numpy_loads(model: TextModel, tmp_path: Path) -> None:
+    # Each member mapped on its own, at offsets that are not page-aligned; the bundled artifact and odd members.
+    odd = tmp_path / "odd.npz"
+    np.savez(
+        odd,
+        empty=np.empty((0, 3), dtype=np.float32),
+        fortran=np.asfortranarray(np.arange(35, dtype=np.float64).reshape(5, 7)),
+        bytes_=np.frombuffer(b"abc\ndef", dtype=np.uint8),
+        scalar=np.array(3.5),
+    )
+    for path in (model.directory / artifact_name("intent"), model.directory / artifact_name("emotion"), odd):
+        mapped = classifier._read_arrays(path)
+        with np.load(path) as stored:
+            assert sorted(mapped) == sorted(stored.files)
+            for name in stored.files:
+                expected = stored[name]
+                assert mapped[name].dtype == expected.dtype, name
+                assert mapped[name].shape == expected.shape, name
+                assert mapped[name].flags.f_contiguous == expected.flags.f_contiguous, name
+                assert np.array_equal(mapped[name], expected), name
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads /proc/self/maps (Linux)")
+def test_only_the_weights_stay_mapped_after_load(model: TextModel) -> None:
+    # The vocabularies and idf are read at load only: their mappings (and the pages read) go with them.
+    code = (
+        "import sys; from triage.classifier import load_model; from triage.settings import Settings;"
+        "model = load_model(Settings.from_env().model_dir); import gc; gc.collect();"
+        "print(sum(line.rstrip().endswith('/intent.npz') for line in open('/proc/self/maps')), len(model.tiers))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    mappings, tiers = map(int, result.stdout.split())
+    assert mappings == tiers  # one per tier's weights; the artifact holds 7 arrays more
+
+
 @pytest.mark.parametrize("chunk", [1, 7, 4096])
 def test_vocabulary_hashes_are_read_in_chunks_without_losing_a_term(model: TextModel, chunk: int) -> None:
     with np.load(model.directory / artifact_name("intent")) as stored:
