@@ -7,9 +7,7 @@ asynchronous retries (then the on-failure destination) while the others still go
 
 import gc
 
-# Init builds objects that live as long as the process: collecting while importing them only costs time (about
-# 50 ms of the worker's cold start). keep_imported_objects(), the last line, freezes them and turns collection on.
-gc.disable()
+gc.disable()  # no collections while importing, until keep_imported_objects() (the last line; see triage.runtime)
 
 from urllib.parse import unquote_plus
 

@@ -6,9 +6,7 @@ Partial batch responses: only the records that failed go back to the queue (then
 
 import gc
 
-# Init builds objects that live as long as the process: collecting while importing them only costs time (about
-# 50 ms of the worker's cold start). keep_imported_objects(), the last line, freezes them and turns collection on.
-gc.disable()
+gc.disable()  # no collections while importing, until keep_imported_objects() (the last line; see triage.runtime)
 
 from typing import Any
 
