@@ -262,9 +262,8 @@ class _TextFeatures:
         sizes = [len(block.hashes) for block in blocks]
         # Where each block's columns start (and the end): a term's block follows from its column.
         self._offsets = np.cumsum([0, *sizes])
-        keys = _keys_of(
-            [block.hashes for block in blocks]
-        )  # as the texts' terms are looked up (_term_counts)
+        # Keys as the texts' terms are looked up (_term_counts).
+        keys = _keys_of([block.hashes for block in blocks])
         order = np.argsort(keys, kind="stable")
         self._keys = keys[order]
         if len(keys) > 1 and bool((self._keys[1:] == self._keys[:-1]).any()):
@@ -430,7 +429,7 @@ class TextModel:
 
     def _text_scores(self, text: str, tier: _Tier) -> NDArray[np.float64]:
         """One text's decision scores from its TF-IDF features (the whole score of a tier without an encoder)."""
-        columns, values = self._features.features(_normalised(text))
+        columns, values = self.text_features(text)
         if not len(columns):
             return tier.intercept.copy()
         # The weights' columns are gathered as shipped (float32) and upcast exactly by np.dot (which converts

@@ -296,7 +296,7 @@ class Phrases:
     def __init__(self, pattern: str, flags: int = 0, *, lazy: bool = False) -> None:
         self.pattern, self.flags = _checked_lower(pattern, flags), flags & ~re.IGNORECASE
         if not lazy:  # compiled with the module (a Lambda's init), not by the first message
-            self.lower = compile_skipping(self.pattern, self.flags, whole_matches=True)
+            _ = self.lower
 
     @classmethod
     def union(cls, tables: Iterable[Phrases], *, lazy: bool = False) -> Phrases:
@@ -318,13 +318,17 @@ class Phrases:
     def caseless(self) -> re.Pattern[str]:
         return re.compile(self.pattern, self.flags | re.IGNORECASE)
 
+    def compiled(self, lower: bool) -> re.Pattern[str]:
+        """The form to search: ``lower`` for text that ``exact_lower`` lower-cased, else the caseless one."""
+        return self.lower if lower else self.caseless
+
     def finditer(self, text: str, lowered: str | None) -> Iterator[re.Match[str]]:
         """Matches in ``lowered`` (``exact_lower(text)``) when there is one, else caseless matches in ``text``."""
-        return self.lower.finditer(lowered) if lowered is not None else self.caseless.finditer(text)
+        return self.compiled(lowered is not None).finditer(text if lowered is None else lowered)
 
     def search(self, text: str, lowered: str | None) -> re.Match[str] | None:
         """The first match, as ``finditer`` reads (None when there is none)."""
-        return self.lower.search(lowered) if lowered is not None else self.caseless.search(text)
+        return self.compiled(lowered is not None).search(text if lowered is None else lowered)
 
     def found(self, text: str, lowered: str | None) -> list[str]:
         return distinct_phrases(self.finditer(text, lowered))

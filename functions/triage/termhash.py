@@ -74,6 +74,14 @@ def _code_points(text: str) -> NDArray[np.uint32]:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
+def _span_hashes(sums: UInt64s, up: UInt64s, starts: NDArray[np.intp], ends: NDArray[np.intp]) -> UInt64s:
+    """The hashes of the spans [starts, ends) of a text whose prefix sums are ``sums`` (see :class:`_Scan`) and
+    powers of B ``up``: (sums[e] - sums[s]) * B**e."""
+    hashes: UInt64s = sums[ends] - sums[starts]
+    hashes *= up[ends]
+    return hashes
+
+
 def term_hashes(terms: Sequence[str]) -> UInt64s:
     """The hash of each term (none may contain a line break)."""
     return joined_term_hashes("\n".join(terms)) if terms else np.empty(0, dtype=np.uint64)
@@ -83,7 +91,7 @@ def joined_term_hashes(joined: str) -> UInt64s:
     """The hash of each term of ``joined``, terms separated by line breaks (a vocabulary as stored).
 
     Read at load for every vocabulary term, so with few passes over the text: ``sums[i]`` = sum of code[k] *
-    B**-(k + 1) for k < i, and a term [s, e) hashes to (sums[e] - sums[s]) * B**e.
+    B**-(k + 1) for k < i, and each term is a span of it (:func:`_span_hashes`).
     """
     points = _code_points(joined + "\n")  # a line break after every term, the last too
     n = len(points)
@@ -94,10 +102,9 @@ def joined_term_hashes(joined: str) -> UInt64s:
     sums[1:] *= down[1:]
     sums.cumsum(out=sums)
     ends = (points == ord("\n")).nonzero()[0]
-    hashes: UInt64s = sums[ends]
-    hashes[1:] -= sums[ends[:-1] + 1]  # each later term starts just after the line break before it
-    hashes *= up[ends]
-    return hashes
+    starts = np.zeros_like(ends)
+    starts[1:] = ends[:-1] + 1  # each later term starts just after the line break before it
+    return _span_hashes(sums, up, starts, ends)
 
 
 _SLACK = 8  # char_wb windows up to _SLACK + 2 characters are read as strided views of the prefix sums
@@ -154,9 +161,8 @@ class _Scan:
             lengths = lasts - befores
             tokens = lengths >= 2
             befores, lasts, lengths = befores[tokens], lasts[tokens], lengths[tokens]
-            sums, up = self.sums[1:], self.up[1:]  # index i: position i + 1
-            hashes: UInt64s = sums[lasts] - sums[befores]
-            hashes *= up[lasts]
+            # [befores + 1, lasts + 1): read from views one position on, which spares adding 1 to both.
+            hashes = _span_hashes(self.sums[1:], self.up[1:], befores, lasts)
             self._tokens = (hashes, self.up[lengths], lasts + 1)
         return self._tokens
 
@@ -279,10 +285,7 @@ def char_wb_ngram_hashes(normalised: str, ngram_range: tuple[int, int]) -> UInt6
             parts += [singles, np.full(2 * len(word_starts), _SPACE_CODE, dtype=np.uint64)]
         short = word_ends - word_starts < low - 1
         if short.any():
-            starts, ends = word_starts[short], word_ends[short] + 1
-            padded_words: UInt64s = scan.sums[ends] - scan.sums[starts]
-            padded_words *= scan.up[ends]
-            parts.append(padded_words)
+            parts.append(_span_hashes(scan.sums, scan.up, word_starts[short], word_ends[short] + 1))
     if not parts:
         return np.empty(0, dtype=np.uint64)
     return parts[0] if len(parts) == 1 else np.concatenate(parts)

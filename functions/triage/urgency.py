@@ -212,17 +212,6 @@ _ANY_URGENT = Phrases.union(_URGENT)
 
 
 @dataclass(frozen=True)
-class _Reader:
-    """How a text's tables are searched: lower-cased (see triage.cues.exact_lower: 2–4× faster) or, for the rare
-    text where that is not exact, caseless, compiled when such a text comes."""
-
-    lower: bool
-
-    def __call__(self, phrases: Phrases) -> re.Pattern[str]:
-        return phrases.lower if self.lower else phrases.caseless
-
-
-@dataclass(frozen=True)
 class Urgency:
     """``score`` in [0, 1], its ``level``, and the cues (``family:phrase``) that earned the points."""
 
@@ -243,12 +232,12 @@ def _phrases(pattern: re.Pattern[str], text: str) -> list[str]:
     return distinct_phrases(pattern.finditer(text))
 
 
-def _soon_dates(text: str, today: date | None, read: _Reader) -> list[str]:
+def _soon_dates(text: str, today: date | None, lower: bool) -> list[str]:
     """Dates that are deadlines: written after by/before/until, or (with ``today``) within SOON_DAYS days."""
     found: list[str] = []
-    for match in read(_DATE).finditer(text):
+    for match in _DATE.compiled(lower).finditer(text):
         phrase = " ".join(match.group(0).lower().split())
-        if read(_DEADLINE_BEFORE_DATE).search(text[: match.start()]):
+        if _DEADLINE_BEFORE_DATE.compiled(lower).search(text[: match.start()]):
             found.append(phrase)
             continue
         if today is None:
@@ -294,26 +283,27 @@ def assess_urgency(
 
     # Every phrase is reported lower-cased, so lower-cased text (where that is exact) finds the same ones, faster.
     lowered = exact_lower(text)
-    read, text = (_Reader(lower=False), text) if lowered is None else (_Reader(lower=True), lowered)
-    calm = _phrases(read(_CALM), text)
+    lower = lowered is not None  # then search the lower-case forms (Phrases.compiled)
+    text = lowered if lowered is not None else text
+    calm = _phrases(_CALM.compiled(lower), text)
     # What a calm phrase negates ("not urgent") must not count as urgency.
-    body = read(_CALM).sub(" ", text) if calm else text
-    quiet = read(_ANY_URGENT).search(body) is None  # then none of _URGENT's tables finds anything
+    body = _CALM.compiled(lower).sub(" ", text) if calm else text
+    quiet = _ANY_URGENT.compiled(lower).search(body) is None  # then none of _URGENT's tables finds anything
 
     def found(phrases: Phrases) -> list[str]:
-        return [] if quiet else _phrases(read(phrases), body)
+        return [] if quiet else _phrases(phrases.compiled(lower), body)
 
     safety = found(_SAFETY)
     if safety:
-        safety += _phrases(read(_CHILD), body)
+        safety += _phrases(_CHILD.compiled(lower), body)
     add("safety", safety)
     add("legal", found(_LEGAL))
     add("immediacy", found(_IMMEDIACY))
     add("money", found(_MONEY))
-    add("time", found(_TIME) + _soon_dates(body, today, read))
+    add("time", found(_TIME) + _soon_dates(body, today, lower))
 
     contacts = ([f"{prior_contacts} earlier"] if prior_contacts > 0 else []) + found(_REPEAT)
-    many = prior_contacts >= MANY_CONTACTS or (not quiet and bool(read(_MANY_REPEATS).search(body)))
+    many = prior_contacts >= MANY_CONTACTS or (not quiet and bool(_MANY_REPEATS.compiled(lower).search(body)))
     add("contacts", contacts, "contacts_many" if many else "contacts")
     if emotion in ANGRY_EMOTIONS:
         add("emotion", [emotion])
