@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from conftest import SHARED_DATA
 from triage import faq_cli
 from triage.faq import (
     DRAFT_MARK,
@@ -38,7 +39,6 @@ from triage.faq import (
     reject,
 )
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 BANKING77_TEST = SHARED_DATA / "banking77" / "test.csv"
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

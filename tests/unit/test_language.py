@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from conftest import EMAIL_CASES, SHARED_DATA
 from triage.language import _LANGUAGES_OF, _STOP_WORDS, _WORD, MIN_HITS, detect_language
 from triage.parsing.email import parse_email
-
-REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 def _reference(text: str) -> str | None:
@@ -49,7 +45,7 @@ AWKWARD = [
 
 def _corpus() -> list[str]:
     texts = list(AWKWARD)
-    for path in sorted((REPO / "events" / "email").glob("*.eml")):
+    for path in EMAIL_CASES:
         message = parse_email(path.read_bytes())
         texts += [f"{message.subject}\n{message.text}", message.text.upper()]
     for name, column in (("goemotions/original/train.tsv", "\t"), ("banking77/test.csv", ",")):

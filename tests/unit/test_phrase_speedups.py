@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,14 +19,12 @@ import triage.cues as cues
 import triage.entities as entities
 import triage.topics as topics
 import triage.urgency as urgency
+from conftest import EMAIL_CASES, SHARED_DATA
 from triage.cues import Phrases, _compiler, _parser, compile_skipping
 from triage.policy import classification_text
 from triage.service import read_email
 from triage.settings import Settings
 
-REPO = Path(__file__).resolve().parents[2]
-EMAILS = sorted((REPO / "events" / "email").glob("*.eml"))
-SHARED_DATA = REPO.parent / "shared" / "data"
 DATA_SETS = (  # file, rows taken (spread over the file)
     ("bitext_customer_support/bitext_27k_v11_instruction_intent.csv", 2000),
     ("goemotions/original/train.tsv", 3000),
@@ -156,7 +153,7 @@ def _corpus() -> list[str]:
     tables' fast path reads it, and data-set rows (lower-cased)."""
     settings = Settings.from_env()
     texts = list(AWKWARD_TEXTS)
-    for path in EMAILS:
+    for path in EMAIL_CASES:
         raw = path.read_bytes()
         texts += [classification_text(read_email(raw, settings)), raw.decode("utf-8", errors="replace")]
     texts += [text.lower() for text in texts]

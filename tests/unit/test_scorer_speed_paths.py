@@ -12,7 +12,6 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
+from conftest import EMAIL_CASES, SHARED_DATA
 from triage import classifier
 from triage.classifier import LINEAR, TextModel, artifact_name, load_model, terms_of
 from triage.features import char_wb_ngrams, word_ngrams
@@ -27,8 +27,6 @@ from triage.policy import classification_text
 from triage.service import read_email
 from triage.settings import Settings
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO.parent / "shared" / "data"
 _INT64 = np.iinfo(np.int64)
 
 
@@ -139,7 +137,7 @@ AWKWARD_TEXTS = [
 def _sample_texts() -> list[str]:
     texts = list(AWKWARD_TEXTS)
     settings_ = Settings.from_env()
-    for path in sorted((REPO / "events" / "email").glob("*.eml")):
+    for path in EMAIL_CASES:
         text = classification_text(read_email(path.read_bytes(), settings_))
         texts += [text, text.partition("\n")[0]]  # the two views the intent head reads
     return texts

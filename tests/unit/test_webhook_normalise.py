@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from conftest import EVENTS, SHARED_DATA
 from triage.message import Channel
 from triage.parsing.webhooks import (
     IGNORED_REASONS,
@@ -25,8 +26,8 @@ from triage.parsing.webhooks import (
     verify,
 )
 
-FIXTURES = Path(__file__).resolve().parents[2] / "events" / "webhooks"
-SHARED_SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "data" / "helpdesk_webhooks"
+FIXTURES = EVENTS / "webhooks"
+SHARED_SAMPLES = SHARED_DATA / "helpdesk_webhooks"
 NOW = datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC)
 SAFE_ID = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
