@@ -18,6 +18,8 @@ from triage.helpdesk import OutboxItem
 from triage.observability import count_batch, logger, metrics, tracer
 from triage.runtime import keep_imported_objects, post_once
 
+# The helpdesk APIs are called through requests: traced here only (the shared tracer patches botocore).
+tracer.patch(["requests"])
 processor = BatchProcessor(event_type=EventType.SQS)
 
 

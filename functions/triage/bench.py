@@ -177,8 +177,9 @@ import numpy
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-# Any Powertools handler creates these at import; Tracer() is where the X-Ray SDK gets imported.
-Logger(service="floor"), Tracer(service="floor"), Metrics(namespace="floor")
+# Any Powertools handler creates these at import; Tracer() is where the X-Ray SDK gets imported. It patches only
+# botocore, as ours does: X-Ray's default would also import requests and sqlite3, which no handler needs.
+Logger(service="floor"), Tracer(service="floor", patch_modules=["botocore"]), Metrics(namespace="floor")
 _done = time.perf_counter()
 print(sys.argv[3] + json.dumps({
     "total_s": _done - _start, "peak_rss_kb": _peak_rss_kb(),
@@ -197,7 +198,7 @@ def compile_functions(root: Path = FUNCTIONS_DIR) -> None:
 # Set by the Lambda runtime in every execution environment, with the worker's configuration from template.yaml. They
 # change what the imports do: with LAMBDA_TASK_ROOT set, the X-Ray SDK samples in-process instead of building a
 # botocore client for the X-Ray API twice (~90 ms and ~7 MB at import, never paid on Lambda), and Powertools'
-# Tracer is on and patches modules, as with the template's ``Tracing: Active``. No segment is sent: the children
+# Tracer is on and patches botocore, as with the template's ``Tracing: Active``. No segment is sent: the children
 # never invoke a handler.
 LAMBDA_ENVIRONMENT = {
     "LAMBDA_TASK_ROOT": str(FUNCTIONS_DIR),
