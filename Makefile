@@ -16,7 +16,7 @@ PYC_PYTHON      ?= python$(LAMBDA_PYTHON)
 # The template's functions (each built by `make build-<LogicalId>`, see below).
 FUNCTIONS := EmailIntakeFunction TriageWorkerFunction WebhookIntakeFunction HelpdeskSenderFunction FaqMinerFunction
 
-.PHONY: demo serve test lint typecheck cfn-lint checkov check model emotion-model bench bench-deployed layers build-DependenciesLayer build-ConfigLayer clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: demo serve test lint typecheck cfn-lint checkov check model emotion-model bench bench-deployed layers build-DependenciesLayer build-ConfigLayer build-EncoderLayer sam-build clean $(addprefix build-,$(FUNCTIONS))
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -131,19 +131,32 @@ build-DependenciesLayer:
 	find "$(ARTIFACTS_DIR)/python" -name '*.pyi' -delete
 	$(call compile-pyc,$(ARTIFACTS_DIR)/python)
 
+# The config and encoder layers run the project's code to build, with its virtualenv. `sam build` cannot make that
+# itself (it builds layers in parallel): `make sam-build` makes it first, and without it these stop with that advice.
+define need-venv
+	@test -f $(REPO_ROOT)$(STAMP) || { echo "error: no virtualenv in $(REPO_ROOT)$(VENV): run \`make sam-build\`," \
+		"which makes it and then runs sam build" >&2; exit 2; }
+endef
+
 # `sam build` calls this for EncoderLayer: a float16 copy of the encoder the bundled model was trained with.
 build-EncoderLayer:
+	$(need-venv)
 	PYTHONPATH=$(REPO_ROOT)functions $(REPO_ROOT)$(BIN)/python -c \
 		"import sys, pathlib; from triage.encoder import save_compact; save_compact(pathlib.Path(sys.argv[1]))" \
 		"$(ARTIFACTS_DIR)/triage-encoder"
 
 build-ConfigLayer:
+	$(need-venv)
 	mkdir -p "$(ARTIFACTS_DIR)/triage-config"
 	cp $(REPO_ROOT)infra/policy.json $(REPO_ROOT)infra/routing.json "$(ARTIFACTS_DIR)/triage-config/"
 	cp -r $(REPO_ROOT)infra/templates "$(ARTIFACTS_DIR)/triage-config/"
 	PYTHONPATH=$(REPO_ROOT)functions $(REPO_ROOT)$(BIN)/python -c \
 		"import sys, pathlib; from triage.service import check_config; check_config(pathlib.Path(sys.argv[1]))" \
 		"$(ARTIFACTS_DIR)/triage-config"
+
+# Everything `sam deploy` ships: the virtualenv first, then `sam build` (SAM CLI >= 1.161 for Fn::ForEach).
+sam-build: $(STAMP)
+	sam build --config-file infra/samconfig.toml
 
 # The same layer built locally, to inspect its size: build/layers/deps/python
 layers:

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,28 @@ def test_without_an_interpreter_of_the_runtime_version_the_build_warns_and_ships
     assert f"{artifact}/triage/classifier.py" in _compiled_on_import(
         artifact
     )  # every cold start would compile it
+
+
+def test_the_layers_that_run_the_projects_code_stop_with_advice_when_its_virtualenv_is_missing(
+    tmp_path: Path,
+) -> None:
+    for layer in ("ConfigLayer", "EncoderLayer"):
+        built = _make(f"build-{layer}", f"ARTIFACTS_DIR={tmp_path / layer}", "VENV=.venv-that-does-not-exist")
+        assert built.returncode != 0
+        assert "run `make sam-build`" in built.stderr
+        assert not (tmp_path / layer).exists()  # stopped before building anything
+
+
+def test_sam_cli_is_told_to_expand_the_templates_for_each_loops_wherever_it_reads_the_template() -> None:
+    """SAM CLI (>= 1.161) expands ``Fn::ForEach`` locally only when asked: without it, build, validate and deploy
+    (which packages) fail on the team queues with "'list' object has no attribute 'get'"."""
+    template = json.loads(json.dumps(cfn_yaml.load(str(ROOT / "template.yaml"))))
+    assert any(name.startswith("Fn::ForEach::") for name in template["Resources"])
+    config = tomllib.loads((ROOT / "infra" / "samconfig.toml").read_text(encoding="utf-8"))
+    environments = {name for name in config if isinstance(config[name], dict)}
+    assert {"default", "prod"} <= environments
+    for environment in environments:
+        for command in ("build", "deploy"):
+            parameters = config[environment][command]["parameters"]
+            assert parameters.get("language_extensions") is True, (environment, command)
+    assert config["default"]["validate"]["parameters"].get("language_extensions") is True
