@@ -21,8 +21,8 @@ if TYPE_CHECKING:  # the worker never loads the webhook parsers
 
 def keep_imported_objects() -> None:
     """Move what the imports built to the collector's permanent generation (``gc.freeze``) and turn collection back
-    on. Each handler module turns it off before its imports and calls this last: the objects they build (over
-    100k in the worker) live as long as the process, so collecting while importing them only cost time (~50 ms of the
+    on. Each handler module turns it off before its imports and calls this last: the objects they build (over 100k
+    in the worker) live as long as the process, so collecting while importing them only cost time (~50 ms of the
     worker's cold start), and a full collection after it would walk them all again (up to 60 ms in the worker's
     first message)."""
     gc.freeze()

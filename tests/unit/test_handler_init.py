@@ -40,9 +40,8 @@ print(json.dumps({{
 @pytest.mark.parametrize("name", HANDLERS)
 def test_a_handler_module_imports_without_collecting_and_leaves_its_imports_frozen(name: str) -> None:
     bench.compile_functions()  # as deployed: compiling app.py from source would allocate before its first line runs
-    env = bench.child_environment(
-        bench.DEFAULT_MODEL_DIR.resolve()
-    )  # the Lambda runtime's variables, tracing on
+    # The Lambda runtime's variables, tracing on: what the imports do depends on them (see bench.LAMBDA_ENVIRONMENT).
+    env = bench.child_environment(bench.DEFAULT_MODEL_DIR.resolve())
     completed = subprocess.run(
         [sys.executable, "-c", _CHILD.format(name=name), str(bench.FUNCTIONS_DIR)],
         env=env,
