@@ -195,17 +195,15 @@ def compile_functions(root: Path = FUNCTIONS_DIR) -> None:
         raise RuntimeError(f"cannot compile the modules under {root}")
 
 
-# Set by the Lambda runtime in every execution environment, with the worker's configuration from template.yaml. They
-# change what the imports do: with LAMBDA_TASK_ROOT set, the X-Ray SDK samples in-process instead of building a
-# botocore client for the X-Ray API twice (~90 ms and ~7 MB at import, never paid on Lambda), and Powertools'
-# Tracer is on and patches botocore, as with the template's ``Tracing: Active``. No segment is sent: the children
-# never invoke a handler.
+# Set by the Lambda runtime in every execution environment. They change what the imports do: with LAMBDA_TASK_ROOT
+# set, the X-Ray SDK samples in-process instead of building a botocore client for the X-Ray API twice (~90 ms and
+# ~7 MB at import, never paid on Lambda), and Powertools' Tracer is on and patches botocore, as with the template's
+# ``Tracing: Active``. No segment is sent: the children never invoke a handler.
 LAMBDA_ENVIRONMENT = {
     "LAMBDA_TASK_ROOT": str(FUNCTIONS_DIR),
     "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
     "AWS_LAMBDA_FUNCTION_NAME": "triage-bench-triage-worker",
     "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "1024",
     "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
     "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
     "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
