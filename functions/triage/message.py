@@ -74,7 +74,9 @@ class InboundMessage(BaseModel):
     defects: tuple[str, ...] = Field((), description="What went wrong while reading the message.")
     raw: RawPointer | None = None
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # A validation error's text names each field and the problem, never the value: it reaches logs and traces (a
+    # poison message on a queue), and the value would be the customer's address or words.
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, hide_input_in_errors=True)
 
     @property
     def identity(self) -> str:

@@ -21,7 +21,9 @@ from triage.runtime import keep_imported_objects, triage_once
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
-@tracer.capture_method
+# Traced without its result as metadata: the decision record quotes the phrases that decided it, and traces, like
+# logs, carry no customer text.
+@tracer.capture_method(capture_response=False)
 def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
     return triage_once(InboundMessage.model_validate_json(record.body), lambda_context)
 

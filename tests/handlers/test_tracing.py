@@ -1,0 +1,158 @@
+"""Traces, like logs, carry no customer text (issue 8, point 4), with tracing on as template.yaml deploys it.
+
+The handlers run in a fresh interpreter with the Lambda runtime's variables (``bench.LAMBDA_ENVIRONMENT``), an
+invocation's ``_X_AMZN_TRACE_ID`` and moto for AWS. The real X-Ray SDK sends each closed subsegment as a UDP datagram
+to ``AWS_XRAY_DAEMON_ADDRESS``: here a socket of this test, which reads every document the SDK emitted.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from conftest import EVENTS
+from log_leak_plugin import ADDRESS, fixture_needles, own_addresses
+from triage import bench
+
+MAILS = ("angry_refund_demand", "bereavement", "human_agent_request", "routine_order_tracking")
+# A message on the triage queue that fails validation (an unknown field): its text must not reach a trace either.
+POISON_SENTENCE = "please keep this sentence out of every trace"
+POISON_ADDRESS = "poison.sender@example.net"
+
+# argv: the functions dir, the sample mails' dir, the poison message's sentence and address, the mails to deliver.
+_CHILD = """\
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+import boto3
+from moto import mock_aws
+from triage import local, runtime
+
+with mock_aws():
+    runtime.reset()
+    stack = local.create_stack("tracing")
+    with local.environment(stack.environment()):
+        s3 = boto3.client("s3", region_name=local.REGION)
+        intake = local.handler_module("email_intake").handler
+        for name in sys.argv[5:]:
+            raw = (Path(sys.argv[2]) / f"{name}.eml").read_bytes()
+            s3.put_object(Bucket=stack.bucket, Key=f"inbound/{name}", Body=raw)
+            intake(local.s3_put_event(stack.bucket, f"inbound/{name}", len(raw)), local.LambdaContext())
+        poison = {"id": "poison", "body": sys.argv[3], "from": {"address": sys.argv[4]}}
+        boto3.client("sqs", region_name=local.REGION).send_message(
+            QueueUrl=stack.triage_queue_url, MessageBody=json.dumps(poison)
+        )
+        responses = local.drain_to_worker(stack.triage_queue_url, local.handler_module("triage_worker").handler)
+        details = []
+        for name in sys.argv[5:]:
+            record = s3.get_object(Bucket=stack.bucket, Key=f"decisions/{name}.json")["Body"].read()
+            details += json.loads(record)["decision"].get("detail") or []
+        print("RESULT " + json.dumps({"responses": responses, "details": details}))
+"""
+
+
+@contextmanager
+def _daemon() -> Iterator[socket.socket]:
+    """A UDP socket standing in for the X-Ray daemon."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        sock.settimeout(0.5)
+        yield sock
+    finally:
+        sock.close()
+
+
+def _documents(sock: socket.socket) -> list[dict[str, Any]]:
+    """Every segment document received: a JSON header line, then the document."""
+    documents = []
+    while True:
+        try:
+            datagram, _ = sock.recvfrom(65536)
+        except TimeoutError:
+            return documents
+        header, _, body = datagram.decode("utf-8").partition("\n")
+        assert json.loads(header) == {"format": "json", "version": 1}
+        documents.append(json.loads(body))
+
+
+@pytest.fixture(scope="module")
+def traced() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The documents the SDK emitted while the intake and the worker handled ``MAILS`` and the poison message, and
+    what the child reported (the worker's responses, the decisions' details)."""
+    bench.compile_functions()
+    with _daemon() as sock:
+        host, port = sock.getsockname()
+        env = bench.child_environment(bench.DEFAULT_MODEL_DIR.resolve()) | {
+            "AWS_XRAY_DAEMON_ADDRESS": f"{host}:{port}",
+            "_X_AMZN_TRACE_ID": "Root=1-6750a2c1-3f1e2d4c5b6a798877665544;Parent=53995c3f42cd8ad8;Sampled=1",
+        }
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _CHILD,
+                str(bench.FUNCTIONS_DIR),
+                str(EVENTS / "email"),
+                POISON_SENTENCE,
+                POISON_ADDRESS,
+                *MAILS,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        documents = _documents(sock)
+    [line] = [line for line in completed.stdout.splitlines() if line.startswith("RESULT ")]
+    return documents, json.loads(line.removeprefix("RESULT "))
+
+
+def test_tracing_is_on_as_deployed_and_records_the_handlers_and_their_aws_calls(
+    traced: tuple[list[dict[str, Any]], dict[str, Any]],
+) -> None:
+    documents, reported = traced
+    names = {document["name"] for document in documents}
+    assert {"## handler", "## triage_worker.app.record_handler"} <= names
+    assert {"s3", "sqs", "dynamodb"} <= names  # botocore is patched: every AWS call is a subsegment
+    # The poison message failed on its own (it goes back to the queue, then to the DLQ) ...
+    failures = [failure for response in reported["responses"] for failure in response["batchItemFailures"]]
+    assert len(failures) == 1
+    # ... and its trace says why.
+    faults = [document for document in documents if document.get("fault") or document.get("error")]
+    assert any("ValidationError" in json.dumps(document.get("cause", {})) for document in faults)
+
+
+def test_no_trace_holds_an_address_a_subject_a_sentence_or_a_phrase_of_a_customer(
+    traced: tuple[list[dict[str, Any]], dict[str, Any]],
+) -> None:
+    documents, reported = traced
+    text = json.dumps(documents, ensure_ascii=False)
+    folded = " ".join(text.split()).casefold()
+
+    addresses = {found.lower() for found in ADDRESS.findall(text)} - own_addresses()
+    assert addresses == set()
+    assert POISON_SENTENCE not in folded
+    leaked = [needle for needle in fixture_needles() if needle in folded]
+    assert leaked == []
+    # The phrases that decided (a cue like "passed away", shorter than the needles above) stay out too: the worker's
+    # record handler is traced without its result.
+    phrases = [detail.partition(":")[2] or detail for detail in reported["details"]]
+    phrases = [phrase for phrase in phrases if len(phrase) > 3 and not phrase.startswith(("intent", "0."))]
+    assert phrases, "the decisions quoted no phrase: pick mails whose decisions do"
+    assert [phrase for phrase in phrases if phrase.casefold() in folded] == []
+    record_handlers = [document for document in documents if document["name"].endswith(".record_handler")]
+    assert record_handlers
+    for document in record_handlers:
+        assert not [
+            key for key in document.get("metadata", {}).get("triage", {}) if key.endswith(" response")
+        ]
