@@ -1,0 +1,76 @@
+"""The session's permission check (``tests/iam_plugin.py``) reads calls and the template's policies as IAM would."""
+
+from __future__ import annotations
+
+from test_template import as_list
+
+from iam_plugin import ACCOUNT, REGION, Policies, Request, allowed, requests_of
+from triage import local
+
+ENV = local.Stack(
+    bucket="raw-here",
+    triage_queue_url=f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/triage-here",
+    escalation_queue_url=f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/escalation-here",
+    table="idempotency-here",
+    conversation_table="conversations-here",
+    outbox_queue_url=f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/outbox-here",
+    escalation_queue_prefix="esc-here-",
+).environment()
+
+
+def test_a_call_becomes_the_requests_iam_evaluates() -> None:
+    assert requests_of("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "faq/"}) == [
+        Request("s3:ListBucket", "arn:aws:s3:::b", (("s3:prefix", "faq/"),))
+    ]
+    assert requests_of("s3", "HeadObject", {"Bucket": "b", "Key": "k/1"}) == [
+        Request("s3:GetObject", "arn:aws:s3:::b/k/1")
+    ]
+    writes = {"TransactItems": [{"Put": {"TableName": "t"}}, {"ConditionCheck": {"TableName": "u"}}]}
+    assert [request.action for request in requests_of("dynamodb", "TransactWriteItems", writes)] == [
+        "dynamodb:PutItem",
+        "dynamodb:ConditionCheckItem",
+    ]
+    raw = b"From: Support <help@shop.example>\r\nTo: a@b.example\r\n\r\nHi"
+    assert requests_of("ses", "SendRawEmail", {"RawMessage": {"Data": raw}}) == [
+        Request(
+            "ses:SendRawEmail",
+            f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/shop.example",
+            (("ses:FromAddress", "help@shop.example"),),
+        )
+    ]
+    queue = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/q"
+    assert requests_of("sqs", "SendMessageBatch", {"QueueUrl": queue}) == [
+        Request("sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:q")
+    ]
+
+
+def test_the_templates_references_resolve_to_what_the_functions_were_given() -> None:
+    policies = Policies()
+    worker = policies.statements("TriageWorkerFunction", ENV)
+    resources = {resource for statement in worker for resource in as_list(statement["Resource"])}
+    assert f"arn:aws:sqs:{REGION}:{ACCOUNT}:escalation-here" in resources  # !GetAtt EscalationQueue.Arn
+    assert f"arn:aws:sqs:{REGION}:{ACCOUNT}:esc-here-*" in resources  # ${AWS::StackName}-esc-* by the prefix
+    assert "arn:aws:s3:::raw-here/decisions/*" in resources  # ${RawMailBucket.Arn}/decisions/*
+    # The intake names the bucket by its !Sub name (a reference would be circular): the same bucket.
+    intake = policies.statements("EmailIntakeFunction", ENV)
+    assert allowed(Request("s3:GetObject", "arn:aws:s3:::raw-here/inbound/abc"), intake)
+    assert not allowed(Request("s3:GetObject", "arn:aws:s3:::raw-here/decisions/abc"), intake)
+    assert not allowed(Request("s3:GetObject", "arn:aws:s3:::elsewhere/inbound/abc"), intake)
+
+
+def test_conditions_and_actions_are_read_as_iam_reads_them() -> None:
+    worker = Policies().statements("TriageWorkerFunction", ENV)
+    listing = Request("s3:ListBucket", "arn:aws:s3:::raw-here", (("s3:prefix", "faq/"),))
+    assert allowed(listing, worker)
+    assert not allowed(Request(listing.action, listing.resource, (("s3:prefix", "decisions/"),)), worker)
+    assert not allowed(Request(listing.action, listing.resource), worker)  # no prefix: the condition fails
+    send = Request(
+        "ses:SendRawEmail",
+        f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/example.com",
+        (("ses:FromAddress", ENV["REPLY_FROM_ADDRESS"]),),
+    )
+    assert allowed(send, worker)
+    assert allowed(Request("SES:sendrawemail", send.resource, send.context), worker)  # actions ignore case
+    assert not allowed(
+        Request(send.action, send.resource, (("ses:FromAddress", "other@example.com"),)), worker
+    )
