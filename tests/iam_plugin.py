@@ -23,14 +23,13 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-import pytest
+from session_watch import session_hooks
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "template"))
@@ -257,6 +256,8 @@ def allowed(request: Request, statements: list[dict[str, Any]]) -> bool:
 @dataclass
 class PermissionWatch:
     current: str = "(collection)"
+    title: str = "permissions: calls template.yaml does not allow"
+    label: str = "DENIED"
     calls: dict[tuple[Any, ...], str] = field(
         default_factory=dict
     )  # distinct call -> first test that made it
@@ -310,47 +311,18 @@ class PermissionWatch:
         self.denied = sorted(set(denied))
         return self.denied
 
-    def functions_seen(self) -> set[str]:
-        return {function for function, _, _ in self.calls}
+    @property
+    def findings(self) -> list[str]:
+        return self.denied
+
+    def summary(self) -> str:
+        functions_seen = len({function for function, _, _ in self.calls})
+        if self.denied:
+            return f"permission check FAILED: {len(self.denied)} call(s) not allowed"
+        return f"permission check: {len(self.calls)} distinct AWS calls by {functions_seen} functions, each allowed by template.yaml"
 
 
 _WATCH = PermissionWatch()
 
 
-def calls_seen() -> Iterator[tuple[str, Request]]:
-    """The distinct (function, request) pairs seen so far (for the plugin's own test)."""
-    for function, request, _ in _WATCH.calls:
-        yield function, request
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    _WATCH.install()
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    _WATCH.uninstall()
-
-
-def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
-    _WATCH.current = nodeid
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if _WATCH.check() and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    seen, functions_seen = len(_WATCH.calls), len(_WATCH.functions_seen())
-    if not _WATCH.denied:
-        terminalreporter.write_line(
-            f"permission check: {seen} distinct AWS calls by {functions_seen} functions, each allowed by template.yaml"
-        )
-        return
-    terminalreporter.section("permissions: calls template.yaml does not allow", red=True, bold=True)
-    for denied in _WATCH.denied:
-        terminalreporter.write_line(f"DENIED {denied}")
-    terminalreporter.write_line(
-        f"permission check FAILED: {len(_WATCH.denied)} call(s) not allowed", red=True
-    )
+globals().update(session_hooks(_WATCH))

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
+from session_watch import session_hooks
 
 REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
@@ -135,6 +135,8 @@ def _flat(value: Any) -> Iterator[str]:
 @dataclass
 class LeakWatch:
     current: str = "(collection)"
+    title: str = "log leaks: addresses, subjects or bodies in log lines"
+    label: str = "LEAK"
     seen: dict[str, str] = field(default_factory=dict)  # distinct logged text → first test that logged it
     leaks: list[str] = field(default_factory=list)
 
@@ -183,39 +185,17 @@ class LeakWatch:
         self.leaks = leaks
         return leaks
 
+    @property
+    def findings(self) -> list[str]:
+        return self.leaks
+
+    def summary(self) -> str:
+        if self.leaks:
+            return f"log leak check FAILED: {len(self.leaks)} leak(s) in {len(self.seen)} distinct log lines"
+        return f"log leak check: {len(self.seen)} distinct log lines, no address, subject or body"
+
 
 _WATCH = LeakWatch()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    _WATCH.install()
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    _WATCH.uninstall()
-
-
-def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
-    _WATCH.current = nodeid
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _WATCH.current = "(session end)"
-    if _WATCH.check() and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    distinct = len(_WATCH.seen)
-    if not _WATCH.leaks:
-        terminalreporter.write_line(
-            f"log leak check: {distinct} distinct log lines, no address, subject or body"
-        )
-        return
-    terminalreporter.section("log leaks: addresses, subjects or bodies in log lines", red=True, bold=True)
-    for leak in _WATCH.leaks:
-        terminalreporter.write_line(f"LEAK {leak}")
-    terminalreporter.write_line(
-        f"log leak check FAILED: {len(_WATCH.leaks)} leak(s) in {distinct} distinct log lines", red=True
-    )
+globals().update(session_hooks(_WATCH))
