@@ -92,9 +92,16 @@ def requests_of(service: str, operation: str, params: dict[str, Any]) -> list[Re
                 Request("dynamodb:GetItem", table.format(item["Get"]["TableName"]))
                 for item in params["TransactItems"]
             ]
-        if operation in {"BatchGetItem", "BatchWriteItem"}:
-            action = "GetItem" if operation == "BatchGetItem" else "PutItem"
-            return [Request(f"dynamodb:{action}", table.format(name)) for name in params["RequestItems"]]
+        if operation == "BatchGetItem":
+            return [Request("dynamodb:GetItem", table.format(name)) for name in params["RequestItems"]]
+        if operation == "BatchWriteItem":
+            kinds = {"PutRequest": "PutItem", "DeleteRequest": "DeleteItem"}
+            return [
+                Request(f"dynamodb:{kinds[kind]}", table.format(name))
+                for name, writes in params["RequestItems"].items()
+                for write in writes
+                for kind in write
+            ]
         return [Request(f"dynamodb:{operation}", table.format(params["TableName"]))]
     if service == "ses":
         sender = params.get("Source") or ""
@@ -258,9 +265,8 @@ class PermissionWatch:
     current: str = "(collection)"
     title: str = "permissions: calls template.yaml does not allow"
     label: str = "DENIED"
-    calls: dict[tuple[Any, ...], str] = field(
-        default_factory=dict
-    )  # distinct call -> first test that made it
+    # Distinct (function, request, environment) -> the first test that made the call.
+    calls: dict[tuple[Any, ...], str] = field(default_factory=dict)
     denied: list[str] = field(default_factory=list)
     policies: Policies | None = None
 
@@ -279,14 +285,18 @@ class PermissionWatch:
 
         self.policies = Policies()
         watch, original = self, BaseClient._make_api_call
-        names = {variable for variable in self.policies.variables}
+        names = set(self.policies.variables)
 
         def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
             function = watch.handler_function()
             if function is not None:
                 service = client.meta.service_model.service_name
                 env = tuple(sorted((name, os.environ[name]) for name in names if name in os.environ))
-                for request in requests_of(service, operation, params):
+                try:
+                    requests = requests_of(service, operation, params)
+                except KeyError:  # a call shaped as requests_of does not expect: reported, never allowed
+                    requests = [Request(f"{service}:{operation}", "<not read by iam_plugin.requests_of>")]
+                for request in requests:
                     watch.calls.setdefault((function, request, env), watch.current)
             return original(client, operation, params)
 
@@ -319,7 +329,10 @@ class PermissionWatch:
         functions_seen = len({function for function, _, _ in self.calls})
         if self.denied:
             return f"permission check FAILED: {len(self.denied)} call(s) not allowed"
-        return f"permission check: {len(self.calls)} distinct AWS calls by {functions_seen} functions, each allowed by template.yaml"
+        return (
+            f"permission check: {len(self.calls)} distinct AWS calls by {functions_seen} functions, each allowed"
+            " by template.yaml"
+        )
 
 
 _WATCH = PermissionWatch()

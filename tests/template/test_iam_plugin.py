@@ -38,6 +38,11 @@ def test_a_call_becomes_the_requests_iam_evaluates() -> None:
             (("ses:FromAddress", "help@shop.example"),),
         )
     ]
+    batch = {"RequestItems": {"t": [{"PutRequest": {}}, {"DeleteRequest": {}}]}}
+    assert [request.action for request in requests_of("dynamodb", "BatchWriteItem", batch)] == [
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+    ]
     queue = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/q"
     assert requests_of("sqs", "SendMessageBatch", {"QueueUrl": queue}) == [
         Request("sqs:SendMessage", f"arn:aws:sqs:{REGION}:{ACCOUNT}:q")
