@@ -42,6 +42,25 @@ _ARN_OF = {
     "AWS::S3::Bucket": "arn:aws:s3:::{name}",
     "AWS::DynamoDB::Table": "arn:aws:dynamodb:{region}:{account}:table/{name}",
 }
+
+
+def _arn(resource_type: str, name: str) -> str:
+    """The ARN of the resource of ``resource_type`` named ``name`` (moto's account and region)."""
+    return _ARN_OF[resource_type].format(region=REGION, account=ACCOUNT, name=name)
+
+
+def _queue(name: str) -> str:
+    return _arn("AWS::SQS::Queue", name)
+
+
+def _bucket(name: str) -> str:
+    return _arn("AWS::S3::Bucket", name)
+
+
+def _table(name: str) -> str:
+    return _arn("AWS::DynamoDB::Table", name)
+
+
 _NAME_PROPERTY = {
     "AWS::SQS::Queue": "QueueName",
     "AWS::S3::Bucket": "BucketName",
@@ -69,40 +88,37 @@ def requests_of(service: str, operation: str, params: dict[str, Any]) -> list[Re
     if service == "sqs":
         name = params["QueueName"] if operation == "GetQueueUrl" else params["QueueUrl"].rsplit("/", 1)[-1]
         action = "SendMessage" if operation == "SendMessageBatch" else operation
-        return [Request(f"sqs:{action}", f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}")]
+        return [Request(f"sqs:{action}", _queue(name))]
     if service == "s3":
         bucket = params["Bucket"]
         if operation in {"ListObjectsV2", "ListObjects"}:
-            return [
-                Request("s3:ListBucket", f"arn:aws:s3:::{bucket}", (("s3:prefix", params.get("Prefix", "")),))
-            ]
+            return [Request("s3:ListBucket", _bucket(bucket), (("s3:prefix", params.get("Prefix", "")),))]
         action = {"HeadObject": "GetObject"}.get(operation, operation)
-        target = f"arn:aws:s3:::{bucket}/{params['Key']}" if "Key" in params else f"arn:aws:s3:::{bucket}"
+        target = f"{_bucket(bucket)}/{params['Key']}" if "Key" in params else _bucket(bucket)
         return [Request(f"s3:{action}", target)]
     if service == "dynamodb":
-        table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{{}}"
         if operation == "TransactWriteItems":
             return [
-                Request(f"dynamodb:{_TRANSACT[kind]}", table.format(body["TableName"]))
+                Request(f"dynamodb:{_TRANSACT[kind]}", _table(body["TableName"]))
                 for item in params["TransactItems"]
                 for kind, body in item.items()
             ]
         if operation == "TransactGetItems":
             return [
-                Request("dynamodb:GetItem", table.format(item["Get"]["TableName"]))
+                Request("dynamodb:GetItem", _table(item["Get"]["TableName"]))
                 for item in params["TransactItems"]
             ]
         if operation == "BatchGetItem":
-            return [Request("dynamodb:GetItem", table.format(name)) for name in params["RequestItems"]]
+            return [Request("dynamodb:GetItem", _table(name)) for name in params["RequestItems"]]
         if operation == "BatchWriteItem":
             kinds = {"PutRequest": "PutItem", "DeleteRequest": "DeleteItem"}
             return [
-                Request(f"dynamodb:{kinds[kind]}", table.format(name))
+                Request(f"dynamodb:{kinds[kind]}", _table(name))
                 for name, writes in params["RequestItems"].items()
                 for write in writes
                 for kind in write
             ]
-        return [Request(f"dynamodb:{operation}", table.format(params["TableName"]))]
+        return [Request(f"dynamodb:{operation}", _table(params["TableName"]))]
     if service == "ses":
         sender = params.get("Source") or ""
         if not sender and "RawMessage" in params:
@@ -192,7 +208,7 @@ class _Resolver:
     def arn(self, logical_id: str) -> str:
         resource_type = self.policies.resources[logical_id]["Type"]
         name = self.twins.get(logical_id, f"<no local {logical_id}>")
-        return _ARN_OF[resource_type].format(region=REGION, account=ACCOUNT, name=name)
+        return _arn(resource_type, name)
 
     def resolve(self, node: Any) -> Any:
         if isinstance(node, list):
@@ -312,8 +328,13 @@ class PermissionWatch:
     def check(self) -> list[str]:
         assert self.policies is not None
         denied = []
+        resolved: dict[
+            tuple[str, Any], list[dict[str, Any]]
+        ] = {}  # (function, environment) -> its statements
         for (function, request, env), test in self.calls.items():
-            if not allowed(request, self.policies.statements(function, dict(env))):
+            if (function, env) not in resolved:
+                resolved[function, env] = self.policies.statements(function, dict(env))
+            if not allowed(request, resolved[function, env]):
                 context = f" with {dict(request.context)}" if request.context else ""
                 denied.append(
                     f"{function} may not {request.action} on {request.resource}{context}\n    in: {test}"
