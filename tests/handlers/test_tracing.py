@@ -27,17 +27,38 @@ POISON_SENTENCE = "please keep this sentence out of every trace"
 POISON_ADDRESS = "poison.sender@example.net"
 
 # argv: the functions dir, the sample mails' dir, the poison message's sentence and address, the mails to deliver.
+# SES refuses the first reply as its sandbox does, naming the recipient in the error's message; the record fails, comes
+# back (the queue's visibility timeout is 0 here) and the retry sends it.
 _CHILD = """\
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
 import boto3
+from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 from triage import local, runtime
+
+refused = []
+
+def sandbox(params, **_):
+    if refused:
+        return None
+    refused.append(1)
+    recipients = [value for key, value in params["body"].items() if key.startswith("Destinations.")]
+    message = (
+        "Email address is not verified. The following identities failed the check in region EU-WEST-1: "
+        + ", ".join(recipients)
+    )
+    error = {"Code": "MessageRejected", "Message": message, "Type": "Sender"}
+    return AWSResponse("https://email.eu-west-1.amazonaws.com/", 400, {}, None), {
+        "Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}
+    }
 
 with mock_aws():
     runtime.reset()
     stack = local.create_stack("tracing")
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register("before-call.ses.SendRawEmail", sandbox)
     with local.environment(stack.environment()):
         s3 = boto3.client("s3", region_name=local.REGION)
         intake = local.handler_module("email_intake").handler
@@ -49,12 +70,15 @@ with mock_aws():
         boto3.client("sqs", region_name=local.REGION).send_message(
             QueueUrl=stack.triage_queue_url, MessageBody=json.dumps(poison)
         )
-        responses = local.drain_to_worker(stack.triage_queue_url, local.handler_module("triage_worker").handler)
+        sqs = boto3.client("sqs", region_name=local.REGION)
+        sqs.set_queue_attributes(QueueUrl=stack.triage_queue_url, Attributes={"VisibilityTimeout": "0"})
+        worker = local.handler_module("triage_worker").handler
+        responses = [local.drain_to_worker(stack.triage_queue_url, worker) for _ in range(2)]
         details = []
         for name in sys.argv[5:]:
             record = s3.get_object(Bucket=stack.bucket, Key=f"decisions/{name}.json")["Body"].read()
             details += json.loads(record)["decision"].get("detail") or []
-        print("RESULT " + json.dumps({"responses": responses, "details": details}))
+        print("RESULT " + json.dumps({"responses": responses, "details": details, "refused": len(refused)}))
 """
 
 
@@ -124,12 +148,23 @@ def test_tracing_is_on_as_deployed_and_records_the_handlers_and_their_aws_calls(
     names = {document["name"] for document in documents}
     assert {"## handler", "## triage_worker.app.record_handler"} <= names
     assert {"s3", "sqs", "dynamodb"} <= names  # botocore is patched: every AWS call is a subsegment
-    # The poison message failed on its own (it goes back to the queue, then to the DLQ) ...
-    failures = [failure for response in reported["responses"] for failure in response["batchItemFailures"]]
-    assert len(failures) == 1
-    # ... and its trace says why.
+    # The poison message failed on its own (it goes back to the queue, then to the DLQ), the reply SES refused
+    # failed once and was sent on the retry ...
+    assert reported["refused"] == 1
+    first, retry = (
+        [failure for response in drain for failure in response["batchItemFailures"]]
+        for drain in reported["responses"]
+    )
+    assert (len(first), len(retry)) == (2, 1)
+    # ... and their traces say why: the record handler's exception, SES's error code.
     faults = [document for document in documents if document.get("fault") or document.get("error")]
     assert any("ValidationError" in json.dumps(document.get("cause", {})) for document in faults)
+    [refusal] = [document for document in faults if document["name"] == "email"]
+    [exception] = refusal["cause"]["exceptions"]
+    assert exception["type"] == "MessageRejected"
+    assert (
+        exception["message"] == "An error occurred (MessageRejected) when calling the SendRawEmail operation"
+    )
 
 
 def test_no_trace_holds_an_address_a_subject_a_sentence_or_a_phrase_of_a_customer(
