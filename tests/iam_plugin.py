@@ -74,6 +74,11 @@ _TRANSACT = {
 }
 
 
+# A cross-Region inference profile's id starts with its geography; it may serve a request from another Region.
+_PROFILE_GEOGRAPHIES = frozenset({"us", "us-gov", "eu", "apac", "jp", "au", "ca", "global"})
+_ROUTED_REGION = "us-west-2"  # not REGION: the profile routed the request elsewhere
+
+
 @dataclass(frozen=True)
 class Request:
     """One authorisation request: what IAM evaluates for a call."""
@@ -131,6 +136,26 @@ def requests_of(service: str, operation: str, params: dict[str, Any]) -> list[Re
                 f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{domain}",
                 (("ses:FromAddress", sender),),
             )
+        ]
+    if service == "bedrock-runtime":
+        # Converse is authorised as InvokeModel on the model, or on the inference profile and then on the model in
+        # the Region the profile routes to, with the profile's ARN in the request's context.
+        action = "InvokeModelWithResponseStream" if operation.endswith("Stream") else "InvokeModel"
+        model = params["modelId"]
+        geography, _, routed = model.partition(".")
+        if model.startswith("arn:") or geography not in _PROFILE_GEOGRAPHIES:
+            target = (
+                model if model.startswith("arn:") else f"arn:aws:bedrock:{REGION}::foundation-model/{model}"
+            )
+            return [Request(f"bedrock:{action}", target)]
+        profile = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{model}"
+        return [
+            Request(f"bedrock:{action}", profile),
+            Request(
+                f"bedrock:{action}",
+                f"arn:aws:bedrock:{_ROUTED_REGION}::foundation-model/{routed}",
+                (("bedrock:InferenceProfileArn", profile),),
+            ),
         ]
     if service == "secretsmanager":
         secret = params["SecretId"]

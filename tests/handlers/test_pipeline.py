@@ -10,8 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.awsrequest import AWSResponse
 
-from triage import local
+from triage import local, runtime
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "email"
 
@@ -143,3 +144,46 @@ def test_the_worker_publishes_how_many_records_it_took_and_how_many_failed(
         json.loads(line) for line in capsys.readouterr().out.splitlines() if '"BatchRecords"' in line
     ]
     assert (document["BatchRecords"], document["BatchRecordsFailed"]) == ([2.0], [1.0])
+
+
+def test_with_a_summary_model_configured_bedrock_writes_the_agents_summary(stack: local.Stack) -> None:
+    """The worker as template.yaml deploys it with ``SummaryModelId`` set to a cross-Region profile. Bedrock's answer
+    is given here; the session's permission check (tests/iam_plugin.py) holds the Converse call, and the call the
+    profile routes to another Region, to the template's statements."""
+    answer = {
+        "wants": "A refund for a broken order.",
+        "happened": [],
+        "expects": "a refund",
+        "key_points": ["refund"],
+    }
+    prompts: list[str] = []
+
+    def bedrock(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        prompts.append(params["body"].decode())
+        text = json.dumps(answer)
+        output = {"message": {"role": "assistant", "content": [{"text": text}]}}
+        return AWSResponse(params["url"], 200, {}, None), {"output": output, "stopReason": "end_turn"}
+
+    assert boto3.DEFAULT_SESSION is not None  # the stack's clients came from it, as the worker's will
+    events = boto3.DEFAULT_SESSION.events
+    events.register("before-call.bedrock-runtime.Converse", bedrock)
+    configured = {
+        "SUMMARISER": "bedrock",
+        "BEDROCK_MODEL_ID": "eu.vendor.summary-v1:0",
+        "BEDROCK_REGION": local.REGION,
+    }
+    try:
+        with local.environment(configured):
+            runtime.reset()
+            deliver(stack, "angry_refund_demand")
+            run_worker(stack)
+    finally:
+        events.unregister("before-call.bedrock-runtime.Converse", bedrock)
+        runtime.reset()
+
+    [escalation] = escalations(stack)
+    assert escalation["agent_summary"]["backend"] == "bedrock"
+    assert escalation["agent_summary"]["wants"] == answer["wants"]
+    [prompt] = prompts
+    sender = message_from_bytes((EVENTS / "angry_refund_demand.eml").read_bytes(), policy=default)["From"]
+    assert sender.addresses[0].addr_spec not in prompt  # addresses are masked before they leave for Bedrock

@@ -79,3 +79,31 @@ def test_conditions_and_actions_are_read_as_iam_reads_them() -> None:
     assert not allowed(
         Request(send.action, send.resource, (("ses:FromAddress", "other@example.com"),)), worker
     )
+
+
+def test_a_bedrock_model_or_profile_is_allowed_only_as_the_template_names_it() -> None:
+    """``SummaryModelId`` as the worker gets it (``BEDROCK_MODEL_ID``): a model in this Region, or a cross-Region
+    profile, whose routed call reaches the model in another Region with the profile's ARN as its context."""
+    model = "vendor.summary-model-v1:0"
+    [direct] = requests_of("bedrock-runtime", "Converse", {"modelId": model})
+    assert direct == Request("bedrock:InvokeModel", f"arn:aws:bedrock:{REGION}::foundation-model/{model}")
+    assert allowed(direct, Policies().statements("TriageWorkerFunction", ENV | {"BEDROCK_MODEL_ID": model}))
+
+    profile = f"eu.{model}"
+    worker = Policies().statements("TriageWorkerFunction", ENV | {"BEDROCK_MODEL_ID": profile})
+    on_profile, routed = requests_of("bedrock-runtime", "Converse", {"modelId": profile})
+    assert on_profile.resource == f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{profile}"
+    assert routed.resource.endswith(f"::foundation-model/{model}")
+    assert routed.context == (("bedrock:InferenceProfileArn", on_profile.resource),)
+    assert allowed(on_profile, worker) and allowed(routed, worker)
+    # Only through the profile: the model called directly in another Region, or another profile, is denied.
+    assert not allowed(Request(routed.action, routed.resource), worker)
+    other = on_profile.resource.replace(profile, f"us.{model}")
+    assert not allowed(
+        Request(routed.action, routed.resource, (("bedrock:InferenceProfileArn", other),)), worker
+    )
+    assert not allowed(Request(on_profile.action, other), worker)
+    # No other function may call Bedrock.
+    assert not allowed(
+        on_profile, Policies().statements("EmailIntakeFunction", ENV | {"BEDROCK_MODEL_ID": profile})
+    )
