@@ -95,7 +95,8 @@ def test_a_bedrock_model_or_profile_is_allowed_only_as_the_template_names_it() -
     assert on_profile.resource == f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{profile}"
     assert routed.resource.endswith(f"::foundation-model/{model}")
     assert routed.context == (("bedrock:InferenceProfileArn", on_profile.resource),)
-    assert allowed(on_profile, worker) and allowed(routed, worker)
+    assert allowed(on_profile, worker)
+    assert allowed(routed, worker)
     # Only through the profile: the model called directly in another Region, or another profile, is denied.
     assert not allowed(Request(routed.action, routed.resource), worker)
     other = on_profile.resource.replace(profile, f"us.{model}")
