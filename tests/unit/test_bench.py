@@ -31,6 +31,7 @@ POSITIVE_KEYS = (
     "cold_start_ratio",
     "import_floor_s",
     "import_floor_process_s",
+    "pydantic_import_s",
     "rss_mb",
     "baseline_rss_mb",
     "warm_p50_ms",
