@@ -241,6 +241,7 @@ def child_environment(model_dir: Path) -> dict[str, str]:
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "SupportTriage",
         "POWERTOOLS_SERVICE_NAME": "triage",
+        "PYDANTIC_DISABLE_PLUGINS": "__all__",  # as template.yaml's Globals set it
         **stack.environment(),
         "MODEL_DIR": str(model_dir),
     }

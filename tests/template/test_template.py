@@ -247,11 +247,25 @@ def test_every_function_environment_variable_is_a_settings_field(template: Templ
         unknown = sorted(
             var
             for var in variables
-            if not var.startswith(("POWERTOOLS_", "OPENBLAS_")) and var.lower() not in fields
+            if not var.startswith(("POWERTOOLS_", "OPENBLAS_", "PYDANTIC_")) and var.lower() not in fields
         )
         assert not unknown, (
             f"{name}: environment variables {unknown} are not fields of triage.settings.Settings"
         )
+
+
+def test_the_bench_runs_its_children_with_the_templates_global_variables(template: Template) -> None:
+    """What every function gets from Globals (literal values; references differ by stack), the bench's cold-start
+    children get too: the cold start it measures is the deployed one's."""
+    from triage import bench
+
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    literal = {name: value for name, value in variables.items() if isinstance(value, str)}
+    assert "PYDANTIC_DISABLE_PLUGINS" in literal
+    env = bench.child_environment(bench.DEFAULT_MODEL_DIR)
+    differing = {name: (value, env.get(name)) for name, value in literal.items() if env.get(name) != value}
+    # The bench points its children at the model it measures.
+    assert set(differing) <= {"MODEL_DIR"}, differing
 
 
 def test_every_function_logs_to_a_group_with_retention(template: Template) -> None:
