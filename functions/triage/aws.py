@@ -82,24 +82,23 @@ class SesMailer:
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code in _SES_REFUSALS:
-                raise SendRefused(f"SES refused the reply ({code})") from error
+                retry = code in _SES_THROTTLES
+                raise SendRefused(f"SES refused the reply ({code})", code=code, retry=retry) from error
             raise
         return str(response["MessageId"])
 
 
-# SES answers these before accepting anything: the message was not sent.
-_SES_REFUSALS = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "MessageRejected",
-        "MailFromDomainNotVerifiedException",
-        "ConfigurationSetDoesNotExistException",
-        "ConfigurationSetSendingPausedException",
-        "AccountSendingPausedException",
-        "LimitExceededException",
-    }
-)
+# SES answers these before accepting anything: the message was not sent. Only a throttle passes with time; the others
+# (the message or its recipient rejected, as in the sandbox; the sender identity, the configuration set or the account)
+# refuse a redelivery alike.
+_SES_THROTTLES = frozenset({"Throttling", "ThrottlingException", "LimitExceededException"})
+_SES_REFUSALS = _SES_THROTTLES | {
+    "MessageRejected",
+    "MailFromDomainNotVerifiedException",
+    "ConfigurationSetDoesNotExistException",
+    "ConfigurationSetSendingPausedException",
+    "AccountSendingPausedException",
+}
 
 
 class S3DecisionLog:
@@ -334,12 +333,7 @@ class DynamoConversationStore:
         record: ContactRecord | None = None,
     ) -> None:
         keys = thread_keys(message)
-        contact: dict[str, Any] = {
-            "at": {"N": str(_epoch(now))},
-            "expires_at": {"N": str(_epoch(now + self._keep_contacts))},
-        }
-        if record is not None:
-            contact |= _record_attributes(record)
+        contact = self._contact(now, record)
         first, *others = keys or (f"thread#{message.identity}",)
         try:
             self._ddb.transact_write_items(
@@ -380,11 +374,44 @@ class DynamoConversationStore:
             for key in keys:
                 self._call("put_item", Item={**_key(key, "resolved"), **contact})
         if record is not None:
-            sk = f"contact#{record.at:%Y-%m-%dT%H:%M:%S}#{message.identity}"
-            self._call(
-                "put_item",
-                Item={**_key(customer_key(message), sk), **contact, "message_key": {"S": message.identity}},
+            self._put_customer_contact(message, contact, record)
+
+    def amend(self, message: InboundMessage, segment: str, now: datetime, record: ContactRecord) -> None:
+        contact = self._contact(now, record)
+        for key in thread_keys(message) or (f"thread#{message.identity}",):
+            self._call("put_item", Item={**_key(key, f"contact#{message.identity}"), **contact})
+        self._put_customer_contact(message, contact, record)
+        try:
+            self._ddb.update_item(
+                TableName=self._table,
+                Key=_key(share_key(segment, now), "count"),
+                UpdateExpression="ADD automated :less",
+                ConditionExpression="automated > :none",
+                ExpressionAttributeValues={":less": {"N": "-1"}, ":none": {"N": "0"}},
             )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise StateUnavailable(
+                    f"conversation store: amend failed ({error.response['Error'].get('Code')})"
+                ) from error
+        except BotoCoreError as error:
+            raise StateUnavailable(f"conversation store: amend failed ({type(error).__name__})") from error
+
+    def _contact(self, now: datetime, record: ContactRecord | None) -> dict[str, Any]:
+        contact: dict[str, Any] = {
+            "at": {"N": str(_epoch(now))},
+            "expires_at": {"N": str(_epoch(now + self._keep_contacts))},
+        }
+        return contact | (_record_attributes(record) if record is not None else {})
+
+    def _put_customer_contact(
+        self, message: InboundMessage, contact: dict[str, Any], record: ContactRecord
+    ) -> None:
+        sk = f"contact#{record.at:%Y-%m-%dT%H:%M:%S}#{message.identity}"
+        self._call(
+            "put_item",
+            Item={**_key(customer_key(message), sk), **contact, "message_key": {"S": message.identity}},
+        )
 
 
 def _record_attributes(record: ContactRecord) -> dict[str, Any]:

@@ -139,6 +139,11 @@ class ConversationStore(Protocol):
         """Give back this message's reservation: the reply was certainly not sent (refused), so a retry may send."""
         ...
 
+    def amend(self, message: InboundMessage, segment: str, now: datetime, record: ContactRecord) -> None:
+        """Correct what ``note`` remembered of this message, with the same ``now``: its automatic reply was refused
+        and a person has it, so the contact reads as that escalation and no longer counts as automated."""
+        ...
+
 
 def share_allows(total: int, automated: int, max_share: float) -> bool:
     """May this message (the day's ``total + 1``-th) be answered automatically under ``max_share``?
@@ -229,6 +234,15 @@ class MemoryConversationStore:
                 thread = self._threads.get(key)
                 if thread is not None and thread.auto_replied_by == message.identity:
                     thread.auto_replied_by = None
+
+    def amend(self, message: InboundMessage, segment: str, now: datetime, record: ContactRecord) -> None:
+        with self._lock:
+            self._customers.setdefault(sender_key(message), {})[message.identity] = record
+            for key in thread_keys(message) or (f"thread#{message.identity}",):
+                self._threads.setdefault(key, _Thread()).records[message.identity] = record
+            counts = self._shares.get(share_key(segment, now))
+            if counts is not None and counts[1] > 0:
+                counts[1] -= 1
 
     def note(
         self,

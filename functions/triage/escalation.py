@@ -55,6 +55,10 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.AMBIGUOUS_INTENT: "The message seems to ask for more than one thing.",
     Reason.NO_TEMPLATE: "There is no approved answer for this request yet.",
     Reason.MODEL_UNAVAILABLE: "The classifier was unavailable.",
+    Reason.REPLY_REFUSED: (
+        "The mail service refused our automatic reply (the recipient is not verified in the SES sandbox, the "
+        "message was rejected, or sending is paused): nothing was sent."
+    ),
 }
 
 

@@ -70,6 +70,7 @@ class Reason(StrEnum):
     SENDER_RATE_LIMIT = "sender_rate_limit"
     AUTOMATION_SHARE_CAP = "automation_share_cap"
     STATE_UNAVAILABLE = "state_unavailable"
+    REPLY_REFUSED = "reply_refused"
 
 
 # Defects after which we cannot trust that we read what the customer wrote.

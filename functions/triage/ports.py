@@ -18,8 +18,16 @@ class MessageQueue(Protocol):
 
 
 class SendRefused(RuntimeError):
-    """The mail service refused the message (throttled, rejected): it was certainly not sent, so trying again
-    later may send it. Anything else that fails during a send may have sent it."""
+    """The mail service refused the message: it was certainly not sent. Anything else that fails during a send may
+    have sent it.
+
+    ``code`` is the service's error code. ``retry`` says whether trying again later may send it (throttled); when it
+    is False the refusal is about this message, its recipient or the account (rejected, an unverified recipient in the
+    SES sandbox, sending paused) and a redelivery would be refused the same way."""
+
+    def __init__(self, message: str, *, code: str, retry: bool) -> None:
+        super().__init__(message)
+        self.code, self.retry = code, retry
 
 
 class Mailer(Protocol):

@@ -276,6 +276,35 @@ def triage_message(
     return outcome
 
 
+def _decision_record(message: InboundMessage, outcome: Outcome) -> DecisionRecord:
+    return DecisionRecord(
+        message_key=message.id,
+        channel=message.channel.value,
+        provider=message.provider,
+        decision=outcome.decision,
+        delivered_by=delivered_by(message, outcome),
+        raw=message.raw,
+    )
+
+
+def _contact_record(message: InboundMessage, outcome: Outcome, now: datetime) -> ContactRecord:
+    """What the conversation store remembers of this contact: the decision and the request's first points."""
+    decision = outcome.decision
+    points = (
+        outcome.escalation.summary.key_points
+        if outcome.escalation is not None
+        else summarise(message.subject, message.text).key_points
+    )
+    return ContactRecord(
+        at=now,
+        message_key=message.identity,
+        intent=decision.intent,
+        action=decision.action.value,
+        reason=decision.reason.value,
+        points=tuple(points[:3]),
+    )
+
+
 def delivered_by(message: InboundMessage, outcome: Outcome) -> str:
     """ses (reply by mail), outbox (reply on the helpdesk ticket), sqs (escalation) or none."""
     if outcome.escalation is not None:
@@ -457,20 +486,18 @@ class TriageWorker:
             knowledge=self._knowledge() if self._knowledge is not None else None,
         )
         outcome = self._reserve(message, outcome, state_trouble, now)
-        decision = outcome.decision
-        record = DecisionRecord(
-            message_key=message.id,
-            channel=message.channel.value,
-            provider=message.provider,
-            decision=decision,
-            delivered_by=delivered_by(message, outcome),
-            raw=message.raw,
-        )
+        record = _decision_record(message, outcome)
         # The record is written before anything leaves: a crash after it means a retry, never a silent loss,
         # and sending is the very last step so nothing after a sent reply can fail and cause a second one.
         self._decisions.record(message.id, record.model_dump_json())
         self._remember(message, outcome, now)
-        delivery_id = self._deliver(message, outcome)
+        try:
+            delivery_id = self._deliver(message, outcome)
+        except SendRefused as refused:
+            if refused.retry:
+                raise  # throttled: the redelivery sends it (the reservation was given back)
+            outcome, record, delivery_id = self._refused(message, outcome, refused, now)
+        decision = outcome.decision
         logger.info(
             "message triaged",
             extra={
@@ -512,21 +539,25 @@ class TriageWorker:
             )
         return outcome
 
+    def _refused(
+        self, message: InboundMessage, outcome: Outcome, refused: SendRefused, now: datetime
+    ) -> tuple[Outcome, DecisionRecord, str]:
+        """SES refused the reply for good (a recipient the sandbox has not verified, a rejected message, sending
+        paused): nothing was sent, and a redelivery would be refused alike, five times, then wait in the dead-letter
+        queue. A person answers instead, now, with the would-be reply as the draft; the record and the contact say
+        so (the reservation was given back)."""
+        outcome = hand_over(outcome, message, Reason.REPLY_REFUSED, [refused.code], self._policy.summariser)
+        record = _decision_record(message, outcome)
+        self._decisions.record(message.id, record.model_dump_json())
+        try:
+            self._conversations.amend(message, outcome.segment, now, _contact_record(message, outcome, now))
+        except StateUnavailable:
+            logger.warning("could not amend the contact", extra={"message_key": message.id})
+        return outcome, record, self._deliver(message, outcome)
+
     def _remember(self, message: InboundMessage, outcome: Outcome, now: datetime) -> None:
         decision = outcome.decision
-        points = (
-            outcome.escalation.summary.key_points
-            if outcome.escalation is not None
-            else summarise(message.subject, message.text).key_points
-        )
-        record = ContactRecord(
-            at=now,
-            message_key=message.identity,
-            intent=decision.intent,
-            action=decision.action.value,
-            reason=decision.reason.value,
-            points=tuple(points[:3]),
-        )
+        record = _contact_record(message, outcome, now)
         try:
             self._conversations.note(
                 message,

@@ -163,3 +163,38 @@ def test_contacts_are_remembered_per_thread_and_per_customer(store: Any) -> None
         9, sender="kim@other.example.org", in_reply_to=first.message_id, references=(first.message_id,)
     )
     assert store.history(stranger, NOW).customer == ()
+
+
+def test_an_amended_contact_reads_as_the_escalation_and_leaves_the_share(store: Any) -> None:
+    """The reply was refused for good: the contact becomes the escalation it turned into, in the thread and in the
+    customer's history, and it no longer counts as automated in the segment's share."""
+    from triage.conversation import ContactRecord
+
+    def record(action: str, reason: str) -> ContactRecord:
+        return ContactRecord(
+            at=NOW, message_key=first.identity, intent="track_order", action=action, reason=reason
+        )
+
+    first = message(1)
+    assert store.claim_reply(first, "b2b", 0.5, CAPS, NOW).granted
+    store.note(
+        first, "b2b", automated=True, resolved=False, now=NOW, record=record("auto_reply", "routine_intent")
+    )
+    store.release_reply(first)
+    store.amend(first, "b2b", NOW, record("escalate", "reply_refused"))
+
+    follow_up = message(2, in_reply_to=first.message_id, references=(first.message_id,))
+    history = store.history(follow_up, NOW + timedelta(hours=1))
+    assert history.auto_replied_by is None
+    assert [(turn.action, turn.reason) for turn in history.turns] == [("escalate", "reply_refused")]
+    assert [(turn.action, turn.reason) for turn in history.customer] == [("escalate", "reply_refused")]
+    assert history.earlier_contacts == (NOW,)
+    # 0 of 1 automated today: at 50% the next message may be answered (1 of 2); it could not at 1 of 1.
+    other = message(3, sender="kim@other.example.org")
+    assert store.claim_reply(other, "b2b", 0.5, CAPS, NOW).granted
+    # Amending again (a redelivery) takes nothing below zero: with the other answered, 1 of 2 is automated, so at a
+    # third the next may not be (at -1 + 1 = 0 of 2 it would).
+    store.amend(first, "b2b", NOW, record("escalate", "reply_refused"))
+    store.note(other, "b2b", automated=True, resolved=False, now=NOW)
+    third = store.claim_reply(message(4, sender="lee@third.example.org"), "b2b", 1 / 3, CAPS, NOW)
+    assert third.denial is Denial.SHARE_CAP

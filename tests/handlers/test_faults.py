@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from cfnlint.decode import cfn_yaml
 from test_pipeline import EVENTS, decision, escalations
 
 from triage import aws, local
+from triage.service import read_email
 from triage.settings import get_settings
 
 TEMPLATE_PATH = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -131,8 +133,10 @@ def to_address(name: str) -> Callable[[Params], bool]:
 # ----------------------------------------------------------------------------------------------------------
 # SES
 # ----------------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("code", ["Throttling", "MessageRejected"])
-def test_a_refused_send_fails_only_that_record_and_never_replies_twice(stack: local.Stack, code: str) -> None:
+@pytest.mark.parametrize("code", ["Throttling", "LimitExceededException"])
+def test_a_throttled_send_fails_only_that_record_and_never_replies_twice(
+    stack: local.Stack, code: str
+) -> None:
     intake(stack, "routine_order_tracking", "angry_refund_demand")
     with failing("ses", "SendRawEmail", code, times=1) as refused:
         response, received = poll(stack)
@@ -164,6 +168,41 @@ def test_a_refused_send_fails_only_that_record_and_never_replies_twice(stack: lo
     poll(stack)
     assert len(local.sent_emails()) == len(replies)
     assert escalations(stack) == []
+
+
+@pytest.mark.parametrize("code", ["MessageRejected", "AccountSendingPausedException"])
+def test_a_reply_refused_for_good_goes_to_a_person_at_once(stack: local.Stack, code: str) -> None:
+    """A recipient the SES sandbox has not verified, a rejected message, sending paused: a redelivery would be
+    refused alike (five times, then the dead-letter queue), so the customer gets a person now."""
+    intake(stack, "routine_order_tracking")
+    with failing("ses", "SendRawEmail", code) as refused:
+        response, _ = poll(stack)
+
+    assert len(refused) == 1  # tried once, not retried
+    assert failed_ids(response) == set()
+    assert queue_depth(stack.triage_queue_url) == 0
+    assert local.sent_emails() == []
+    [escalation] = escalations(stack)
+    assert (escalation["reason"], escalation["reason_detail"]) == ("reply_refused", [code])
+    assert escalation["suggested_reply"].startswith("[DRAFT")  # the would-be reply, for the agent to send
+    record = decision(stack, "routine_order_tracking")
+    assert (record["decision"]["action"], record["delivered_by"]) == ("escalate", "sqs")
+
+    # What the conversation store remembers: an escalation, not an automatic answer (the next message of the
+    # thread may still get one), and the agent's history of this customer says so.
+    original = read_email((EVENTS / "routine_order_tracking.eml").read_bytes(), get_settings())
+    answer = {"id": "later", "dedupe_key": "", "message_id": "<later@example.org>"}
+    later = original.model_copy(update=answer | {"in_reply_to": original.message_id})
+    history = aws.DynamoConversationStore(get_settings()).history(later, datetime.now(UTC))
+    assert history.auto_replied_by is None
+    refused_turn = ("escalate", "reply_refused")
+    assert [(turn.action, turn.reason) for turn in history.turns] == [refused_turn]
+    assert [(turn.action, turn.reason) for turn in history.customer] == [refused_turn]
+
+    # A redelivery of the same message changes nothing.
+    poll(stack)
+    assert escalations(stack) == []
+    assert local.sent_emails() == []
 
 
 def test_a_throttled_reply_is_sent_once_when_redelivered(stack: local.Stack) -> None:

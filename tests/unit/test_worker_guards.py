@@ -19,6 +19,7 @@ from triage.classifier import IntentModel
 from triage.conversation import Claim, ContactHistory, MemoryConversationStore, StateUnavailable
 from triage.message import Address, InboundMessage
 from triage.policy import Reason
+from triage.ports import SendRefused
 from triage.profiles import Caps, Mode, Profile
 from triage.replies import ReplyStyle, ReplyTemplates
 from triage.service import Policy, TriageWorker, policy_for
@@ -31,6 +32,7 @@ WORKER_REASONS = frozenset(
         Reason.AUTOMATION_SHARE_CAP,
         Reason.STATE_UNAVAILABLE,
         Reason.MISSING_FIELD,
+        Reason.REPLY_REFUSED,
     }
 )
 
@@ -42,6 +44,18 @@ class Outbox:
     def send_raw(self, mime: bytes, *, source: str, destinations: Sequence[str]) -> str:
         self.sent.append((mime, tuple(destinations)))
         return f"ses-{len(self.sent)}"
+
+
+class RefusingOutbox(Outbox):
+    """SES refusing every send with ``code``."""
+
+    def __init__(self, code: str, retry: bool) -> None:
+        super().__init__()
+        self.code, self.retry, self.tried = code, retry, 0
+
+    def send_raw(self, mime: bytes, *, source: str, destinations: Sequence[str]) -> str:
+        self.tried += 1
+        raise SendRefused(f"refused ({self.code})", code=self.code, retry=self.retry)
 
 
 class Queue:
@@ -102,9 +116,13 @@ def policy_with(settings: Settings, **profile_changes: Any) -> Policy:
 @pytest.fixture
 def rig(settings: Settings, model: IntentModel) -> Callable[..., Rig]:
     def build(
-        *, store: Any = None, policy: Policy | None = None, step: timedelta = timedelta(seconds=30)
+        *,
+        store: Any = None,
+        policy: Policy | None = None,
+        step: timedelta = timedelta(seconds=30),
+        outbox: Outbox | None = None,
     ) -> Rig:
-        outbox, queue, log = Outbox(), Queue(), Log()
+        outbox, queue, log = outbox or Outbox(), Queue(), Log()
         worker = TriageWorker(
             settings,
             mailer=outbox,
@@ -282,6 +300,29 @@ def test_caps_are_configurable() -> None:
         for n in range(6)
     ]
     assert granted == [True, False, False, True, False, False]
+
+
+def test_a_reply_refused_for_good_is_handed_to_a_person_and_a_throttled_one_retried(
+    rig: Callable[..., Rig],
+) -> None:
+    store = MemoryConversationStore()
+    refusing = RefusingOutbox("MessageRejected", retry=False)
+    r = rig(store=store, outbox=refusing)
+    result = r.worker.handle(order_question(1))
+    assert refusing.tried == 1
+    assert (result["decision"]["reason"], result["delivered_by"]) == ("reply_refused", "sqs")
+    [escalation] = r.queue.bodies
+    assert (escalation["reason"], escalation["reason_detail"]) == ("reply_refused", ["MessageRejected"])
+    assert escalation["suggested_reply"]  # the would-be reply, for the agent
+    assert r.log.records[result["message_key"]]["decision"]["reason"] == "reply_refused"
+
+    throttled = RefusingOutbox("Throttling", retry=True)
+    r = rig(store=store, outbox=throttled)
+    message = order_question(2, sender="other@example.org")
+    with pytest.raises(SendRefused):
+        r.worker.handle(message)  # the queue redelivers it
+    assert r.queue.bodies == []
+    assert store.history(message, START).auto_replied_by is None  # the reservation was given back
 
 
 def test_every_reason_code_has_a_test() -> None:
