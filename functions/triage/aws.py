@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -306,22 +307,15 @@ class DynamoConversationStore:
 
     def release_reply(self, message: InboundMessage) -> None:
         for key in thread_keys(message):
-            try:
+            with _state_errors(
+                "release", unless="ConditionalCheckFailedException"
+            ):  # another message's claim
                 self._ddb.delete_item(
                     TableName=self._table,
                     Key=_key(key, "claim"),
                     ConditionExpression="message_key = :mine",
                     ExpressionAttributeValues={":mine": {"S": message.identity}},
                 )
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                    raise StateUnavailable(
-                        f"conversation store: release failed ({type(error).__name__})"
-                    ) from error
-            except BotoCoreError as error:
-                raise StateUnavailable(
-                    f"conversation store: release failed ({type(error).__name__})"
-                ) from error
 
     def note(
         self,
@@ -335,7 +329,8 @@ class DynamoConversationStore:
         keys = thread_keys(message)
         contact = self._contact(now, record)
         first, *others = keys or (f"thread#{message.identity}",)
-        try:
+        # Already noted (a redelivery) cancels the transaction: neither the contact nor the count is written twice.
+        with _state_errors("note", unless="TransactionCanceledException"):
             self._ddb.transact_write_items(
                 TransactItems=[
                     {
@@ -360,14 +355,6 @@ class DynamoConversationStore:
                     },
                 ]
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise StateUnavailable(
-                    f"conversation store: note failed ({error.response['Error'].get('Code')})"
-                ) from error
-            # Already noted (a redelivery): neither the contact nor the count is written twice.
-        except BotoCoreError as error:
-            raise StateUnavailable(f"conversation store: note failed ({type(error).__name__})") from error
         for key in others:
             self._call("put_item", Item={**_key(key, f"contact#{message.identity}"), **contact})
         if resolved:
@@ -381,7 +368,7 @@ class DynamoConversationStore:
         for key in thread_keys(message) or (f"thread#{message.identity}",):
             self._call("put_item", Item={**_key(key, f"contact#{message.identity}"), **contact})
         self._put_customer_contact(message, contact, record)
-        try:
+        with _state_errors("amend", unless="ConditionalCheckFailedException"):  # the count is at 0 already
             self._ddb.update_item(
                 TableName=self._table,
                 Key=_key(share_key(segment, now), "count"),
@@ -389,13 +376,6 @@ class DynamoConversationStore:
                 ConditionExpression="automated > :none",
                 ExpressionAttributeValues={":less": {"N": "-1"}, ":none": {"N": "0"}},
             )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise StateUnavailable(
-                    f"conversation store: amend failed ({error.response['Error'].get('Code')})"
-                ) from error
-        except BotoCoreError as error:
-            raise StateUnavailable(f"conversation store: amend failed ({type(error).__name__})") from error
 
     def _contact(self, now: datetime, record: ContactRecord | None) -> dict[str, Any]:
         contact: dict[str, Any] = {
@@ -412,6 +392,20 @@ class DynamoConversationStore:
             "put_item",
             Item={**_key(customer_key(message), sk), **contact, "message_key": {"S": message.identity}},
         )
+
+
+@contextmanager
+def _state_errors(operation: str, *, unless: str) -> Iterator[None]:
+    """The conversation store's AWS errors in ``operation`` as ``StateUnavailable``, except the error code ``unless``:
+    a conditional write refused because it was not needed."""
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code")
+        if code != unless:
+            raise StateUnavailable(f"conversation store: {operation} failed ({code})") from error
+    except BotoCoreError as error:
+        raise StateUnavailable(f"conversation store: {operation} failed ({type(error).__name__})") from error
 
 
 def _record_attributes(record: ContactRecord) -> dict[str, Any]:
