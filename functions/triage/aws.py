@@ -307,9 +307,8 @@ class DynamoConversationStore:
 
     def release_reply(self, message: InboundMessage) -> None:
         for key in thread_keys(message):
-            with _state_errors(
-                "release", unless="ConditionalCheckFailedException"
-            ):  # another message's claim
+            # The condition fails where the thread's claim is another message's: that one is not ours to release.
+            with _state_errors("release", unless="ConditionalCheckFailedException"):
                 self._ddb.delete_item(
                     TableName=self._table,
                     Key=_key(key, "claim"),
