@@ -268,6 +268,37 @@ def test_the_bench_runs_its_children_with_the_templates_global_variables(templat
     assert set(differing) <= {"MODEL_DIR"}, differing
 
 
+def test_the_refused_replies_alarm_watches_the_metric_the_worker_writes(
+    template: Template, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """CloudWatch matches a metric by namespace, name and the exact set of dimensions: the alarm's must be those of
+    the EMF document the worker writes for a ``reply_refused`` escalation, under the functions' global variables."""
+    from triage.policy import EscalateDecision, Reason
+    from triage.profiles import Mode
+    from triage.service import emit_decision_metrics
+
+    for name, value in template["Globals"]["Function"]["Environment"]["Variables"].items():
+        if name.startswith("POWERTOOLS_") and isinstance(value, str):
+            monkeypatch.setenv(name, value)
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    capsys.readouterr()
+    refused = EscalateDecision(reason=Reason.REPLY_REFUSED, detail=("MessageRejected",), message_key="k")
+    emit_decision_metrics(refused, "retail", Mode.LIVE)
+    documents = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')
+    ]
+
+    alarm = template["Resources"]["RepliesRefusedAlarm"]["Properties"]
+    wanted = {dimension["Name"]: dimension["Value"] for dimension in alarm["Dimensions"]}
+    written = [
+        (directive["Namespace"], metric["Name"], {key: document[key] for key in directive["Dimensions"][0]})
+        for document in documents
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    ]
+    assert (alarm["Namespace"], alarm["MetricName"], wanted) in written
+
+
 def test_every_function_logs_to_a_group_with_retention(template: Template) -> None:
     log_groups = resources_of_type(template, "AWS::Logs::LogGroup")
     for name, props in functions(template).items():
