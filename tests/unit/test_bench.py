@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 
 from triage.bench import (
+    _FLOOR,
     DEFAULT_EMAIL,
     DEFAULT_MODEL_DIR,
+    _run_child,
     check_parity,
+    child_environment,
     compile_functions,
     run_bench,
     run_deployed,
@@ -175,6 +178,17 @@ def test_run_bench_on_the_bundled_model(tmp_path: Path) -> None:
     result = run_bench(DEFAULT_MODEL_DIR, DEFAULT_EMAIL, iterations=50, repeats_cold=1)
     _check(result, 50)
     assert result["cold_start_decision"]["intent"] == result["baseline_intent"]
+
+
+def test_the_floor_child_imports_pydantic_only_when_asked() -> None:
+    """The floor's process time must not include pydantic: only the run that measures it imports it."""
+    env = child_environment(DEFAULT_MODEL_DIR)
+    plain = _run_child(_FLOOR, env, DEFAULT_EMAIL)
+    measured = _run_child(_FLOOR, env, DEFAULT_EMAIL, "pydantic")
+    assert plain["pydantic_s"] is None
+    assert measured["pydantic_s"] > 0
+    assert plain["total_s"] > 0
+    assert measured["total_s"] > 0
 
 
 def test_cold_children_find_the_functions_bytecode_even_where_caching_is_off(
