@@ -140,6 +140,10 @@ def _check(result: dict[str, Any], iterations: int) -> None:
         assert result[key] > 0, key
     assert result["iterations"] == iterations
     assert set(result["cold_start_breakdown_s"]) == {"import_s", "model_load_s", "first_message_s"}
+    assert set(result["interpreter_s"]) == {"ours", "baseline", "import_floor"}
+    for split in result["interpreter_s"].values():
+        assert split["startup_s"] > 0
+        assert split["exit_s"] > 0
     assert result["python"]
     assert result["machine"]
     json.dumps(result)
@@ -187,6 +191,10 @@ def test_the_floor_child_imports_pydantic_only_when_asked() -> None:
     measured = _run_child(_FLOOR, env, DEFAULT_EMAIL, "pydantic")
     assert plain["pydantic_s"] is None
     assert measured["pydantic_s"] > 0
+    # The interpreter's start-up and exit are what the process's wall time adds to the child's own figure.
+    assert plain["startup_s"] > 0
+    assert plain["exit_s"] > 0
+    assert plain["startup_s"] + plain["total_s"] + plain["exit_s"] <= plain["process_s"] + 0.005
     assert plain["total_s"] > 0
     assert measured["total_s"] > 0
 
