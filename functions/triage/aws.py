@@ -155,7 +155,8 @@ class DynamoConversationStore:
 
     A thread key holds one ``contact#<message key>`` item per message and at most one ``claim`` item: the automatic
     reply it got, written with ``attribute_not_exists`` in the same transaction as the sender's capped list of reply
-    times (optimistic ``version``). Share counters are counted in a transaction with the first contact item, so a
+    times and the messages they answered (optimistic ``version``; a message that claims again after giving its
+    claim back replaces its own entry). Share counters are counted in a transaction with the first contact item, so a
     redelivered message is not counted twice. The share check reads then claims, so two messages at the same instant
     may both pass it: the ratio is a ceiling on the day's average, not a lock.
     """
@@ -246,13 +247,14 @@ class DynamoConversationStore:
             version = int(sender["version"]["N"]) if sender else 0
             horizon = timedelta(seconds=caps.longest_window)
             replies = [
-                datetime.fromtimestamp(int(value["N"]), UTC)
-                for value in (sender or {}).get("replies", {}).get("L", [])
+                (by, when)
+                for by, when in _sender_replies(sender or {})
+                if now - when < horizon and by != message.identity  # a claim given back and made again: one
             ]
-            replies = [when for when in replies if now - when < horizon]
-            allowed, why = sender_allows(replies, caps, now)
+            allowed, why = sender_allows([when for _, when in replies], caps, now)
             if not allowed:
                 return Claim(False, Denial.SENDER_CAP, (why,))
+            mine = (message.identity, now)
             writes: list[dict[str, Any]] = [
                 {
                     "Put": {
@@ -274,7 +276,8 @@ class DynamoConversationStore:
                         "TableName": self._table,
                         "Item": {
                             **_key(sender_key(message), "caps"),
-                            "replies": {"L": [{"N": str(_epoch(when))} for when in [*replies, now]]},
+                            "replies": {"L": [{"N": str(_epoch(when))} for _, when in [*replies, mine]]},
+                            "by": {"L": [{"S": by} for by, _ in [*replies, mine]]},
                             "version": {"N": str(version + 1)},
                             "expires_at": {"N": str(_epoch(now + horizon))},
                         },
@@ -428,6 +431,16 @@ def _record(item: dict[str, Any], message_key: str) -> ContactRecord:
         reason=item.get("reason", {}).get("S", ""),
         points=tuple(value["S"] for value in item.get("points", {}).get("L", [])),
     )
+
+
+def _sender_replies(item: dict[str, Any]) -> list[tuple[str, datetime]]:
+    """A sender's caps item as (message key, reply time) pairs. Items written before the keys were kept (no ``by``)
+    read as replies of no message."""
+    keys = [value["S"] for value in item.get("by", {}).get("L", [])]
+    times = [datetime.fromtimestamp(int(value["N"]), UTC) for value in item.get("replies", {}).get("L", [])]
+    if len(keys) != len(times):
+        keys = [""] * len(times)
+    return list(zip(keys, times, strict=True))
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:

@@ -175,7 +175,7 @@ class MemoryConversationStore:
 
     def __init__(self) -> None:
         self._threads: dict[str, _Thread] = {}
-        self._senders: dict[str, list[datetime]] = {}
+        self._senders: dict[str, list[tuple[str, datetime]]] = {}  # per sender: (message key, reply time)
         self._shares: dict[str, list[int]] = {}
         self._customers: dict[str, dict[str, ContactRecord]] = {}
         self._lock = threading.Lock()
@@ -219,11 +219,15 @@ class MemoryConversationStore:
             if not share_allows(total, automated, max_share):
                 return Claim(False, Denial.SHARE_CAP, (f"{automated}/{total} today, max {max_share:.0%}",))
             horizon = timedelta(seconds=caps.longest_window)
-            replies = [when for when in self._senders.get(sender_key(message), []) if now - when < horizon]
-            allowed, why = sender_allows(replies, caps, now)
+            replies = [
+                (key, when)
+                for key, when in self._senders.get(sender_key(message), [])
+                if now - when < horizon and key != message.identity  # a claim given back and made again: one
+            ]
+            allowed, why = sender_allows([when for _, when in replies], caps, now)
             if not allowed:
                 return Claim(False, Denial.SENDER_CAP, (why,))
-            self._senders[sender_key(message)] = [*replies, now]
+            self._senders[sender_key(message)] = [*replies, (message.identity, now)]
             for key in keys:
                 self._threads.setdefault(key, _Thread()).auto_replied_by = message.identity
             return Claim(True)

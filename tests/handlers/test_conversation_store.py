@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from triage import aws, local
-from triage.conversation import Denial, MemoryConversationStore, StateUnavailable, share_allows
+from triage.conversation import Denial, MemoryConversationStore, StateUnavailable, sender_key, share_allows
 from triage.message import Address, InboundMessage
 from triage.profiles import Caps
 from triage.settings import Settings
@@ -57,6 +57,21 @@ def test_sender_caps_per_window(store: Any) -> None:
     assert granted == [True, True, True, False, False, False]
     # 10 minutes later the short window has room again.
     assert store.claim_reply(message(7), "retail", 1.0, CAPS, NOW + timedelta(minutes=11)).granted
+
+
+def test_a_given_back_reply_does_not_count_against_the_senders_caps(store: Any) -> None:
+    """SES throttled the send: the claim is given back and the redelivery claims again. The sender got one reply,
+    however many times it was claimed, so their caps count one."""
+    throttled = message(0)
+    for attempt in range(3):
+        assert store.claim_reply(throttled, "retail", 1.0, CAPS, NOW + timedelta(seconds=attempt)).granted
+        store.release_reply(throttled)
+    assert store.claim_reply(throttled, "retail", 1.0, CAPS, NOW + timedelta(seconds=3)).granted
+    granted = [
+        store.claim_reply(message(n), "retail", 1.0, CAPS, NOW + timedelta(seconds=30 * n)).granted
+        for n in range(1, 4)
+    ]
+    assert granted == [True, True, False]  # the first window allows three replies: message 0's and two more
 
 
 def test_the_share_cap_counts_each_message_once(store: Any) -> None:
@@ -111,6 +126,26 @@ def test_keys_hold_no_address_or_subject(stack: local.Stack) -> None:
     assert "jane@" not in dump
     assert "Order 1" not in dump
     assert all(item["expires_at"]["N"] for item in items)
+
+
+def test_caps_written_before_replies_named_their_message_still_count(stack: local.Stack) -> None:
+    """A caps item from the previous version holds reply times only: they count as other messages' replies."""
+    ddb = boto3.client("dynamodb", region_name=local.REGION)
+    times = [{"N": str(int((NOW - timedelta(minutes=minutes)).timestamp()))} for minutes in (3, 2, 1)]
+    ddb.put_item(
+        TableName=stack.conversation_table,
+        Item={
+            "pk": {"S": sender_key(message(0))},
+            "sk": {"S": "caps"},
+            "replies": {"L": times},
+            "version": {"N": "3"},
+            "expires_at": {"N": str(int((NOW + timedelta(days=1)).timestamp()))},
+        },
+    )
+    store = aws.DynamoConversationStore(Settings.from_env())
+    claim = store.claim_reply(message(0), "retail", 1.0, CAPS, NOW)
+    assert (claim.granted, claim.denial, claim.detail) == (False, Denial.SENDER_CAP, ("3/3 in 600s",))
+    assert store.claim_reply(message(0), "retail", 1.0, CAPS, NOW + timedelta(minutes=8)).granted
 
 
 def test_contacts_are_remembered_per_thread_and_per_customer(store: Any) -> None:
