@@ -489,7 +489,11 @@ class TriageWorker:
         record = _decision_record(message, outcome)
         # The record is written before anything leaves: a crash after it means a retry, never a silent loss,
         # and sending is the very last step so nothing after a sent reply can fail and cause a second one.
-        self._decisions.record(message.id, record.model_dump_json())
+        try:
+            self._decisions.record(message.id, record.model_dump_json())
+        except Exception:
+            self._give_back(message, outcome)
+            raise
         self._remember(message, outcome, now)
         try:
             delivery_id = self._deliver(message, outcome)
@@ -555,6 +559,18 @@ class TriageWorker:
             logger.warning("could not amend the contact", extra={"message_key": message.id})
         return outcome, record, self._deliver(message, outcome)
 
+    def _give_back(self, message: InboundMessage, outcome: Outcome) -> None:
+        """Certainly nothing was sent (the decision record failed first, or SES refused the reply): give back the
+        reply's reservation, so that a redelivery replies instead of escalating a reply that was not sent as one
+        that may have been (send_uncertain). If the store fails too, the reservation stays: fail closed."""
+        if isinstance(outcome.decision, AutoReplyDecision):
+            try:
+                self._conversations.release_reply(message)
+            except StateUnavailable:
+                logger.warning(
+                    "could not give back the reply's reservation", extra={"message_key": message.id}
+                )
+
     def _remember(self, message: InboundMessage, outcome: Outcome, now: datetime) -> None:
         decision = outcome.decision
         record = _contact_record(message, outcome, now)
@@ -590,7 +606,7 @@ class TriageWorker:
             except SendRefused:
                 # Certainly not sent: give the reservation back so the retry (SQS redelivery) can send it, instead
                 # of escalating as "maybe sent". Any other failure keeps it: a retry then hands over, never resends.
-                self._conversations.release_reply(message)
+                self._give_back(message, outcome)
                 raise
         return ""
 

@@ -222,6 +222,27 @@ def test_a_throttled_reply_is_sent_once_when_redelivered(stack: local.Stack, thr
     assert decision(stack, "routine_order_tracking")["decision"]["action"] == "auto_reply"
 
 
+def test_a_decision_record_that_cannot_be_written_delays_the_reply_but_does_not_escalate_it(
+    stack: local.Stack,
+) -> None:
+    """S3 fails the decision record after the reply was reserved: nothing was sent, so the reservation is given back
+    and the redelivery replies, rather than escalating as a reply that might have gone out (send_uncertain)."""
+    intake(stack, "routine_order_tracking")
+    with failing(
+        "s3", "PutObject", "ServiceUnavailable", when=lambda params: params["Key"].startswith("decisions/")
+    ) as refused:
+        response, _ = poll(stack)
+    assert refused
+    assert len(failed_ids(response)) == 1
+    assert local.sent_emails() == []
+
+    response, _ = poll(stack)
+    assert failed_ids(response) == set()
+    assert len(local.sent_emails()) == 1
+    assert escalations(stack) == []
+    assert decision(stack, "routine_order_tracking")["decision"]["action"] == "auto_reply"
+
+
 # ----------------------------------------------------------------------------------------------------------
 # SQS
 # ----------------------------------------------------------------------------------------------------------
