@@ -25,17 +25,18 @@ from triage.runtime import email_intake, keep_imported_objects
 def handler(event: S3Event, context: LambdaContext) -> dict[str, int]:
     intake = email_intake()
     failures: list[Exception] = []
+    accepted = 0
     for record in event.records:
         key = unquote_plus(record.s3.get_object.key)
         try:
-            intake.accept(record.s3.bucket.name, key)
+            accepted += intake.accept(record.s3.bucket.name, key) is not None
         except Exception as error:
             # The type only: a validation error's text would quote the mail it could not read.
             logger.error("email intake failed", extra={"s3_key": key, "error": type(error).__name__})
             failures.append(error)
     if failures:
         raise RuntimeError(f"{len(failures)} of {len(list(event.records))} records failed") from failures[0]
-    return {"accepted": len(list(event.records))}
+    return {"accepted": accepted, "skipped": len(list(event.records)) - accepted}
 
 
 keep_imported_objects()

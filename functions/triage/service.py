@@ -400,11 +400,21 @@ def load_emotion_model_or_none(settings: Settings) -> TextModel | None:
         return None
 
 
+# The object SES writes under the S3 action's prefix when the receipt rule is set up, to show that it can write
+# there: a placeholder mail from SES, not a customer's.
+SES_SETUP_NOTIFICATION = "AMAZON_SES_SETUP_NOTIFICATION"
+
+
 class EmailIntake:
     def __init__(self, settings: Settings, store: RawMailStore, queue: MessageQueue) -> None:
         self._settings, self._store, self._queue = settings, store, queue
 
-    def accept(self, bucket: str, key: str) -> InboundMessage:
+    def accept(self, bucket: str, key: str) -> InboundMessage | None:
+        """Read the mail SES stored at ``key`` and queue it for the worker; None for SES's setup notification,
+        which is not a message (it would reach an agent as one with no sender)."""
+        if key.rpartition("/")[2] == SES_SETUP_NOTIFICATION:
+            logger.info("SES setup notification skipped", extra={"s3_key": key})
+            return None
         raw = self._store.get(bucket, key)
         message = read_email(raw, self._settings, RawPointer(bucket=bucket, key=key, size=len(raw)))
         queued_as = self._queue.send(message.model_dump_json(by_alias=True))

@@ -34,7 +34,7 @@ def test_sample_s3_event_ends_in_one_decision_per_record(stack: local.Stack, eve
     result = local.handler_module("email_intake").handler(event, local.LambdaContext())
     local.drain_to_worker(stack.triage_queue_url, local.handler_module("triage_worker").handler)
 
-    assert result == {"accepted": len(keys)}
+    assert result == {"accepted": len(keys), "skipped": 0}
     for key in keys:
         body = s3.get_object(Bucket=stack.bucket, Key=f"decisions/{key.rsplit('/', 1)[-1]}.json")[
             "Body"
@@ -42,3 +42,29 @@ def test_sample_s3_event_ends_in_one_decision_per_record(stack: local.Stack, eve
         record = json.loads(body)
         assert record["raw"]["key"] == key
         assert record["decision"]["action"] in {"auto_reply", "escalate"}
+
+
+def test_the_setup_notification_ses_writes_is_skipped_not_triaged(stack: local.Stack) -> None:
+    """Setting up the receipt rule, SES writes a placeholder object under the action's prefix. It is no customer's
+    mail: queued, it would reach an agent as a message with no sender."""
+    s3 = boto3.client("s3", region_name=local.REGION)
+    objects = {
+        "inbound/AMAZON_SES_SETUP_NOTIFICATION": b"Subject: Amazon SES Setup Notification\r\n\r\nplaceholder\r\n",
+        "inbound/routine": (EVENTS / "email" / "routine_order_tracking.eml").read_bytes(),
+    }
+    for key, body in objects.items():
+        s3.put_object(Bucket=stack.bucket, Key=key, Body=body)
+    event = {
+        "Records": [
+            record
+            for key, body in objects.items()
+            for record in local.s3_put_event(stack.bucket, key, len(body))["Records"]
+        ]
+    }
+
+    result = local.handler_module("email_intake").handler(event, local.LambdaContext())
+    local.drain_to_worker(stack.triage_queue_url, local.handler_module("triage_worker").handler)
+
+    assert result == {"accepted": 1, "skipped": 1}
+    decided = s3.list_objects_v2(Bucket=stack.bucket, Prefix="decisions/").get("Contents", [])
+    assert [item["Key"] for item in decided] == ["decisions/routine.json"]
