@@ -636,7 +636,7 @@ class TriageWorker:
 
     def _deliver_to_helpdesk(self, message: InboundMessage, outcome: Outcome) -> str:
         """A helpdesk's customer gets the reply on the ticket; an escalation is also noted and tagged there."""
-        from triage.helpdesk.outbox import OutboxItem
+        from triage.helpdesk.outbox import ESCALATED_TAG, OutboxItem
 
         if self._outbox is None:
             raise RuntimeError("OUTBOX_QUEUE_URL is not configured: helpdesk replies cannot be sent")
@@ -668,7 +668,6 @@ class TriageWorker:
         return delivery_id
 
 
-ESCALATED_TAG = "triage-escalated"
 # Escalations above this go to S3 with a pointer on the queue: far below SQS's limit (256 KiB in older setups and
 # moto, 1 MiB now) and quick to list for an agent.
 CLAIM_CHECK_BYTES = 48 * 1024

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 import responses
 from test_pipeline import escalations, run_worker
 
@@ -209,6 +210,62 @@ def test_a_routine_helpdesk_message_is_answered_on_its_ticket(
     assert call.request.headers["Authorization"] == "Bearer t0k"
     assert "status of" not in json.loads(call.request.body)["body"]  # our template, not the customer's words
     assert escalations(webhooks) == []
+
+
+@responses.activate
+def test_a_reply_the_helpdesk_may_have_posted_is_not_sent_again_but_checked_by_a_person(
+    webhooks: local.Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The vendor takes the reply and never answers: it may be on the ticket. Posting it again could show the
+    customer two copies, so the sender asks a person, in a note, to check; the item is done (no redelivery)."""
+    responses.add_passthru("https://sqs.us-east-1.amazonaws.com")
+    body = json.dumps(
+        {
+            "type": "message.created",
+            "data": {
+                "ticket_id": "T-1003",
+                "message_id": "M-3",
+                "from": {"name": "Jane Doe", "email": "jane@customer.example.org"},
+                "subject": "Order status",
+                "text": "Can you help me check the status of my order please? Thanks, Jane",
+                "author_role": "customer",
+            },
+        }
+    ).encode()
+    headers = sign("generic", body, SECRETS["generic"], datetime.now(UTC), delivery_id="msg_0003")
+    assert post("generic", body, headers)["statusCode"] == 202
+    run_worker(webhooks)
+    [item] = queued(webhooks, webhooks.outbox_queue_url)
+    assert item["kind"] == "reply"
+    local.put_secret(
+        "triage/helpdesk/generic", json.dumps({"base_url": "https://desk.example.net/api", "token": "t0k"})
+    )
+    replies = "https://desk.example.net/api/tickets/T-1003/replies"
+    responses.add(responses.POST, replies, body=requests.exceptions.ReadTimeout("no answer"))
+    responses.add(
+        responses.POST, "https://desk.example.net/api/tickets/T-1003/notes", json={"id": "N-1"}, status=201
+    )
+    sender = local.handler_module("helpdesk_sender").handler
+    capsys.readouterr()
+
+    result = local.drain_to_worker(webhooks.outbox_queue_url, sender)
+
+    assert all(not batch.get("batchItemFailures") for batch in result)
+    posted = [call for call in responses.calls if "desk.example.net" in call.request.url]
+    assert [call.request.url for call in posted] == [
+        replies,
+        "https://desk.example.net/api/tickets/T-1003/notes",
+    ]
+    note = json.loads(posted[1].request.body)
+    assert note["tags"] == ["triage-escalated", "triage-reply-unconfirmed"]
+    assert "may or may not have been posted" in note["body"]
+    [counts] = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if '"HelpdeskRepliesUnconfirmed"' in line
+    ]
+    assert counts["HelpdeskRepliesUnconfirmed"] == [1.0]
+    assert queued(webhooks, webhooks.outbox_queue_url) == []
 
 
 def test_an_escalated_helpdesk_message_is_noted_and_tagged_on_its_ticket(webhooks: local.Stack) -> None:

@@ -299,6 +299,51 @@ def test_the_refused_replies_alarm_watches_the_metric_the_worker_writes(
     assert (alarm["Namespace"], alarm["MetricName"], wanted) in written
 
 
+def test_the_unconfirmed_replies_alarm_watches_the_metric_the_sender_writes(
+    template: Template, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As for refused replies: the alarm's namespace, name and exact dimensions are those of the EMF document the
+    helpdesk sender writes when a reply may or may not have been posted (here its note fails too)."""
+    from triage.helpdesk import Credentials, OutboxItem, PermanentError, PostUncertain
+    from triage.observability import metrics
+    from triage.outbound import HelpdeskSender
+
+    class Vendor:
+        def post_reply(self, ticket_id: str, body: str, *, idempotency_key: str) -> str:
+            raise PostUncertain("generic reply: no answer", status=0)
+
+        def escalate(self, ticket_id: str, note: str, tags: Any, *, idempotency_key: str) -> str:
+            raise PermanentError("generic escalation note: HTTP 404", status=404)
+
+    class Secrets:
+        def credentials(self, provider: str) -> Credentials:
+            return Credentials.from_json(
+                provider, json.dumps({"base_url": "https://desk.example.net", "token": "t"})
+            )
+
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    item = OutboxItem(
+        kind="reply", provider="generic", account="", ticket_id="T-1", body="Hello", idempotency_key="k"
+    )
+    outcome = HelpdeskSender(Secrets(), client_factory=lambda _: Vendor()).send(item)
+    assert (outcome["unconfirmed"], outcome["note"]) == (True, None)
+    capsys.readouterr()
+    metrics.flush_metrics()
+    documents = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')
+    ]
+
+    alarm = template["Resources"]["HelpdeskRepliesUnconfirmedAlarm"]["Properties"]
+    wanted = {dimension["Name"]: dimension["Value"] for dimension in alarm["Dimensions"]}
+    written = [
+        (directive["Namespace"], metric["Name"], {key: document[key] for key in directive["Dimensions"][0]})
+        for document in documents
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    ]
+    assert (alarm["Namespace"], alarm["MetricName"], wanted) in written
+
+
 def test_every_function_logs_to_a_group_with_retention(template: Template) -> None:
     log_groups = resources_of_type(template, "AWS::Logs::LogGroup")
     for name, props in functions(template).items():

@@ -8,11 +8,13 @@ import base64
 import json
 import logging
 from collections.abc import Iterator
+from http.client import RemoteDisconnected
 from typing import Any
 
 import pytest
 import requests
 import responses
+from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
 
 from triage.helpdesk import (
     PROVIDERS,
@@ -20,6 +22,7 @@ from triage.helpdesk import (
     CredentialsError,
     OutboxItem,
     PermanentError,
+    PostUncertain,
     RetryableError,
     client_for,
     deliver,
@@ -505,8 +508,36 @@ def test_other_client_errors_are_permanent(http: responses.RequestsMock, status:
         deliver(reply_item(), client_for(credentials("zendesk")), sleep=FakeSleep())
 
 
-@pytest.mark.parametrize("status", [408, 409, 500, 502])
-def test_timeouts_conflicts_and_server_errors_are_retried(http: responses.RequestsMock, status: int) -> None:
+def note_item() -> OutboxItem:
+    return OutboxItem(
+        kind="escalation",
+        provider="zendesk",
+        account="acme",
+        ticket_id="4711",
+        body=NOTE,
+        tags=("escalated",),
+        idempotency_key=KEY,
+    )
+
+
+def refused() -> requests.exceptions.ConnectionError:
+    """What requests raises when nothing listens: the connection never opened."""
+    return requests.exceptions.ConnectionError(
+        MaxRetryError(None, ZENDESK_TICKET, NewConnectionError(None, "Connection refused"))  # type: ignore[arg-type]
+    )
+
+
+def dropped() -> requests.exceptions.ConnectionError:
+    """What requests raises when the vendor closes the connection after our request went out."""
+    return requests.exceptions.ConnectionError(
+        ProtocolError(
+            "Connection aborted.", RemoteDisconnected("Remote end closed connection without response")
+        )
+    )
+
+
+@pytest.mark.parametrize("status", [408, 409, 503])
+def test_statuses_that_took_nothing_on_are_retried(http: responses.RequestsMock, status: int) -> None:
     http.put(ZENDESK_TICKET, status=status)
     http.put(ZENDESK_TICKET, json=ZENDESK_AUDIT)
 
@@ -514,9 +545,15 @@ def test_timeouts_conflicts_and_server_errors_are_retried(http: responses.Reques
 
 
 @pytest.mark.parametrize(
-    "failure", [requests.exceptions.ConnectionError("refused"), requests.exceptions.ReadTimeout("slow")]
+    "failure",
+    [
+        refused(),
+        requests.exceptions.ConnectTimeout("no connection"),
+        requests.exceptions.SSLError("handshake"),
+    ],
+    ids=["refused", "connect-timeout", "tls-handshake"],
 )
-def test_connection_errors_and_timeouts_are_retryable(
+def test_a_reply_whose_connection_never_opened_is_retried(
     http: responses.RequestsMock, failure: Exception
 ) -> None:
     http.put(ZENDESK_TICKET, body=failure)
@@ -525,6 +562,53 @@ def test_connection_errors_and_timeouts_are_retryable(
 
     assert deliver(reply_item(), client_for(credentials("zendesk")), sleep=sleep) == "9002"
     assert len(sleep.delays) == 1
+
+
+UNCERTAIN: list[dict[str, Any]] = [
+    {"body": requests.exceptions.ReadTimeout("slow")},
+    {"body": dropped()},
+    {"status": 500},
+    {"status": 502},
+    {"status": 504},
+]
+UNCERTAIN_IDS = ["read-timeout", "dropped", "500", "502", "504"]
+
+
+@pytest.mark.parametrize("failure", UNCERTAIN, ids=UNCERTAIN_IDS)
+def test_a_reply_the_vendor_may_have_posted_is_never_posted_again(
+    http: responses.RequestsMock, failure: dict[str, Any]
+) -> None:
+    http.put(ZENDESK_TICKET, **failure)
+    sleep = FakeSleep()
+
+    with pytest.raises(PostUncertain) as raised:
+        deliver(reply_item(), client_for(credentials("zendesk")), sleep=sleep)
+
+    assert raised.value.status == failure.get("status", 0)
+    assert len(http.calls) == 1
+    assert sleep.delays == []
+
+
+@pytest.mark.parametrize("failure", UNCERTAIN, ids=UNCERTAIN_IDS)
+def test_a_note_is_retried_whatever_the_vendor_may_have_done(
+    http: responses.RequestsMock, failure: dict[str, Any]
+) -> None:
+    """A second copy of an internal note costs nothing; a note that never arrives leaves the customer waiting."""
+    http.put(ZENDESK_TICKET, **failure)
+    http.put(ZENDESK_TICKET, json=ZENDESK_AUDIT)
+
+    assert deliver(note_item(), client_for(credentials("zendesk")), sleep=FakeSleep()) == "9002"
+
+
+def test_a_read_that_times_out_is_retried_even_for_a_reply(http: responses.RequestsMock) -> None:
+    """Help Scout reads the conversation before replying: a failed read cannot have posted anything."""
+    http.get(HELPSCOUT, body=requests.exceptions.ReadTimeout("slow"))
+    http.get(HELPSCOUT, json={"id": 555, "primaryCustomer": {"id": 77}, "tags": []})
+    http.post(f"{HELPSCOUT}/reply", status=201, headers={"Resource-ID": "3001"})
+
+    created = deliver(reply_item("helpscout", "555"), client_for(credentials("helpscout")), sleep=FakeSleep())
+
+    assert created == "3001"
 
 
 def test_a_wait_longer_than_the_cap_goes_back_to_sqs_at_once(http: responses.RequestsMock) -> None:

@@ -10,8 +10,10 @@ Idempotency (the same outbox item delivered twice must not post twice):
 - None of Zendesk, Freshdesk, Intercom, Help Scout, Front or Gorgias documents an idempotency key for adding a
   reply or a note (Zendesk's ``Idempotency-Key`` covers ticket creation only). For them the sender must guard
   the call itself: a conditional write on ``idempotency_key`` (Powertools Idempotency) before calling
-  ``deliver``, so an SQS redelivery after success is a no-op. The one gap no client can close: a timeout after
-  the vendor received the request, where a retry may post a second copy.
+  ``deliver``, so an SQS redelivery after success is a no-op. What no key can settle, a reply the vendor may have
+  received without our knowing (no answer in time, the connection dropped after sending, 500/502/504), is never
+  posted again: ``deliver`` raises ``PostUncertain`` and the sender asks a person, in an internal note, to check
+  the ticket (``triage.outbound``). Notes are retried either way.
 - Escalations apply tags before posting the note, so a retry after a failed note repeats only harmless steps.
 
 Nothing here logs a body, a subject, an address or a credential; error messages carry provider, operation and
@@ -25,7 +27,7 @@ from collections.abc import Callable, Mapping
 import requests
 
 from triage.helpdesk.credentials import PROVIDERS, Credentials, CredentialsError
-from triage.helpdesk.errors import HelpdeskError, PermanentError, RetryableError
+from triage.helpdesk.errors import HelpdeskError, PermanentError, PostUncertain, RetryableError
 from triage.helpdesk.freshdesk import FreshdeskClient
 from triage.helpdesk.front import FrontClient
 from triage.helpdesk.generic import GenericClient
@@ -43,6 +45,7 @@ __all__ = [
     "HelpdeskError",
     "OutboxItem",
     "PermanentError",
+    "PostUncertain",
     "RetryableError",
     "backoff_delay",
     "client_for",

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from triage.helpdesk.credentials import CredentialsError
 from triage.helpdesk.errors import PermanentError, RetryableError
@@ -23,6 +24,9 @@ USER_AGENT = "serverless-support-triage/0.1 (+helpdesk replies)"
 
 # 408 Request Timeout, 409 Conflict (a concurrent update of the same ticket) and 429 clear up by themselves.
 RETRYABLE_4XX = frozenset({408, 409, 429})
+# Server errors after which the vendor may have done what we asked: it failed while answering, or a gateway gave up
+# waiting for it. 503 (and 501, 505...) mean the request was not taken on.
+MAYBE_DONE_5XX = frozenset({500, 502, 504})
 
 
 def segment(value: str) -> str:
@@ -87,6 +91,7 @@ class Transport:
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         what = f"{self.provider} {operation}"
+        writes = method.upper() not in ("GET", "HEAD")  # a read that fails cannot have posted anything
         try:
             response = self._session.request(
                 method,
@@ -97,10 +102,16 @@ class Transport:
                 timeout=self._timeout,
                 allow_redirects=False,
             )
+        except requests.ConnectTimeout as error:
+            raise RetryableError(f"{what}: could not connect within {self._timeout:g} s") from error
         except requests.Timeout as error:
-            raise RetryableError(f"{what}: timed out after {self._timeout:g} s") from error
+            raise RetryableError(
+                f"{what}: no answer within {self._timeout:g} s", maybe_posted=writes
+            ) from error
         except requests.ConnectionError as error:
-            raise RetryableError(f"{what}: connection failed") from error
+            raise RetryableError(
+                f"{what}: connection failed", maybe_posted=writes and _may_have_arrived(error)
+            ) from error
         except requests.RequestException as error:
             raise PermanentError(
                 f"{what}: request could not be sent ({type(error).__name__})", status=0
@@ -110,12 +121,24 @@ class Transport:
             return response
         if status in RETRYABLE_4XX or status >= 500:
             raise RetryableError(
-                f"{what}: HTTP {status}", retry_after=retry_after_seconds(response.headers), status=status
+                f"{what}: HTTP {status}",
+                retry_after=retry_after_seconds(response.headers),
+                status=status,
+                maybe_posted=writes and status in MAYBE_DONE_5XX,
             )
         if 300 <= status < 400:
             raise PermanentError(f"{what}: HTTP {status} (moved or merged ticket?)", status=status)
         # The vendor's error body can quote what we sent (the reply text): only the status goes into the message.
         raise PermanentError(f"{what}: HTTP {status}", status=status)
+
+
+def _may_have_arrived(error: requests.ConnectionError) -> bool:
+    """False only when the connection never opened (refused, no such host, TLS handshake failed): then the request
+    cannot have reached the vendor. A connection reset or closed after sending may have delivered it."""
+    if isinstance(error, requests.exceptions.SSLError):
+        return False
+    cause = error.args[0] if error.args else None
+    return not isinstance(getattr(cause, "reason", cause), NewConnectionError)
 
 
 _ACCOUNT = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")

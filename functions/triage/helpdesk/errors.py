@@ -14,13 +14,31 @@ class RetryableError(HelpdeskError):
     """Worth trying again later: 408, 409, 429, 5xx, timeouts and connection errors.
 
     ``retry_after`` is the vendor's own wait in seconds (``Retry-After`` as seconds or an HTTP date, or Help Scout's
-    ``X-RateLimit-Retry-After``) when it sent one. A timeout after the request left us may mean the vendor did
-    create the post: see ``triage.helpdesk`` on idempotency.
+    ``X-RateLimit-Retry-After``) when it sent one. ``maybe_posted``: the request reached the vendor and we do not
+    know what it did (no answer in time, the connection dropped after sending, 500/502/504), so the post may exist;
+    a retry may then post a second copy (see ``triage.helpdesk`` on idempotency).
     """
 
-    def __init__(self, message: str, *, retry_after: float | None = None, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+        maybe_posted: bool = False,
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status
+        self.maybe_posted = maybe_posted
+
+
+class PostUncertain(HelpdeskError):
+    """A reply to the customer may or may not have been posted, and posting it again might show it twice: it is
+    not retried. ``status`` is the HTTP status, or 0 for a timeout or a dropped connection."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
         self.status = status
 
 

@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from triage.helpdesk.credentials import PROVIDERS
-from triage.helpdesk.errors import RetryableError
+from triage.helpdesk.errors import PostUncertain, RetryableError
 from triage.observability import logger
 
 OutboxKind = Literal["reply", "escalation"]
+# Every ticket a person must take over is tagged so; the second tag of a note says why (triage-<reason>).
+ESCALATED_TAG = "triage-escalated"
 _KINDS: tuple[OutboxKind, ...] = ("reply", "escalation")
 
 # Longest wait between two attempts inside one invocation. A vendor asking for longer (Retry-After: 60) is not
@@ -139,7 +141,9 @@ def deliver(
     """Post ``item`` through ``client``; returns the vendor's id of the created reply or note.
 
     Raises the last ``RetryableError`` after ``max_attempts`` attempts (or at once when the vendor asks for a wait
-    longer than ``MAX_DELAY_SECONDS``), and a ``PermanentError`` at once.
+    longer than ``MAX_DELAY_SECONDS``), and a ``PermanentError`` at once. A reply that may have been posted
+    (``RetryableError.maybe_posted``) raises ``PostUncertain`` at once: the customer must never see it twice. A
+    note is retried either way (a second copy of an internal note is harmless).
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
@@ -150,6 +154,17 @@ def deliver(
                 return client.post_reply(item.ticket_id, item.body, idempotency_key=item.idempotency_key)
             return client.escalate(item.ticket_id, item.body, item.tags, idempotency_key=item.idempotency_key)
         except RetryableError as error:
+            if item.kind == "reply" and error.maybe_posted:
+                logger.warning(
+                    "helpdesk reply may have been posted; not retried",
+                    extra={
+                        "provider": item.provider,
+                        "ticket_id": item.ticket_id,
+                        "attempt": attempt,
+                        "status": error.status,
+                    },
+                )
+                raise PostUncertain(str(error), status=error.status or 0) from error
             too_long = error.retry_after is not None and error.retry_after > MAX_DELAY_SECONDS
             if attempt >= max_attempts or too_long:
                 logger.warning(
