@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ConnectionError as BotoCoreConnectionError
 
 from triage.conversation import (
     Claim,
@@ -31,12 +32,20 @@ from triage.profiles import Caps
 from triage.settings import Settings
 
 _RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
+# SES sends replies, and SendRawEmail is not idempotent: after a read timeout, a dropped connection or a 500 the
+# mail may be on its way, and botocore's retry would send the customer a second copy. One attempt: what SES did
+# not take (throttles, no connection) goes back to the queue as SendRefused(retry=True); the rest is uncertain.
+_ONE_ATTEMPT = Config(
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=20
+)
+_ONE_ATTEMPT_SERVICES = frozenset({"ses"})
 
 
 @lru_cache(maxsize=16)
 def client(service: str, endpoint_url: str | None = None) -> Any:
     """One client per service per process (Lambda reuses it across invocations)."""
-    return boto3.client(service, endpoint_url=endpoint_url, config=_RETRIES)  # type: ignore[call-overload]
+    config = _ONE_ATTEMPT if service in _ONE_ATTEMPT_SERVICES else _RETRIES
+    return boto3.client(service, endpoint_url=endpoint_url, config=config)  # type: ignore[call-overload]
 
 
 class S3RawMailStore:
@@ -85,14 +94,20 @@ class SesMailer:
             if code in _SES_REFUSALS:
                 retry = code in _SES_THROTTLES
                 raise SendRefused(f"SES refused the reply ({code})", code=code, retry=retry) from error
-            raise
+            raise  # e.g. a 500: SES may have taken it (the worker's redelivery then hands over, never resends)
+        except BotoCoreConnectionError as error:
+            # The connection never opened (no endpoint, connect timeout): nothing reached SES.
+            code = type(error).__name__
+            raise SendRefused(f"SES not reached ({code})", code=code, retry=True) from error
         return str(response["MessageId"])
 
 
-# SES answers these before accepting anything: the message was not sent. Only a throttle passes with time; the others
-# (the message or its recipient rejected, as in the sandbox; the sender identity, the configuration set or the account)
-# refuse a redelivery alike.
-_SES_THROTTLES = frozenset({"Throttling", "ThrottlingException", "LimitExceededException"})
+# SES answers these before accepting anything: the message was not sent. Only a throttle (or a 503) passes with
+# time; the others (the message or its recipient rejected, as in the sandbox; the sender identity, the configuration
+# set or the account) refuse a redelivery alike.
+_SES_THROTTLES = frozenset(
+    {"Throttling", "ThrottlingException", "LimitExceededException", "ServiceUnavailable"}
+)
 _SES_REFUSALS = _SES_THROTTLES | {
     "MessageRejected",
     "MailFromDomainNotVerifiedException",

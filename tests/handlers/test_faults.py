@@ -2,7 +2,8 @@
 
 Errors are injected on the handlers' own boto3 clients (``triage.aws.client``) through botocore's
 ``before-parameter-build`` event: the call raises the ``ClientError`` AWS would return once the SDK's own retries
-are spent. Every test checks what a customer and an agent would see: the batch response, the replies SES accepted,
+are spent. SES sends get no SDK retry at all (a resent reply could arrive twice): those tests answer at the HTTP
+level instead (``before-send``), where the SDK would retry. Every test checks what a customer and an agent would see: the batch response, the replies SES accepted,
 the escalations on the queues, the decision records and the dead-letter queue.
 """
 
@@ -17,7 +18,8 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-from botocore.exceptions import ClientError
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ClientError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError
 from cfnlint.decode import cfn_yaml
 from test_pipeline import EVENTS, decision, escalations
 
@@ -203,6 +205,84 @@ def test_a_reply_refused_for_good_goes_to_a_person_at_once(stack: local.Stack, c
     poll(stack)
     assert escalations(stack) == []
     assert local.sent_emails() == []
+
+
+class _Raw:
+    """The body of a made-up HTTP response, as botocore reads it."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
+@contextmanager
+def ses_answers(answer: Callable[[Any], Any]) -> Iterator[list[Any]]:
+    """Every SendRawEmail request that leaves the handlers' SES client reaches ``answer`` (which returns a response
+    or raises) before moto; yields the requests, however many times botocore sent them."""
+    ses = aws.client("ses", get_settings().aws_endpoint_url)
+    sent: list[Any] = []
+
+    def intercept(request: Any, **_: Any) -> Any:
+        sent.append(request)
+        return answer(request)
+
+    ses.meta.events.register_first("before-send.ses.SendRawEmail", intercept)
+    try:
+        yield sent
+    finally:
+        ses.meta.events.unregister("before-send.ses.SendRawEmail", intercept)
+
+
+def internal_failure(request: Any) -> AWSResponse:
+    body = b"<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code></Error></ErrorResponse>"
+    return AWSResponse(request.url, 500, {}, _Raw(body))
+
+
+def read_timeout(request: Any) -> None:
+    raise ReadTimeoutError(endpoint_url=request.url)
+
+
+def dropped(request: Any) -> None:
+    raise ConnectionClosedError(endpoint_url=request.url)
+
+
+@pytest.mark.parametrize(
+    "answer", [internal_failure, read_timeout, dropped], ids=["500", "read-timeout", "dropped"]
+)
+def test_a_send_ses_may_have_taken_is_made_once_and_never_again(stack: local.Stack, answer: Any) -> None:
+    """After a 500, a read timeout or a dropped connection the reply may be on its way: botocore does not send it
+    again (one attempt), and the redelivery hands the message to a person rather than replying a second time."""
+    intake(stack, "routine_order_tracking")
+    with ses_answers(answer) as attempts:
+        response, _ = poll(stack)
+    assert len(attempts) == 1
+    assert len(failed_ids(response)) == 1
+    # moto's own handler sees the request too before the 500 is returned, as SES may have done: at most one copy.
+    copies = len(local.sent_emails())
+    assert copies <= 1
+
+    response, _ = poll(stack)
+    assert failed_ids(response) == set()
+    assert len(local.sent_emails()) == copies
+    [escalation] = escalations(stack)
+    assert escalation["reason"] == "send_uncertain"
+
+
+def test_a_send_that_never_reached_ses_is_sent_on_the_redelivery(stack: local.Stack) -> None:
+    def unreachable(request: Any) -> None:
+        raise ConnectTimeoutError(endpoint_url=request.url)
+
+    intake(stack, "routine_order_tracking")
+    with ses_answers(unreachable) as attempts:
+        response, _ = poll(stack)
+    assert len(attempts) == 1
+    assert len(failed_ids(response)) == 1
+
+    poll(stack)
+    assert len(local.sent_emails()) == 1
+    assert escalations(stack) == []
 
 
 @pytest.mark.parametrize("throttles", [1, 3])
