@@ -45,7 +45,7 @@ def thread_keys(message: InboundMessage) -> tuple[str, ...]:
     if root.strip("<> "):
         keys.append("thread#" + digest("mid", root.strip("<> ").lower()))
     subject = " ".join(_SUBJECT_PREFIX.sub("", message.subject).lower().split())
-    sender = message.from_.address.lower()
+    sender = message.customer.address.lower()
     if sender and subject:
         keys.append("thread#" + digest("subject", sender, subject))
     own = message.message_id.strip("<> ").lower()
@@ -57,7 +57,7 @@ def thread_keys(message: InboundMessage) -> tuple[str, ...]:
 
 def sender_key(message: InboundMessage) -> str:
     """The customer: their address, else (a helpdesk user without one) their ticket."""
-    who = message.from_.address.lower() or f"{message.provider}:{message.account}:{message.ticket_id}"
+    who = message.customer.address.lower() or f"{message.provider}:{message.account}:{message.ticket_id}"
     return "sender#" + digest("sender", who)
 
 

@@ -34,7 +34,8 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.REPLY_TO_AUTO_REPLY: "The customer answered our automatic reply: it did not solve the problem.",
     Reason.AUTO_REPLY_SUPPRESSED: (
         "Not for an automatic reply: the sender asked for none, we were only in Bcc, the sender could not be "
-        "verified, or it may be a mail loop (our own domain, a relay). A person decides."
+        "verified, a form sent it for the customer, or it may be a mail loop (our own domain, a relay). A person "
+        "decides."
     ),
     Reason.SENSITIVE_TOPIC: "A sensitive matter (legal, money after a failure, safety, bereavement, personal data).",
     Reason.OUT_OF_SCOPE: "Not a support request (a job application or a sales pitch).",
@@ -128,7 +129,7 @@ def build_escalation(
         thread_ids=message.thread_ids,
         channel=message.channel,
         provider=message.provider,
-        customer=message.from_,
+        customer=message.customer,
         subject=message.subject[:300],
         language=message.language,
         intent=decision.intent,

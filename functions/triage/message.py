@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from triage.parsing.machine_mail import RELAYED_SENDER
+
 
 class Channel(StrEnum):
     EMAIL = "email"
@@ -82,6 +84,14 @@ class InboundMessage(BaseModel):
     def identity(self) -> str:
         """Who this message is for exactly-once purposes: its dedupe key, else its delivery id."""
         return self.dedupe_key or self.id
+
+    @property
+    def customer(self) -> Address:
+        """Who wrote: the From address, or, when a form or relay sent the message on a person's behalf
+        (``relayed_sender``), the Reply-To address that person gave."""
+        if self.reply_to and RELAYED_SENDER in self.auto_signals:
+            return self.reply_to[0]
+        return self.from_
 
     @property
     def thread_ids(self) -> tuple[str, ...]:

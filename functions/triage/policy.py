@@ -196,7 +196,7 @@ def decide(
     absent = out_of_office(message.subject, message.text)
     if absent:
         return no_reply(Reason.OUT_OF_OFFICE, absent)
-    if not message.from_.address and not message.ticket_id:
+    if not message.customer.address and not message.ticket_id:
         # Mail needs an address to answer; a helpdesk message is answered on its ticket.
         return escalate(Reason.NO_REPLY_ADDRESS, message.defects)
     phrases_possible = may_hold_guard_phrases(text)  # else the four phrase guards below find nothing

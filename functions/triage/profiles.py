@@ -110,7 +110,7 @@ class SegmentRule(BaseModel):
         return frozenset(value.lower() for value in values)
 
     def matches(self, message: InboundMessage) -> bool:
-        sender = message.from_.address.lower()
+        sender = message.customer.address.lower()
         return bool(
             (
                 self.recipients

@@ -113,7 +113,7 @@ class ReplyTemplates:
             "help_url": style.help_url.rstrip("/"),
             "signature": style.signature,
         }
-        name = first_name(message.from_)
+        name = first_name(message.customer)
         greeting = f"Hi {name}," if name else "Hello,"
         footer = self._templates[FOOTER].substitute(values)
         return Rendered(body=f"{greeting}\n\n{answer.strip()}\n{footer}")
@@ -136,7 +136,7 @@ class ReplyTemplates:
             if ask is None or self._required[intent + ASK_SUFFIX]:
                 return Rendered(missing=missing)
             template, asks = ask, True
-        name = first_name(message.from_)
+        name = first_name(message.customer)
         greeting = f"Hi {name}," if name else "Hello,"
         footer = self._templates[FOOTER].substitute(values)
         body = f"{greeting}\n\n{template.substitute(values).strip()}\n{footer}"

@@ -479,8 +479,8 @@ class TriageWorker:
         customer_segment: str | None = None
         try:
             history = self._conversations.history(message, now)
-            if self._customers is not None and message.from_.address:
-                customer_segment = self._customers.segment_of(message.from_.address)
+            if self._customers is not None and message.customer.address:
+                customer_segment = self._customers.segment_of(message.customer.address)
         except StateUnavailable as error:
             state_trouble.append(str(error))
         outcome = triage_message(

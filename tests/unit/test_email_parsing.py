@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from triage.classifier import IntentModel
-from triage.message import InboundMessage
+from triage.conversation import sender_key
+from triage.message import Address, InboundMessage
 from triage.parsing.email import MAX_FULL_TEXT_CHARS, html_to_text, parse_email
 from triage.policy import Action
 from triage.service import read_email, triage_message
@@ -52,6 +53,25 @@ def test_sample_is_decided_as_expected(case: Path, settings: Settings, model: In
         assert outcome.decision.intent == want["intent"]
     assert (outcome.reply is not None) == (outcome.decision.action is Action.AUTO_REPLY)
     assert (outcome.escalation is not None) == (outcome.decision.action is Action.ESCALATE)
+
+
+def test_a_form_relayed_message_belongs_to_the_person_who_filled_in_the_form(
+    settings: Settings, model: IntentModel
+) -> None:
+    """Not the form's no-reply address: history, caps, segment, the agent's view and the draft's greeting are the
+    customer's, so two people using the same form are never one customer."""
+    message = read_email((EMAIL_DIR / "contact_form_relay.eml").read_bytes(), settings)
+    assert message.customer.address == "lucia.ferreira@example.org"
+    outcome = triage_message(message, model, settings)
+    assert outcome.escalation is not None
+    assert outcome.escalation.customer.address == "lucia.ferreira@example.org"
+    assert outcome.escalation.suggested_reply is not None
+    assert "Hi Lucia," in outcome.escalation.suggested_reply
+    someone_else = message.model_copy(update={"reply_to": (Address(name="Sam", address="sam@example.net"),)})
+    assert sender_key(someone_else) != sender_key(message)
+    # Without the relay signal (an ordinary sender with a Reply-To), the author is the customer.
+    direct = message.model_copy(update={"auto_signals": ()})
+    assert direct.customer == direct.from_
 
 
 def test_quoted_history_and_signature_are_not_the_customer_text(settings: Settings) -> None:

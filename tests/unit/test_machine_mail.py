@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from triage.parsing import machine_mail
-from triage.parsing.machine_mail import address_signals, header_signals, message_id_signals
+from triage.parsing.machine_mail import WEAK_SIGNALS, address_signals, header_signals, message_id_signals
 
 HUMAN = [("From", "Jane <jane@customer.example.net>"), ("Subject", "Where is my parcel?")]
 
@@ -119,3 +119,57 @@ def test_a_colleague_at_our_domain_is_not_our_own_address() -> None:
         ["kim@example.com"], ["support@example.com"], ["support@example.com"], "example.com"
     )
     assert signals == ["own_domain_sender"]
+
+
+FORM = "no-reply@forms.example.net"
+
+
+@pytest.mark.parametrize(
+    ("reply_to", "signal"),
+    [
+        (["lucia@example.org"], "relayed_sender"),  # a contact form: a person to answer elsewhere
+        (["billing@forms.example.net"], "system_sender"),  # a vendor's notification: answers go to the vendor
+        (["bounces@example.org"], "system_sender"),  # a machine to answer
+        ([], "system_sender"),
+    ],
+)
+def test_a_system_author_with_a_persons_reply_to_elsewhere_is_a_relayed_message(
+    reply_to: list[str], signal: str
+) -> None:
+    signals = address_signals(
+        [FORM],
+        ["support@example.com"],
+        ["support@example.com"],
+        "example.com",
+        reply_to=reply_to,
+        authors=[FORM],
+    )
+    assert signals == [signal]
+    assert (signal in WEAK_SIGNALS) == (signal == "relayed_sender")
+
+
+def test_a_brands_mail_sent_by_a_mailing_service_is_not_relayed() -> None:
+    """From and Reply-To are the brand; only the envelope is the service's bounce address."""
+    brand = "hello@brand.example.org"
+    signals = address_signals(
+        [brand, "bounce-mc.123@mail.service.example.net"],
+        ["support@example.com"],
+        ["support@example.com"],
+        "example.com",
+        reply_to=[brand],
+        authors=[brand],
+    )
+    assert signals == ["system_sender"]
+
+
+def test_a_reply_to_our_own_address_is_never_a_relayed_customer() -> None:
+    signals = address_signals(
+        [FORM],
+        ["support@example.com"],
+        ["support@example.com"],
+        "example.com",
+        reply_to=["support@example.com"],
+        authors=[FORM],
+    )
+    assert "relayed_sender" not in signals
+    assert "own_address_sender" in signals

@@ -143,10 +143,12 @@ def parse_email(
     # The envelope sender too (SES writes it as Return-Path): a bounces+… VERP address there is a machine.
     envelope = _clean_line(first.get("return-path", "")).strip("<> ")
     signals += machine_mail.address_signals(
-        senders=[a.address for a in (*from_, *sender, *reply_to)] + ([envelope] if "@" in envelope else []),
+        senders=[a.address for a in (*from_, *sender)] + ([envelope] if "@" in envelope else []),
         recipients=[a.address for a in (*to, *cc)],
         own_addresses=own_addresses,
         own_domain=own_domain,
+        reply_to=[a.address for a in reply_to],
+        authors=[a.address for a in from_],
     )
     signals += machine_mail.message_id_signals(message_id, own_domain)
 

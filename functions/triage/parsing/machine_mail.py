@@ -139,15 +139,40 @@ def is_system_address(address: str) -> bool:
     return bool(local) and bool(_SYSTEM_LOCAL_PART.match(local))
 
 
+# A form sent it for a person: the author is a system address (From: no-reply@…) that asks for answers to a
+# person's address at another domain (Reply-To), as website contact forms do. A person must read it. (A brand's
+# newsletter sent through a mailing service has a person-like From: its bounce envelope stays system_sender.)
+RELAYED_SENDER = "relayed_sender"
+
+
+def _domain(address: str) -> str:
+    return address.rpartition("@")[2]
+
+
 def address_signals(
-    senders: Iterable[str], recipients: Iterable[str], own_addresses: Iterable[str], own_domain: str
+    senders: Iterable[str],
+    recipients: Iterable[str],
+    own_addresses: Iterable[str],
+    own_domain: str,
+    reply_to: Iterable[str] = (),
+    authors: Iterable[str] = (),
 ) -> list[str]:
-    """Signals from who wrote and to whom. ``senders`` = From, Sender and Reply-To addresses."""
+    """Signals from who wrote and to whom. ``senders`` = From, Sender and envelope addresses; ``reply_to`` the
+    Reply-To addresses; ``authors`` the From addresses (also among ``senders``)."""
     found: list[str] = []
     own = {address.lower() for address in own_addresses}
-    sender_list = [address.lower() for address in senders if address]
+    answer_to = [address.lower() for address in reply_to if address]
+    sender_list = [address.lower() for address in senders if address] + answer_to
     if any(is_system_address(address) for address in sender_list):
-        found.append("system_sender")
+        written_by = [address.lower() for address in authors if address]
+        relayed = (
+            written_by
+            and answer_to
+            and all(is_system_address(address) for address in written_by)
+            and not any(is_system_address(address) or address in own for address in answer_to)
+            and not {_domain(address) for address in answer_to} & {_domain(address) for address in written_by}
+        )
+        found.append(RELAYED_SENDER if relayed else "system_sender")
     if any(address in own for address in sender_list):
         found.append("own_address_sender")
     elif own_domain and any(address.endswith("@" + own_domain) for address in sender_list):
@@ -188,5 +213,6 @@ WEAK_SIGNALS = frozenset(
         "own_domain_message_id",
         "x_loop",
         "exchange_generated",
+        RELAYED_SENDER,
     }
 )
