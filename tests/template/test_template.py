@@ -542,6 +542,37 @@ def test_every_dead_letter_queue_has_an_alarm_at_one_message(template: Template)
         ), f"{dlq}: alarm does not fire on the first message"
 
 
+def test_every_escalation_queue_alarms_when_an_escalation_waits_past_its_target(template: Template) -> None:
+    """Agents pull escalations; one nobody resolves would sit until SQS deletes it after 14 days. The age of the
+    oldest message on each team queue has an alarm, urgent queues with a shorter target than normal ones."""
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm").values()
+    waits = template["Mappings"]["EscalationWait"]
+    queues = [
+        name
+        for name, res in resources_of_type(template, "AWS::SQS::Queue").items()
+        if name.startswith("Esc") and not name.endswith("DeadLetterQueue")
+    ]
+    assert len(queues) == 13  # six teams x two priorities, and the single queue used without routing
+    for queue in queues:
+        [alarm] = [
+            a["Properties"]
+            for a in alarms
+            if a["Properties"].get("MetricName") == "ApproximateAgeOfOldestMessage"
+            and {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
+            in a["Properties"].get("Dimensions", [])
+        ]
+        priority = "urgent" if queue.endswith("urgentQueue") else "normal"
+        assert alarm["Threshold"] == {"Fn::FindInMap": ["EscalationWait", priority, "Seconds"]}, queue
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["Statistic"] == "Maximum"
+    retention = min(
+        int(res["Properties"]["MessageRetentionPeriod"])
+        for name, res in resources_of_type(template, "AWS::SQS::Queue").items()
+        if name in queues
+    )
+    assert int(waits["urgent"]["Seconds"]) < int(waits["normal"]["Seconds"]) < retention
+
+
 def sqs_triggers(template: Template) -> list[tuple[str, str, dict[str, Any]]]:
     """(function, queue logical id, event properties) for every SQS event source of the stack."""
     found = [
