@@ -91,6 +91,14 @@ class SesMailer:
             )
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
+            if (
+                code in _SES_THROTTLES
+                and _DAILY_QUOTA in error.response.get("Error", {}).get("Message", "").lower()
+            ):
+                # Not a rate: the day's quota is spent, and the queue's redeliveries (minutes apart) would all meet
+                # it, then leave the message in the DLQ. A person answers now instead.
+                code = "DailyQuotaExceeded"
+                raise SendRefused(f"SES refused the reply ({code})", code=code, retry=False) from error
             if code in _SES_REFUSALS:
                 retry = code in _SES_THROTTLES
                 raise SendRefused(f"SES refused the reply ({code})", code=code, retry=retry) from error
@@ -107,6 +115,9 @@ class SesMailer:
 # set or the account) refuse a redelivery alike.
 _SES_THROTTLES = frozenset(
     {"Throttling", "ThrottlingException", "LimitExceededException", "ServiceUnavailable"}
+)
+_DAILY_QUOTA = (
+    "daily message quota exceeded"  # SES's Throttling message once the 24-hour sending quota is spent
 )
 _SES_REFUSALS = _SES_THROTTLES | {
     "MessageRejected",

@@ -41,6 +41,7 @@ def failing(
     *,
     when: Callable[[Params], bool] = lambda params: True,
     times: int | None = None,
+    message: str = "injected fault",
 ) -> Iterator[list[Params]]:
     """``operation`` on the handlers' ``service`` client raises ``code`` (for calls matching ``when``, the first
     ``times`` of them); yields the parameters of the calls that failed."""
@@ -50,7 +51,7 @@ def failing(
     def inject(params: Params, **_: Any) -> None:
         if when(params) and (times is None or len(failed) < times):
             failed.append(dict(params))
-            raise ClientError({"Error": {"Code": code, "Message": "injected fault"}}, operation)
+            raise ClientError({"Error": {"Code": code, "Message": message}}, operation)
 
     event = f"before-parameter-build.{service}.{operation}"
     client.meta.events.register(event, inject)
@@ -205,6 +206,20 @@ def test_a_reply_refused_for_good_goes_to_a_person_at_once(stack: local.Stack, c
     poll(stack)
     assert escalations(stack) == []
     assert local.sent_emails() == []
+
+
+def test_a_spent_daily_quota_hands_the_reply_to_a_person_at_once(stack: local.Stack) -> None:
+    """SES answers Throttling both to a rate and to the 24-hour quota. The rate passes in a second; the quota would
+    meet every redelivery of the next minutes and leave the message in the DLQ, so a person answers now."""
+    intake(stack, "routine_order_tracking")
+    with failing("ses", "SendRawEmail", "Throttling", message="Daily message quota exceeded.") as refused:
+        response, _ = poll(stack)
+
+    assert len(refused) == 1
+    assert failed_ids(response) == set()
+    assert local.sent_emails() == []
+    [escalation] = escalations(stack)
+    assert (escalation["reason"], escalation["reason_detail"]) == ("reply_refused", ["DailyQuotaExceeded"])
 
 
 class _Raw:
