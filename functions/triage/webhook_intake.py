@@ -10,7 +10,9 @@ Each delivery is processed once: the vendor's delivery id is the idempotency key
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +24,17 @@ from triage.observability import logger, metrics
 from triage.parsing.webhooks import PROVIDERS, WebhookRejected, normalise, verify
 from triage.parsing.webhooks.signatures import check_size
 from triage.ports import MessageQueue, SecretStore, SecretsUnavailable
+
+_PLAIN_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+def loggable_id(delivery_id: str) -> str:
+    """A delivery id as logs may carry it. Some are built from the payload (Freshdesk and Gorgias: ticket and update
+    time), so one that is not a plain token, which could hold anything a sender put there, an address included, is
+    logged as its digest (the same id, the same digest: still good to correlate)."""
+    if _PLAIN_ID.fullmatch(delivery_id):
+        return delivery_id
+    return "sha256:" + hashlib.sha256(delivery_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 class DeliveryInProgress(RuntimeError):
@@ -90,7 +103,7 @@ class WebhookIntake:
                 "webhook acknowledged",
                 extra={
                     "provider": provider,
-                    "delivery_id": normalised.delivery_id,
+                    "delivery_id": loggable_id(normalised.delivery_id),
                     "ignored": normalised.ignored,
                 },
             )
@@ -116,7 +129,11 @@ class WebhookIntake:
             )
         logger.info(
             "webhook accepted",
-            extra={"provider": provider, "delivery_id": normalised.delivery_id, "message_key": message.id},
+            extra={
+                "provider": provider,
+                "delivery_id": loggable_id(normalised.delivery_id),
+                "message_key": message.id,
+            },
         )
         metrics.add_metric(name="WebhooksAccepted", unit=MetricUnit.Count, value=1)
         return WebhookResponse(202, result | {"delivery_id": normalised.delivery_id})

@@ -74,6 +74,25 @@ def test_a_form_relayed_message_belongs_to_the_person_who_filled_in_the_form(
     assert direct.customer == direct.from_
 
 
+def test_a_message_asking_for_answers_at_several_addresses_gets_a_person_not_a_reply(
+    settings: Settings, model: IntentModel
+) -> None:
+    """An automatic reply would carry the customer's order details to every Reply-To address, and one message
+    could make us mail a hundred: a person decides whom to answer."""
+    raw = (EMAIL_DIR / "routine_order_tracking.eml").read_bytes()
+    raw = raw.replace(b"\nFrom: ", b"\nReply-To: a1@example.org, a2@example.net\nFrom: ", 1)
+    message = read_email(raw, settings)
+    assert len(message.reply_to) == 2
+    assert "several_reply_addresses" in message.auto_signals
+    outcome = triage_message(message, model, settings)
+    assert outcome.decision.action is Action.ESCALATE
+    assert outcome.decision.reason.value == "auto_reply_suppressed"
+    assert outcome.reply is None
+    # The same message with one Reply-To is answered there, as before.
+    single = read_email(raw.replace(b"a1@example.org, a2@example.net", b"a1@example.org"), settings)
+    assert triage_message(single, model, settings).decision.action is Action.AUTO_REPLY
+
+
 def test_quoted_history_and_signature_are_not_the_customer_text(settings: Settings) -> None:
     message = read_email((EMAIL_DIR / "reply_with_quoted_history_and_signature.eml").read_bytes(), settings)
     assert "wrote:" not in message.text

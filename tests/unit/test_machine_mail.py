@@ -173,3 +173,25 @@ def test_a_reply_to_our_own_address_is_never_a_relayed_customer() -> None:
     )
     assert "relayed_sender" not in signals
     assert "own_address_sender" in signals
+
+
+def test_several_reply_addresses_are_a_weak_signal() -> None:
+    signals = address_signals(
+        ["jane@example.org"],
+        ["support@example.com"],
+        ["support@example.com"],
+        "example.com",
+        reply_to=["jane@example.org", "boss@example.net"],
+        authors=["jane@example.org"],
+    )
+    assert signals == ["several_reply_addresses"]
+    assert "several_reply_addresses" in WEAK_SIGNALS
+    one = address_signals(
+        ["jane@example.org"],
+        ["support@example.com"],
+        ["support@example.com"],
+        "example.com",
+        reply_to=["Jane@example.org", "jane@example.org"],
+        authors=["jane@example.org"],
+    )
+    assert one == []

@@ -23,6 +23,7 @@ from triage.parsing.webhooks import (
     sign,
     verify,
 )
+from triage.webhook_intake import loggable_id
 
 FIXTURES = Path(__file__).resolve().parents[2] / "events" / "webhooks"
 NOW = datetime(2026, 3, 2, 10, 0, 0, tzinfo=UTC)
@@ -423,3 +424,19 @@ def test_fixture_signatures_expire_after_the_window(provider: str, path: Path) -
     later = SIGNING.SIGNED_AT + timedelta(seconds=TOLERANCE_SECONDS + 1)
     with pytest.raises(WebhookRejected, match="old"):
         verify(provider, path.read_bytes(), headers, [SIGNING.SECRETS[provider]], later)
+
+
+@pytest.mark.parametrize("plain", ["msg_0001", "01HV3K9Q8Z", "4711.2026-03-02T09:59:50Z", "evt:7f3a-9b"])
+def test_a_plain_delivery_id_is_logged_as_it_is(plain: str) -> None:
+    assert loggable_id(plain) == plain
+
+
+@pytest.mark.parametrize(
+    "odd", ["jane@customer.example.org.2026-03-02T09:59:50Z", "ticket 12 by Jane", "x" * 200]
+)
+def test_a_delivery_id_built_from_anything_is_logged_as_its_digest(odd: str) -> None:
+    """Freshdesk and Gorgias ids come from the payload: whatever a sender put there never reaches a log line."""
+    logged = loggable_id(odd)
+    assert logged.startswith("sha256:")
+    assert "@" not in logged
+    assert logged == loggable_id(odd)  # the same delivery, the same line to search for

@@ -139,6 +139,7 @@ def is_system_address(address: str) -> bool:
     return bool(local) and bool(_SYSTEM_LOCAL_PART.match(local))
 
 
+SEVERAL_REPLY_ADDRESSES = "several_reply_addresses"
 # A form sent it for a person: the author is a system address (From: no-reply@…) that asks for answers to a
 # person's address at another domain (Reply-To), as website contact forms do. A person must read it. (A brand's
 # newsletter sent through a mailing service has a person-like From: its bounce envelope stays system_sender.)
@@ -178,6 +179,10 @@ def address_signals(
     elif own_domain and any(address.endswith("@" + own_domain) for address in sender_list):
         # A colleague, or a system of ours: never answered automatically, but maybe a person with a question.
         found.append("own_domain_sender")
+    if len(set(answer_to)) > 1:
+        # An automatic reply goes to one person: to several it would carry the customer's details to the others,
+        # and one message could make us mail a hundred addresses.
+        found.append(SEVERAL_REPLY_ADDRESSES)
     recipient_list = {address.lower() for address in recipients if address}
     if own and recipient_list and not (own & recipient_list):
         # RFC 3834 §2: not addressed to us explicitly (Bcc, list expansion) ⇒ do not answer automatically.
@@ -214,5 +219,6 @@ WEAK_SIGNALS = frozenset(
         "x_loop",
         "exchange_generated",
         RELAYED_SENDER,
+        SEVERAL_REPLY_ADDRESSES,
     }
 )
