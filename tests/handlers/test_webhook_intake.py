@@ -167,18 +167,16 @@ def test_no_secret_configured_is_a_401_not_a_crash(stack: local.Stack) -> None:
     assert response["json"]["error"] == "no_secret_configured"
 
 
-@responses.activate
-def test_a_routine_helpdesk_message_is_answered_on_its_ticket(
-    webhooks: local.Stack, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Webhook → triage worker → outbox queue → helpdesk sender → the vendor's API, all on moto + responses."""
+def routine_ticket_answered(webhooks: local.Stack, number: str) -> None:
+    """A routine question on generic ticket T-<number>, through the intake and the worker: its reply waits on the
+    outbox queue, and the sender has the generic helpdesk's credentials."""
     responses.add_passthru("https://sqs.us-east-1.amazonaws.com")
     body = json.dumps(
         {
             "type": "message.created",
             "data": {
-                "ticket_id": "T-1001",
-                "message_id": "M-1",
+                "ticket_id": f"T-{number}",
+                "message_id": f"M-{number}",
                 "from": {"name": "Jane Doe", "email": "jane@customer.example.org"},
                 "subject": "Order status",
                 "text": "Can you help me check the status of my order please? Thanks, Jane",
@@ -186,23 +184,34 @@ def test_a_routine_helpdesk_message_is_answered_on_its_ticket(
             },
         }
     ).encode()
-    headers = sign("generic", body, SECRETS["generic"], datetime.now(UTC), delivery_id="msg_0001")
+    headers = sign("generic", body, SECRETS["generic"], datetime.now(UTC), delivery_id=f"msg_{number}")
     assert post("generic", body, headers)["statusCode"] == 202
     run_worker(webhooks)
-    assert local.sent_emails() == []  # a helpdesk customer is answered on the ticket, not by mail
     [item] = queued(webhooks, webhooks.outbox_queue_url)
-    assert (item["kind"], item["provider"], item["ticket_id"]) == ("reply", "generic", "T-1001")
-
+    assert (item["kind"], item["provider"], item["ticket_id"]) == ("reply", "generic", f"T-{number}")
     local.put_secret(
         "triage/helpdesk/generic", json.dumps({"base_url": "https://desk.example.net/api", "token": "t0k"})
     )
+
+
+def run_sender(webhooks: local.Stack) -> None:
+    """The helpdesk sender over everything on the outbox queue; no item may fail."""
+    result = local.drain_to_worker(webhooks.outbox_queue_url, local.handler_module("helpdesk_sender").handler)
+    assert all(not batch.get("batchItemFailures") for batch in result)
+
+
+@responses.activate
+def test_a_routine_helpdesk_message_is_answered_on_its_ticket(
+    webhooks: local.Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Webhook → triage worker → outbox queue → helpdesk sender → the vendor's API, all on moto + responses."""
+    routine_ticket_answered(webhooks, "1001")
+    assert local.sent_emails() == []  # a helpdesk customer is answered on the ticket, not by mail
     responses.add(
         responses.POST, "https://desk.example.net/api/tickets/T-1001/replies", json={"id": "R-9"}, status=201
     )
-    sender = local.handler_module("helpdesk_sender").handler
     capsys.readouterr()
-    result = local.drain_to_worker(webhooks.outbox_queue_url, sender)
-    assert all(not batch.get("batchItemFailures") for batch in result)
+    run_sender(webhooks)
     # The sender publishes its batch counts (the figure to alarm on), so no invocation has an empty metric set.
     [counts] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"BatchRecords"' in line]
     assert (counts["BatchRecords"], counts["BatchRecordsFailed"]) == ([1.0], [0.0])
@@ -218,39 +227,16 @@ def test_a_reply_the_helpdesk_may_have_posted_is_not_sent_again_but_checked_by_a
 ) -> None:
     """The vendor takes the reply and never answers: it may be on the ticket. Posting it again could show the
     customer two copies, so the sender asks a person, in a note, to check; the item is done (no redelivery)."""
-    responses.add_passthru("https://sqs.us-east-1.amazonaws.com")
-    body = json.dumps(
-        {
-            "type": "message.created",
-            "data": {
-                "ticket_id": "T-1003",
-                "message_id": "M-3",
-                "from": {"name": "Jane Doe", "email": "jane@customer.example.org"},
-                "subject": "Order status",
-                "text": "Can you help me check the status of my order please? Thanks, Jane",
-                "author_role": "customer",
-            },
-        }
-    ).encode()
-    headers = sign("generic", body, SECRETS["generic"], datetime.now(UTC), delivery_id="msg_0003")
-    assert post("generic", body, headers)["statusCode"] == 202
-    run_worker(webhooks)
-    [item] = queued(webhooks, webhooks.outbox_queue_url)
-    assert item["kind"] == "reply"
-    local.put_secret(
-        "triage/helpdesk/generic", json.dumps({"base_url": "https://desk.example.net/api", "token": "t0k"})
-    )
+    routine_ticket_answered(webhooks, "1003")
     replies = "https://desk.example.net/api/tickets/T-1003/replies"
     responses.add(responses.POST, replies, body=requests.exceptions.ReadTimeout("no answer"))
     responses.add(
         responses.POST, "https://desk.example.net/api/tickets/T-1003/notes", json={"id": "N-1"}, status=201
     )
-    sender = local.handler_module("helpdesk_sender").handler
     capsys.readouterr()
 
-    result = local.drain_to_worker(webhooks.outbox_queue_url, sender)
+    run_sender(webhooks)
 
-    assert all(not batch.get("batchItemFailures") for batch in result)
     posted = [call for call in responses.calls if "desk.example.net" in call.request.url]
     assert [call.request.url for call in posted] == [
         replies,

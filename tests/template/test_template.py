@@ -268,6 +268,18 @@ def test_the_bench_runs_its_children_with_the_templates_global_variables(templat
     assert set(differing) <= {"MODEL_DIR"}, differing
 
 
+def assert_watches(alarm: dict[str, Any], documents: list[dict[str, Any]]) -> None:
+    """The alarm's namespace, metric name and exact dimension set are those of a metric in these EMF documents."""
+    wanted = {dimension["Name"]: dimension["Value"] for dimension in alarm["Dimensions"]}
+    written = [
+        (directive["Namespace"], metric["Name"], {key: document[key] for key in directive["Dimensions"][0]})
+        for document in documents
+        for directive in document["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    ]
+    assert (alarm["Namespace"], alarm["MetricName"], wanted) in written
+
+
 def test_the_refused_replies_alarm_watches_the_metric_the_worker_writes(
     template: Template, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -289,14 +301,7 @@ def test_the_refused_replies_alarm_watches_the_metric_the_worker_writes(
     ]
 
     alarm = template["Resources"]["RepliesRefusedAlarm"]["Properties"]
-    wanted = {dimension["Name"]: dimension["Value"] for dimension in alarm["Dimensions"]}
-    written = [
-        (directive["Namespace"], metric["Name"], {key: document[key] for key in directive["Dimensions"][0]})
-        for document in documents
-        for directive in document["_aws"]["CloudWatchMetrics"]
-        for metric in directive["Metrics"]
-    ]
-    assert (alarm["Namespace"], alarm["MetricName"], wanted) in written
+    assert_watches(alarm, documents)
 
 
 def test_the_unconfirmed_replies_alarm_watches_the_metric_the_sender_writes(
@@ -334,14 +339,7 @@ def test_the_unconfirmed_replies_alarm_watches_the_metric_the_sender_writes(
     ]
 
     alarm = template["Resources"]["HelpdeskRepliesUnconfirmedAlarm"]["Properties"]
-    wanted = {dimension["Name"]: dimension["Value"] for dimension in alarm["Dimensions"]}
-    written = [
-        (directive["Namespace"], metric["Name"], {key: document[key] for key in directive["Dimensions"][0]})
-        for document in documents
-        for directive in document["_aws"]["CloudWatchMetrics"]
-        for metric in directive["Metrics"]
-    ]
-    assert (alarm["Namespace"], alarm["MetricName"], wanted) in written
+    assert_watches(alarm, documents)
 
 
 def test_every_function_logs_to_a_group_with_retention(template: Template) -> None:

@@ -508,12 +508,12 @@ def test_other_client_errors_are_permanent(http: responses.RequestsMock, status:
         deliver(reply_item(), client_for(credentials("zendesk")), sleep=FakeSleep())
 
 
-def note_item() -> OutboxItem:
+def note_item(provider: str = "zendesk", ticket_id: str = "4711") -> OutboxItem:
     return OutboxItem(
         kind="escalation",
-        provider="zendesk",
+        provider=provider,
         account="acme",
-        ticket_id="4711",
+        ticket_id=ticket_id,
         body=NOTE,
         tags=("escalated",),
         idempotency_key=KEY,
@@ -624,15 +624,7 @@ def test_a_wait_longer_than_the_cap_goes_back_to_sqs_at_once(http: responses.Req
 
 def test_an_escalation_item_is_delivered_as_note_and_tags(http: responses.RequestsMock) -> None:
     http.post(f"{GENERIC}/notes", status=201, json={"id": "n-2"})
-    item = OutboxItem(
-        kind="escalation",
-        provider="generic",
-        account="acme",
-        ticket_id="T-1",
-        body=NOTE,
-        tags=("escalated",),
-        idempotency_key=KEY,
-    )
+    item = note_item("generic", "T-1")
 
     assert deliver(item, client_for(credentials("generic")), sleep=FakeSleep()) == "n-2"
     assert sent(http.calls[0])["tags"] == ["escalated"]
