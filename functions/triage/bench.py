@@ -70,7 +70,9 @@ from triage import local
 FUNCTIONS_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = FUNCTIONS_DIR.parent
 DEFAULT_MODEL_DIR = REPO_DIR / "layers" / "model" / "triage-model"
-DEFAULT_EMAIL = REPO_DIR / "events" / "email" / "delivery_options.eml"
+DEFAULT_EMAIL = (
+    REPO_DIR / "events" / "email" / "routine_order_tracking.eml"
+)  # `triage bench`'s, as every round
 ARTIFACT = "intent.npz"
 CARD = "intent.card.json"
 RESULT_MARKER = "BENCH_RESULT "
