@@ -116,9 +116,8 @@ class SesMailer:
 _SES_THROTTLES = frozenset(
     {"Throttling", "ThrottlingException", "LimitExceededException", "ServiceUnavailable"}
 )
-_DAILY_QUOTA = (
-    "daily message quota exceeded"  # SES's Throttling message once the 24-hour sending quota is spent
-)
+# SES's Throttling message once the 24-hour sending quota is spent (a rate throttle says "Maximum sending rate").
+_DAILY_QUOTA = "daily message quota exceeded"
 _SES_REFUSALS = _SES_THROTTLES | {
     "MessageRejected",
     "MailFromDomainNotVerifiedException",
