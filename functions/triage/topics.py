@@ -87,6 +87,8 @@ _CLOSING = re.compile(
 _CLOSING_MAX_WORDS = 25
 _GREETING = re.compile(r"^\W*(hi|hello|hey|dear|hola|hallo|bonjour)\b", re.IGNORECASE)
 
+_NOTICE_MAX_WORDS = 60  # the longest out-of-office notice among the fixtures has 45
+_QUESTION_MARKS = ("?", "¿", "？")
 _OUT_OF_OFFICE = Phrases(
     r"""\b(out\s+of\s+(the\s+)?office|on\s+(annual\s+)?(leave|vacation|holiday|parental\s+leave)\s+(until|till|from|and)
     |limited\s+access\s+to\s+(my\s+)?e-?mail|away\s+from\s+(my\s+desk|the\s+office)\s+until|auto(matic)?[\s-]?reply
@@ -179,7 +181,12 @@ def _signature_only(text: str) -> bool:
 
 
 def out_of_office(subject: str, text: str) -> list[str]:
-    """Out-of-office phrases in the subject or the first lines (a person's client that sent no auto headers)."""
+    """Out-of-office phrases in the subject or the first lines (a person's client that sent no auto headers).
+
+    A notice is short and asks nothing. A longer text, or one with a question, is a person writing while away ("I am
+    on holiday until the 12th: could you hold my order?"): no phrases, so the other guards read it."""
+    if any(mark in text for mark in _QUESTION_MARKS) or len(text.split()) > _NOTICE_MAX_WORDS:
+        return []
     head = "\n".join(text.strip().splitlines()[:6])
     searched = f"{subject}\n{head}"
     return _OUT_OF_OFFICE.found(searched, exact_lower(searched))

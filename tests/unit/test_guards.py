@@ -229,6 +229,25 @@ def test_each_guard_gives_its_reason(
     assert (decision.action, decision.reason) == (action, reason)  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will be out of the office from Monday until Friday, so could you please hold my parcel until I am back?",
+        "Hola, estaré fuera de la oficina hasta el lunes. ¿Pueden guardar mi pedido hasta entonces? Gracias",
+        "Hello, I am out of the office this week but I need the invoice for order 4411 for our accounts. "
+        + "The one attached to the confirmation mail shows the old billing address, and our finance team cannot "
+        + "book it like that. Please send a corrected copy to this address with the new company name and the "
+        + "VAT number from my account settings, they changed last month when we moved offices. Thanks, Jane",
+    ],
+    ids=["question", "spanish-question", "long-letter"],
+)
+def test_a_person_writing_while_away_is_not_an_out_of_office_notice(text: str) -> None:
+    """ "Out of the office" in a letter that asks something is a customer's message, not a notice to drop."""
+    decision = run(mail(text, subject="Order while I am away"))
+    assert decision.reason is not Reason.OUT_OF_OFFICE  # type: ignore[attr-defined]
+    assert decision.action is not Action.NO_REPLY  # type: ignore[attr-defined]
+
+
 def test_automation_off_hands_everything_over_except_machine_mail() -> None:
     off = RETAIL.model_copy(update={"mode": Mode.OFF, "auto_reply_intents": frozenset()})
     assert run(mail(), profile=off).reason is Reason.AUTOMATION_OFF  # type: ignore[attr-defined]
