@@ -37,7 +37,9 @@ REASON_TEXT: dict[Reason, str] = {
         "verified, a form sent it for the customer, or it may be a mail loop (our own domain, a relay). A person "
         "decides."
     ),
-    Reason.SENSITIVE_TOPIC: "A sensitive matter (legal, money after a failure, safety, bereavement, personal data).",
+    Reason.SENSITIVE_TOPIC: (
+        "A sensitive matter (legal, money after a failure, safety, bereavement, personal data, fraud)."
+    ),
     Reason.OUT_OF_SCOPE: "Not a support request (a job application or a sales pitch).",
     Reason.URGENT: "The message is urgent.",
     Reason.THREAD_ALREADY_ANSWERED: "This conversation already had its one automatic reply.",

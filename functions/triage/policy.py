@@ -25,6 +25,7 @@ from triage.topics import (
     may_hold_guard_phrases,
     out_of_office,
     out_of_scope,
+    reports_fraud,
     sensitive_topics,
     spam,
 )
@@ -204,7 +205,7 @@ def decide(
     if human_phrases:
         return escalate(Reason.HUMAN_REQUESTED, human_phrases)
     junk = spam(text) if phrases_possible else []
-    if junk:
+    if junk and not reports_fraud(text):
         return no_reply(Reason.SPAM, junk)
     if emotion is None:
         emotion = EmotionReading.from_cues(negative_cues(text))

@@ -57,6 +57,18 @@ SENSITIVE: dict[str, Phrases] = {
         _FLAGS,
         lazy=True,
     ),
+    # A customer reporting a fake mail, a scam or a break-in in our name: security, and it quotes the scam's own
+    # words, so it beats the spam guard (``reports_fraud``).
+    "fraud_report": Phrases(
+        r"""\b(phishing|(is|was)\s+(this|it|that)\s+(really\s+|actually\s+|genuinely\s+)?(from|sent\s+by)\s+(you|your)
+        |(fake|fraudulent|suspicious|scam)\s+(e-?mails?|messages?|texts?|sms|websites?|site|calls?|invoices?)
+        |(pretending|claiming|posing)\s+to\s+be\s+(from\s+)?(you|your)|in\s+your\s+name
+        |(my\s+)?account\s+(was|has\s+been|got)\s+(hacked|compromised|taken\s+over)
+        |unauthori[sz]ed\s+(log-?ins?|access|purchases?|transactions?|orders?)
+        |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque)\b""",
+        _FLAGS,
+        lazy=True,
+    ),
     "refund_after_failure": Phrases(
         r"""\b((stopped|stops)\s+working|(won'?t|will\s+not|doesn'?t|does\s+not)\s+(turn|switch|power)\s+on
         |(arrived|came)\s+(broken|damaged|cracked|smashed)|broke\s+(after|within)|defective|faulty|dead\s+on\s+arrival
@@ -195,6 +207,11 @@ def out_of_office(subject: str, text: str) -> list[str]:
 def out_of_scope(text: str) -> list[str]:
     """``kind:phrase`` for job applications and sales pitches."""
     return _per_table(OUT_OF_SCOPE, _ANY_OUT_OF_SCOPE, text)
+
+
+def reports_fraud(text: str) -> bool:
+    """The customer reports a scam or a fake message in our name: it quotes spam's words, but a person answers it."""
+    return SENSITIVE["fraud_report"].search(text, exact_lower(text)) is not None
 
 
 def spam(text: str) -> list[str]:

@@ -229,6 +229,18 @@ def test_each_guard_gives_its_reason(
     assert (decision.action, decision.reason) == (action, reason)  # type: ignore[attr-defined]
 
 
+def test_a_customer_reporting_a_scam_in_our_name_is_not_spam_but_a_person_s_case() -> None:
+    """The report quotes the scam's own words (lottery, prize, bitcoin): without the report it is spam."""
+    scam = "You have won the lottery! Claim your prize today, bitcoin payout guaranteed returns."
+    assert run(mail(scam)).reason is Reason.SPAM  # type: ignore[attr-defined]
+    report = (
+        f'Is this really from you? I got a mail in your name saying: "{scam}" I do not want to be scammed.'
+    )
+    decision = run(mail(report))
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.SENSITIVE_TOPIC)  # type: ignore[attr-defined]
+    assert any(item.startswith("fraud_report:") for item in decision.detail)  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -305,6 +317,8 @@ def test_the_model_asking_for_a_person_is_enough() -> None:
         ("Mi madre falleció y quiero cerrar su cuenta.", "bereavement"),
         ("Ich verlange die Löschung meiner personenbezogenen Daten nach DSGVO.", "data_protection"),
         ("Je vais contacter mon avocat.", "legal"),
+        ("I got a phishing mail with your logo asking for my card number.", "fraud_report"),
+        ("Someone placed an order with my card: my account has been hacked.", "fraud_report"),
     ],
 )
 def test_sensitive_topics_go_to_a_person(text: str, topic: str) -> None:
