@@ -93,6 +93,22 @@ def test_a_message_asking_for_answers_at_several_addresses_gets_a_person_not_a_r
     assert triage_message(single, model, settings).decision.action is Action.AUTO_REPLY
 
 
+def test_a_customer_whose_subject_reads_like_a_bounce_reaches_a_person(
+    settings: Settings, model: IntentModel
+) -> None:
+    """ "Delivery failure" is also what a customer calls a parcel that did not come: on its own (no null return path,
+    no mailer-daemon, no delivery report) the subject is not a bounce to drop."""
+    raw = (EMAIL_DIR / "routine_order_tracking.eml").read_bytes()
+    subject = next(line for line in raw.split(b"\n") if line.startswith(b"Subject: "))
+    message = read_email(raw.replace(subject, b"Subject: Delivery failure for order A-48213", 1), settings)
+    assert "bounce_subject" in message.auto_signals
+    outcome = triage_message(message, model, settings)
+    assert outcome.decision.action is Action.ESCALATE
+    assert outcome.decision.reason.value == "auto_reply_suppressed"
+    bounce = read_email((EMAIL_DIR / "bounce_dsn.eml").read_bytes(), settings)
+    assert triage_message(bounce, model, settings).decision.action is Action.NO_REPLY
+
+
 def test_quoted_history_and_signature_are_not_the_customer_text(settings: Settings) -> None:
     message = read_email((EMAIL_DIR / "reply_with_quoted_history_and_signature.eml").read_bytes(), settings)
     assert "wrote:" not in message.text

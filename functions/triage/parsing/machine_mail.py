@@ -220,5 +220,8 @@ WEAK_SIGNALS = frozenset(
         "exchange_generated",
         RELAYED_SENDER,
         SEVERAL_REPLY_ADDRESSES,
+        # A customer's subject can say it too ("Delivery failure for order 4411": their parcel's). A real bounce
+        # also has a null return path, a mailer-daemon sender or a delivery report, each a strong signal.
+        "bounce_subject",
     }
 )
