@@ -137,6 +137,11 @@ _SPAM = Phrases(
     lazy=True,  # a routine message reaches it only through the guard union below
 )
 SPAM_MIN_CUES = 2
+# Cues a customer's own mail can hold ("Can I pay with bitcoin? When I click here nothing happens"): they count
+# towards spam only beside a cue no customer writes (a prize, a lottery, guaranteed returns, ...).
+_CUSTOMER_PLAUSIBLE = re.compile(
+    r"bitcoin|crypto|wire\s+transfer|click\s|reply\s+with|no\s+experience|offer\s+ends"
+)
 
 
 # Each searched once for a whole dictionary of tables (compiled on first need): most messages hold none of their
@@ -215,6 +220,9 @@ def reports_fraud(text: str) -> bool:
 
 
 def spam(text: str) -> list[str]:
-    """Unsolicited scam or bulk phrases; two or more distinct ones make plain spam."""
+    """Unsolicited scam or bulk phrases: two or more distinct ones, at least one that no customer writes, make plain
+    spam."""
     found = _SPAM.found(text, exact_lower(text))
-    return found if len(found) >= SPAM_MIN_CUES else []
+    if len(found) < SPAM_MIN_CUES or all(_CUSTOMER_PLAUSIBLE.match(phrase.lower()) for phrase in found):
+        return []
+    return found

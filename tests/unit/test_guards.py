@@ -229,6 +229,19 @@ def test_each_guard_gives_its_reason(
     assert (decision.action, decision.reason) == (action, reason)  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, can I pay with Bitcoin? When I click here on the payment page nothing happens.",
+        "My bank charged a wire transfer fee on my refund. Can you reply with your bank details for the return?",
+    ],
+)
+def test_a_customer_s_words_that_spam_also_uses_do_not_make_spam(text: str) -> None:
+    """Paying with bitcoin, a button to click, a wire transfer fee: customers write these too. Only beside a cue no
+    customer writes (a prize, a lottery, guaranteed returns) do they count."""
+    assert run(mail(text)).reason is not Reason.SPAM  # type: ignore[attr-defined]
+
+
 def test_a_customer_reporting_a_scam_in_our_name_is_not_spam_but_a_person_s_case() -> None:
     """The report quotes the scam's own words (lottery, prize, bitcoin): without the report it is spam."""
     scam = "You have won the lottery! Claim your prize today, bitcoin payout guaranteed returns."
