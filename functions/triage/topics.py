@@ -60,9 +60,10 @@ SENSITIVE: dict[str, Phrases] = {
     # A customer reporting a fake mail, a scam or a break-in in our name: security, and it quotes the scam's own
     # words, so it beats the spam guard (``reports_fraud``).
     "fraud_report": Phrases(
-        r"""\b(phishing|(is|was)\s+(this|it|that)\s+(really\s+|actually\s+|genuinely\s+)?(from|sent\s+by)\s+(you|your)
+        r"""\b(phishing|(is|was)\s+(this|it|that)\s+(really|actually|genuinely)\s+(from|sent\s+by)\s+(you|your)
+        |(is|was)\s+(this|that)\s+(e-?mail|message|text|sms|call)\s+(really\s+)?(from|sent\s+by)\s+(you|your)
         |(fake|fraudulent|suspicious|scam)\s+(e-?mails?|messages?|texts?|sms|websites?|site|calls?|invoices?)
-        |(pretending|claiming|posing)\s+to\s+be\s+(from\s+)?(you|your)|in\s+your\s+name
+        |(pretending|claiming|posing)\s+to\s+be\s+(from\s+)?(you|your)|(sent|signed|e-?mails?|mails?|messages?)\s+in\s+your\s+name
         |(my\s+)?account\s+(was|has\s+been|got)\s+(hacked|compromised|taken\s+over)
         |unauthori[sz]ed\s+(log-?ins?|access|purchases?|transactions?|orders?)
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque)\b""",

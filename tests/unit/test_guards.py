@@ -467,3 +467,10 @@ def test_shadow_and_off_record_what_would_have_been_sent() -> None:
 def test_closing_needs_closing_words_and_nothing_but_a_name_besides(text: str, closing: bool) -> None:
     decision = run(mail(text, subject="Re: Parcel"))
     assert (decision.reason is Reason.CLOSING_MESSAGE) is closing  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("text", ["Is it from your EU warehouse?", "Is the invoice in your name or in mine?"])
+def test_routine_questions_about_us_are_not_fraud_reports(text: str) -> None:
+    from triage.topics import sensitive_topics
+
+    assert not any(topic.startswith("fraud_report:") for topic in sensitive_topics(text))
