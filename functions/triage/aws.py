@@ -90,19 +90,16 @@ class SesMailer:
                 Source=source, Destinations=list(destinations), RawMessage={"Data": mime}, **extra
             )
         except ClientError as error:
-            code = error.response.get("Error", {}).get("Code", "")
-            if (
-                code in _SES_THROTTLES
-                and _DAILY_QUOTA in error.response.get("Error", {}).get("Message", "").lower()
-            ):
+            details = error.response.get("Error", {})
+            code = details.get("Code", "")
+            if code not in _SES_REFUSALS:
+                raise  # e.g. a 500: SES may have taken it (the worker's redelivery then hands over, never resends)
+            retry = code in _SES_THROTTLES
+            if retry and _DAILY_QUOTA in details.get("Message", "").lower():
                 # Not a rate: the day's quota is spent, and the queue's redeliveries (minutes apart) would all meet
                 # it, then leave the message in the DLQ. A person answers now instead.
-                code = "DailyQuotaExceeded"
-                raise SendRefused(f"SES refused the reply ({code})", code=code, retry=False) from error
-            if code in _SES_REFUSALS:
-                retry = code in _SES_THROTTLES
-                raise SendRefused(f"SES refused the reply ({code})", code=code, retry=retry) from error
-            raise  # e.g. a 500: SES may have taken it (the worker's redelivery then hands over, never resends)
+                code, retry = "DailyQuotaExceeded", False
+            raise SendRefused(f"SES refused the reply ({code})", code=code, retry=retry) from error
         except BotoCoreConnectionError as error:
             # The connection never opened (no endpoint, connect timeout): nothing reached SES.
             code = type(error).__name__
