@@ -124,6 +124,18 @@ def test_a_colleague_at_our_domain_is_not_our_own_address() -> None:
 FORM = "no-reply@forms.example.net"
 
 
+def to_support(author: str, reply_to: list[str], *, envelope: tuple[str, ...] = ()) -> list[str]:
+    """The address signals of a mail From ``author`` (and ``envelope``) to support@example.com."""
+    return address_signals(
+        [author, *envelope],
+        ["support@example.com"],
+        ["support@example.com"],
+        "example.com",
+        reply_to=reply_to,
+        authors=[author],
+    )
+
+
 @pytest.mark.parametrize(
     ("reply_to", "signal"),
     [
@@ -136,62 +148,26 @@ FORM = "no-reply@forms.example.net"
 def test_a_system_author_with_a_persons_reply_to_elsewhere_is_a_relayed_message(
     reply_to: list[str], signal: str
 ) -> None:
-    signals = address_signals(
-        [FORM],
-        ["support@example.com"],
-        ["support@example.com"],
-        "example.com",
-        reply_to=reply_to,
-        authors=[FORM],
-    )
-    assert signals == [signal]
+    assert to_support(FORM, reply_to) == [signal]
     assert (signal in WEAK_SIGNALS) == (signal == "relayed_sender")
 
 
 def test_a_brands_mail_sent_by_a_mailing_service_is_not_relayed() -> None:
     """From and Reply-To are the brand; only the envelope is the service's bounce address."""
     brand = "hello@brand.example.org"
-    signals = address_signals(
-        [brand, "bounce-mc.123@mail.service.example.net"],
-        ["support@example.com"],
-        ["support@example.com"],
-        "example.com",
-        reply_to=[brand],
-        authors=[brand],
-    )
+    signals = to_support(brand, [brand], envelope=("bounce-mc.123@mail.service.example.net",))
     assert signals == ["system_sender"]
 
 
 def test_a_reply_to_our_own_address_is_never_a_relayed_customer() -> None:
-    signals = address_signals(
-        [FORM],
-        ["support@example.com"],
-        ["support@example.com"],
-        "example.com",
-        reply_to=["support@example.com"],
-        authors=[FORM],
-    )
+    signals = to_support(FORM, ["support@example.com"])
     assert "relayed_sender" not in signals
     assert "own_address_sender" in signals
 
 
 def test_several_reply_addresses_are_a_weak_signal() -> None:
-    signals = address_signals(
-        ["jane@example.org"],
-        ["support@example.com"],
-        ["support@example.com"],
-        "example.com",
-        reply_to=["jane@example.org", "boss@example.net"],
-        authors=["jane@example.org"],
-    )
-    assert signals == ["several_reply_addresses"]
+    assert to_support("jane@example.org", ["jane@example.org", "boss@example.net"]) == [
+        "several_reply_addresses"
+    ]
     assert "several_reply_addresses" in WEAK_SIGNALS
-    one = address_signals(
-        ["jane@example.org"],
-        ["support@example.com"],
-        ["support@example.com"],
-        "example.com",
-        reply_to=["Jane@example.org", "jane@example.org"],
-        authors=["jane@example.org"],
-    )
-    assert one == []
+    assert to_support("jane@example.org", ["Jane@example.org", "jane@example.org"]) == []
