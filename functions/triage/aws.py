@@ -263,9 +263,7 @@ class DynamoConversationStore:
         if not share_allows(total, automated, max_share):
             return Claim(False, Denial.SHARE_CAP, (f"{automated}/{total} today, max {max_share:.0%}",))
         for _attempt in range(3):
-            sender = self._call("get_item", Key=_key(sender_key(message), "caps"), ConsistentRead=True).get(
-                "Item"
-            )
+            sender = self._sender_caps(message)
             version = int(sender["version"]["N"]) if sender else 0
             horizon = timedelta(seconds=caps.longest_window)
             replies = [
@@ -330,6 +328,12 @@ class DynamoConversationStore:
                 ) from error
         return Claim(False, Denial.SENDER_CAP, ("concurrent replies to this sender",))
 
+    def _sender_caps(self, message: InboundMessage) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = self._call(
+            "get_item", Key=_key(sender_key(message), "caps"), ConsistentRead=True
+        ).get("Item")
+        return item
+
     def release_reply(self, message: InboundMessage) -> None:
         for key in thread_keys(message):
             # The condition fails where the thread's claim is another message's: that one is not ours to release.
@@ -340,6 +344,28 @@ class DynamoConversationStore:
                     ConditionExpression="message_key = :mine",
                     ExpressionAttributeValues={":mine": {"S": message.identity}},
                 )
+        for _attempt in range(3):
+            sender = self._sender_caps(message)
+            replies = _sender_replies(sender or {})
+            kept = [(by, when) for by, when in replies if by != message.identity]
+            if sender is None or len(kept) == len(replies):
+                return
+            version = int(sender["version"]["N"])
+            # Another reply to this sender moved the version meanwhile: read again. After three tries the entry
+            # stays, which counts one reply too many: fail closed.
+            with _state_errors("release", unless="ConditionalCheckFailedException"):
+                self._ddb.put_item(
+                    TableName=self._table,
+                    Item=sender
+                    | {
+                        "replies": {"L": [{"N": str(_epoch(when))} for _, when in kept]},
+                        "by": {"L": [{"S": by} for by, _ in kept]},
+                        "version": {"N": str(version + 1)},
+                    },
+                    ConditionExpression="version = :v",
+                    ExpressionAttributeValues={":v": {"N": str(version)}},
+                )
+                return
 
     def note(
         self,

@@ -136,7 +136,8 @@ class ConversationStore(Protocol):
         ...
 
     def release_reply(self, message: InboundMessage) -> None:
-        """Give back this message's reservation: the reply was certainly not sent (refused), so a retry may send."""
+        """Give back this message's reservation: the reply was certainly not sent (refused), so a retry may send, and
+        the sender's caps no longer count it."""
         ...
 
     def amend(self, message: InboundMessage, segment: str, now: datetime, record: ContactRecord) -> None:
@@ -238,6 +239,10 @@ class MemoryConversationStore:
                 thread = self._threads.get(key)
                 if thread is not None and thread.auto_replied_by == message.identity:
                     thread.auto_replied_by = None
+            replies = self._senders.get(sender_key(message), [])
+            self._senders[sender_key(message)] = [
+                (key, when) for key, when in replies if key != message.identity
+            ]
 
     def amend(self, message: InboundMessage, segment: str, now: datetime, record: ContactRecord) -> None:
         with self._lock:

@@ -74,6 +74,21 @@ def test_a_given_back_reply_does_not_count_against_the_senders_caps(store: Any) 
     assert granted == [True, True, False]  # the first window allows three replies: message 0's and two more
 
 
+def test_a_reply_refused_for_good_leaves_the_senders_caps(store: Any) -> None:
+    """SES refused the reply for good and a person has the message: nothing was sent, so the sender's caps have room
+    for three more replies in the first window, not two."""
+    refused = message(0)
+    assert store.claim_reply(refused, "retail", 1.0, CAPS, NOW).granted
+    store.release_reply(refused)
+    granted = [
+        store.claim_reply(message(n), "retail", 1.0, CAPS, NOW + timedelta(seconds=30 * n)).granted
+        for n in range(1, 5)
+    ]
+    assert granted == [True, True, True, False]
+    store.release_reply(message(9))  # a message that claimed nothing takes nothing from the others
+    assert not store.claim_reply(message(5), "retail", 1.0, CAPS, NOW + timedelta(seconds=150)).granted
+
+
 def test_the_share_cap_counts_each_message_once(store: Any) -> None:
     for n in range(5):
         sender = f"c{n}@example.org"
