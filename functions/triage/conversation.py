@@ -39,8 +39,11 @@ def digest(*parts: str) -> str:
 
 
 def thread_keys(message: InboundMessage) -> tuple[str, ...]:
-    """Every key this message's thread may be known by (root Message-ID, sender + subject)."""
+    """Every key this message's thread may be known by (a helpdesk ticket, root Message-ID, sender + subject)."""
     keys: list[str] = []
+    if message.ticket_id:
+        # Each comment on a ticket has its own Message-ID and names no earlier one: the ticket is the thread.
+        keys.append("thread#" + digest("ticket", message.provider, message.account, message.ticket_id))
     root = next((ref for ref in message.thread_ids if ref.strip("<> ")), message.message_id)
     if root.strip("<> "):
         keys.append("thread#" + digest("mid", root.strip("<> ").lower()))

@@ -277,3 +277,27 @@ def test_an_escalated_helpdesk_message_is_noted_and_tagged_on_its_ticket(webhook
     assert (note["kind"], note["ticket_id"]) == ("escalation", "T-2002")
     assert note["tags"] == ["triage-escalated", "triage-sensitive-topic"]
     assert note["body"].startswith("AI triage handed this to a person: A sensitive matter")
+
+
+def test_a_second_customer_comment_on_an_answered_ticket_goes_to_a_person(webhooks: local.Stack) -> None:
+    """Zendesk names no author address and each comment has its own id: the ticket itself is the thread, so the
+    first routine question is answered and a second one on the same ticket is not answered automatically again."""
+    fixture = json.loads((FIXTURES / "zendesk" / "comment_added_customer.json").read_text(encoding="utf-8"))
+    for n, question in enumerate(
+        (
+            "Where is my order 77120? The tracking page says label created. When will it arrive?",
+            "Where is my order 77120? It still has not arrived, can you track it please?",
+        )
+    ):
+        comment = fixture | {"id": f"delivery-{n}"}
+        comment["event"] = {"comment": fixture["event"]["comment"] | {"id": f"9000{n}", "body": question}}
+        body = json.dumps(comment).encode()
+        assert (
+            post("zendesk", body, sign("zendesk", body, SECRETS["zendesk"], datetime.now(UTC)))["statusCode"]
+            == 202
+        )
+    run_worker(webhooks)
+    kinds = sorted(item["kind"] for item in queued(webhooks, webhooks.outbox_queue_url))
+    assert kinds == ["escalation", "reply"]
+    [escalation] = escalations(webhooks)
+    assert escalation["reason"] == "thread_already_answered"
