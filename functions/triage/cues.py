@@ -338,19 +338,31 @@ HUMAN_REQUEST = Phrases(
     r"""
     \b(real|actual|live)\s+(person|human|agent|people)\b
     | \bhuman\s+(being|agent|support)\b
-    | \b(speak|talk|chat)\s+(to|with)\s+(a|an|some|your)?\s*(human|person|agent|representative|manager|supervisor|someone|somebody)\b
+    | \b(speak|talk|chat)\s+(to|with)\s+(a|an|some|your|one\s+of\s+your)?\s*(human|person|agent|representative|rep|operator
+        |manager|supervisor|someone|somebody|staff|customer\s+(service|support|care)|member\s+of\s+(staff|your\s+team))\b
+    | \b(connect|transfer|put)\s+me\s+(with|to|through\s+to)\s+(a|an|some|your)?\s*(real\s+|live\s+)?(human|person|agent
+        |representative|someone|somebody|operator)\b
+    | \bis\s+there\s+(a|an)\s+(real\s+)?(human|person)\b
+    | \b(let\s+|can\s+|could\s+|would\s+)?(a|an)\s+(real\s+|actual\s+)?(human|person)\s+(help|look|reply|answer|check|read|call|contact)\b
+    | \b(have|get|let)\s+(a|an)\s+(real\s+)?(human|person|agent)\s+(to\s+)?(help|look|reply|answer|check|read|call|contact)\b
+    | \b(have|get)\s+some(one|body)\s+(to\s+)?(call|contact|phone|ring)\s+me\b
+    | \b(some(one|body)|a\s+member\s+of\s+(your\s+)?(staff|team))\s+(from\s+\w+(\s+\w+)?\s+)?(please\s+)?(call|contact|phone|ring)\s+me\b
+    | \b(call|ring|phone)\s+me(\s+back)?\s+(on|at|please|today|tomorrow|asap)\b | \bgive\s+me\s+a\s+(call|ring)\b
+    | \bescalate\s+(this|it|my\s+(case|issue|ticket|complaint|request))\b | \bpass\s+(this|it)\s+(on\s+)?to\s+(one\s+of\s+your|a|your)\b
     | \bnot\s+(a|another|your)\s+(bot|robot|machine|automated)\b
     | \b(stop|no\s+more)\s+(the\s+)?(bots?|automated\s+(replies|answers|messages))\b
     | \b(want|need|get\s+me|give\s+me)\s+(a|an)\s+(human|person|real\s+person|agent|representative)\b
     | \b(a\s+)?human,?\s+please\b
     # Spanish
-    | \bhablar\s+con\s+(una\s+persona|un\s+humano|alguien|un\s+agente|un\s+asesor|un\s+operador)\b
-    | \bpersona\s+real\b | \bun\s+humano\b
+    | \b(hablar|comunicarme)\s+con\s+(una\s+persona|un\s+(ser\s+)?humano|alguien|un\s+agente|un\s+asesor|un\s+operador
+        |un\s+representante|atención\s+al\s+cliente)\b
+    | \bpersona\s+real\b | \bun\s+(ser\s+)?humano\b
     # German
-    | \b(mit\s+)?(einem|einer)\s+(menschen|mitarbeiter(in)?|person)\s+(sprechen|reden)\b
-    | \becht(en|er|e)\s+(menschen|person|mitarbeiter)\b
+    | \b(mit\s+)?(einem|einer|einen)\s+(menschen|mitarbeiter(in)?|person|berater(in)?|ansprechpartner(in)?)\s+(zu\s+)?(sprechen|reden)\b
+    | \bmit\s+jemandem\s+(zu\s+)?(sprechen|reden)\b | \becht(en|er|e)\s+(menschen|person|mitarbeiter)\b
     # French
-    | \bparler\s+(à|a|avec)\s+(un\s+humain|une\s+personne|quelqu'un|un\s+conseiller|un\s+agent)\b
+    | \bparler\s+(à|a|avec)\s+(un\s+(être\s+)?humain|une\s+(vraie\s+)?personne|quelqu['’]un|un\s+conseiller|un\s+agent
+        |un\s+opérateur)\b
     | \b(vrai|véritable)\s+(humain|conseiller)\b | \bvraie\s+personne\b
     """,
     re.VERBOSE,

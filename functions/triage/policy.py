@@ -17,7 +17,7 @@ from triage.classifier import Classification
 from triage.conversation import ContactHistory
 from triage.cues import asks_for_human, negative_cues
 from triage.emotion import EmotionReading
-from triage.message import InboundMessage
+from triage.message import Channel, InboundMessage
 from triage.parsing.machine_mail import WEAK_SIGNALS, replies_to_auto_reply
 from triage.profiles import Mode, Profile
 from triage.topics import (
@@ -28,6 +28,7 @@ from triage.topics import (
     reports_fraud,
     sensitive_topics,
     spam,
+    states_a_request,
 )
 from triage.urgency import Urgency
 
@@ -144,14 +145,43 @@ Decision = Annotated[AutoReplyDecision | EscalateDecision | NoReplyDecision, Fie
 
 def classification_text(message: InboundMessage) -> str:
     """What the model reads: the subject (without Re:/Fwd:) and what the customer wrote this time."""
-    subject = message.subject
+    subject, _ = _subject_without_prefixes(message.subject)
+    return f"{subject}\n{message.text}".strip()
+
+
+_REPLY_PREFIXES = frozenset({"re", "aw", "sv", "fw", "fwd", "wg", "tr", "rv", "r", "antw"})
+
+
+def _subject_without_prefixes(subject: str) -> tuple[str, bool]:
+    """The subject without Re:/Fwd: prefixes, and whether it had one."""
+    had = False
     while True:
         head, sep, rest = subject.partition(":")
-        if sep and head.strip().lower() in {"re", "aw", "sv", "fw", "fwd", "wg", "tr", "rv", "r", "antw"}:
-            subject = rest.strip()
+        if sep and head.strip().lower() in _REPLY_PREFIXES:
+            subject, had = rest.strip(), True
             continue
-        break
-    return f"{subject}\n{message.text}".strip()
+        return subject, had
+
+
+_BELOW_CHARS = 1500  # a sign-off, a signature and a PS; not a whole quoted thread
+
+
+def _below_the_new_text(message: InboundMessage) -> str:
+    """The body just below what the customer wrote this time: a request for a person counts there too, because
+    the reading of the new text may have cut a "PS: let me talk to a person" below a sign-off as signature."""
+    body, new = message.full_text, message.text
+    start = body.find(new) if new else 0
+    start = start + len(new) if start >= 0 else 0
+    return body[start : start + _BELOW_CHARS]
+
+
+def _subject_asks(message: InboundMessage) -> bool:
+    """A new mail (no thread, no Re:) whose subject asks something: the subject is its request. In a reply, or on a
+    helpdesk ticket, the subject is the conversation's, not this message's."""
+    if message.channel is not Channel.EMAIL or message.thread_ids:
+        return False
+    subject, is_reply = _subject_without_prefixes(message.subject)
+    return not is_reply and states_a_request(subject)
 
 
 def decide(
@@ -194,14 +224,14 @@ def decide(
     text = classification_text(message)
     if not message.text.strip() and not message.subject.strip():
         return escalate(Reason.UNREADABLE, message.defects)
-    absent = out_of_office(message.subject, message.text)
-    if absent:
-        return no_reply(Reason.OUT_OF_OFFICE, absent)
     if not message.customer.address and not message.ticket_id:
         # Mail needs an address to answer; a helpdesk message is answered on its ticket.
         return escalate(Reason.NO_REPLY_ADDRESS, message.defects)
-    phrases_possible = may_hold_guard_phrases(text)  # else the four phrase guards below find nothing
+    phrases_possible = may_hold_guard_phrases(text)  # else the phrase guards below find nothing
     human_phrases = asks_for_human(text) if phrases_possible else []
+    below = _below_the_new_text(message)
+    if not human_phrases and below and may_hold_guard_phrases(below):
+        human_phrases = asks_for_human(below)
     if human_phrases:
         return escalate(Reason.HUMAN_REQUESTED, human_phrases)
     junk = spam(text) if phrases_possible else []
@@ -229,8 +259,6 @@ def decide(
             Reason.NEGATIVE_EMOTION,
             tone or (f"{emotion.label}:{emotion.confidence:.2f}", f"negative:{negative_mass:.2f}"),
         )
-    if closing:
-        return no_reply(Reason.CLOSING_MESSAGE)
     topics = sensitive_topics(text) if phrases_possible else []
     if classification and classification.label in profile.sensitive_intents:
         topics.append(f"intent:{classification.label}")
@@ -242,6 +270,17 @@ def decide(
     if classification and classification.label in HUMAN_INTENTS:
         # The model reads a request for a person where no phrase says it: a person, in every profile, still.
         return escalate(Reason.HUMAN_REQUESTED, [f"intent:{classification.label}"])
+    # The guards that answer nobody come after every guard that calls a person: a thank-you or an away notice that
+    # also raises a sensitive matter, or a threat, is a person's to read.
+    absent = out_of_office(message.subject, message.text)
+    if absent:
+        return no_reply(Reason.OUT_OF_OFFICE, absent)
+    if closing:
+        if _subject_asks(message):
+            # "Thanks, Kim" below the subject "Please cancel order 4411": the request is in the subject. Neither a
+            # closing to drop nor a question the model read from the words it was trained on: a person reads it.
+            return escalate(Reason.AMBIGUOUS_INTENT, ["thanks_below_a_subject_that_asks"])
+        return no_reply(Reason.CLOSING_MESSAGE)
     if urgency and profile.escalate_urgency and _LEVELS[urgency.level] >= _LEVELS[profile.escalate_urgency]:
         return escalate(Reason.URGENT, (f"{urgency.level}:{urgency.score:.2f}", *urgency.cues[:3]))
     if replies_to_auto_reply(message.thread_ids):

@@ -66,6 +66,14 @@ SENSITIVE: dict[str, Phrases] = {
         |(pretending|claiming|posing)\s+to\s+be\s+(from\s+)?(you|your)|(sent|signed|e-?mails?|mails?|messages?)\s+in\s+your\s+name
         |(my\s+)?account\s+(was|has\s+been|got)\s+(hacked|compromised|taken\s+over)
         |unauthori[sz]ed\s+(log-?ins?|access|purchases?|transactions?|orders?)
+        |some(one|body)\s+(else\s+)?(has\s+)?(logged|signed)\s+in(to)?|(has|did|could)\s+some(one|body)\s+(else\s+)?(accessed
+        |access|got\s+into|get\s+into|broken\s+into|hacked)|(changed|reset|updated|used|charg(ed|ing))\s+(\w+\s+){0,3}without\s+my
+        \s+(permission|consent|knowledge|authori[sz]ation)|(reset|log-?in|sign-?in|verification|security)\s+(e-?mail|code|link|request)s?
+        \s+(that\s+)?i\s+(did\s+not|didn['’]?t|never)\s+(request|ask\s+for)|(orders?|purchases?|payments?|charges?)\s+(on\s+my\s+(account|card)\s+)?(that\s+)?i\s+(never|did\s+not
+        |didn['’]?t)\s+(made?|place[d]?|authori[sz]ed?)
+        |is\s+(this|that|it)\s+(legit(imate)?|a\s+scam|a\s+fake|a\s+phishing)|is\s+(this|that|it)\s+real\s*[?!.]|(genuine|legit(imate)?|real)\s+or\s+(a\s+)?(scam|fake|fraud)
+        |is\s+(this|that)\s+(e-?mail|mail|message|offer|text|sms|link)\s+(legit(imate)?|genuine|real|safe)
+        |did\s+you\s+(really\s+|actually\s+)?send\s+(this|that|me\s+(this|that|an?\s+(e-?mail|mail|message|text|sms)))
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque)\b""",
         _FLAGS,
         lazy=True,
@@ -100,6 +108,20 @@ _CLOSING = re.compile(
 _CLOSING_MAX_WORDS = 25
 _GREETING = re.compile(r"^\W*(hi|hello|hey|dear|hola|hallo|bonjour)\b", re.IGNORECASE)
 
+_REQUEST_WORDS = re.compile(
+    r"""\b(please|pls|plz|can|could|would|need|want|how|where|when|why|what|which|help|cancel|refund|return|change
+    |reset|update|send|delete|close|stop|por\s+favor|ayuda|necesito|quiero|bitte|hilfe|brauche|möchte|svp|aide
+    |besoin|voudrais)\b""",
+    _FLAGS,
+)
+# What a notice never says and a customer away from home does: their order, parcel or account, or our own reply.
+_CUSTOMER_MATTER = re.compile(
+    r"""\b(my|our)\s+(\w+\s+)?(orders?|parcels?|package|delivery|account|refund|money|card|subscription|data|invoice
+    |payment|booking|purchase|password)\b|\border\s*(no\.?|number|nr\.?|\#)?\s*\d{3,}|\byour\s+(auto(matic)?[\s-]?
+    (reply|response|answer)|courier|driver|shop|store|website|app)\b|\b(cancel|refund|return|deliver|ship|hold|delete)\b
+    |\b(mi|mis)\s+(pedido|paquete|cuenta)|\bmeine?\s+(bestellung|paket|konto)|\b(ma|mon)\s+(commande|colis|compte)""",
+    _FLAGS,
+)
 _NOTICE_MAX_WORDS = 60  # the longest out-of-office notice among the fixtures has 45
 _QUESTION_MARKS = ("?", "¿", "？")
 _OUT_OF_OFFICE = Phrases(
@@ -193,6 +215,12 @@ def closing_message(text: str) -> bool:
     return consumed and _signature_only(remainder)
 
 
+def states_a_request(subject: str) -> bool:
+    """A subject that asks or requests something ("Where is order 4411?", "Please reset my password"), not one that
+    names a topic ("Parcel", "Order 4411") or thanks."""
+    return any(mark in subject for mark in _QUESTION_MARKS) or _REQUEST_WORDS.search(subject) is not None
+
+
 def _signature_only(text: str) -> bool:
     words = [word.strip(".,!-") for word in text.split()]
     return len(words) <= 3 and all(word[:1].isupper() and word.isalpha() for word in words)
@@ -204,6 +232,10 @@ def out_of_office(subject: str, text: str) -> list[str]:
     A notice is short and asks nothing. A longer text, or one with a question, is a person writing while away ("I am
     on holiday until the 12th: could you hold my order?"): no phrases, so the other guards read it."""
     if any(mark in text for mark in _QUESTION_MARKS) or len(text.split()) > _NOTICE_MAX_WORDS:
+        return []
+    if _CUSTOMER_MATTER.search(
+        text
+    ):  # "I am on leave until Monday, please hold my parcel": a customer's request
         return []
     head = "\n".join(text.strip().splitlines()[:6])
     searched = f"{subject}\n{head}"

@@ -18,6 +18,7 @@ from triage.message import Address, InboundMessage
 from triage.parsing.machine_mail import REPLY_MESSAGE_ID_PREFIX
 from triage.policy import Action, Reason, decide
 from triage.profiles import Mode, Profile
+from triage.topics import sensitive_topics
 from triage.urgency import Urgency
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -300,6 +301,18 @@ def test_model_unavailable_escalates() -> None:
         "¿Dónde está mi paquete? Quiero hablar con una persona.",
         "Wo ist mein Paket? Ich möchte mit einem Mitarbeiter sprechen.",
         "Où est mon colis ? Je veux parler à un conseiller.",
+        "Where is my parcel? I would like to speak to a customer service representative.",
+        "Where is my parcel? Can you connect me with a human?",
+        "Where is my parcel? Is there a human I can talk to?",
+        "Where is my parcel? Please escalate this to a person.",
+        "Where is my parcel? I'd like to talk to a rep.",
+        "I forgot my password. Can a human help me?",
+        "I forgot my password. Please have someone contact me.",
+        "Where is my parcel? Could a member of your team call me?",
+        "Wo ist mein Paket? Ich möchte bitte einen Mitarbeiter sprechen.",
+        "Wo ist mein Paket? Ich bitte darum, mit einem Menschen zu sprechen.",
+        "¿Dónde está mi paquete? Quiero hablar con un ser humano.",
+        "Où est mon colis ? Je veux parler à quelqu’un.",
     ],
 )
 @pytest.mark.parametrize("mode", list(Mode))
@@ -332,6 +345,10 @@ def test_the_model_asking_for_a_person_is_enough() -> None:
         ("Je vais contacter mon avocat.", "legal"),
         ("I got a phishing mail with your logo asking for my card number.", "fraud_report"),
         ("Someone placed an order with my card: my account has been hacked.", "fraud_report"),
+        ("Someone else logged into my account and changed my password.", "fraud_report"),
+        ("I got a password reset email I did not request. Has someone accessed my account?", "fraud_report"),
+        ("My password was changed without my permission, I cannot log in.", "fraud_report"),
+        ("There are orders on my account I didn't place.", "fraud_report"),
     ],
 )
 def test_sensitive_topics_go_to_a_person(text: str, topic: str) -> None:
@@ -469,8 +486,109 @@ def test_closing_needs_closing_words_and_nothing_but_a_name_besides(text: str, c
     assert (decision.reason is Reason.CLOSING_MESSAGE) is closing  # type: ignore[attr-defined]
 
 
-@pytest.mark.parametrize("text", ["Is it from your EU warehouse?", "Is the invoice in your name or in mine?"])
-def test_routine_questions_about_us_are_not_fraud_reports(text: str) -> None:
-    from triage.topics import sensitive_topics
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I got a mail saying I have won a voucher from your shop, click here to claim your prize. Is this legit?",
+        'I received a message: "Congratulations, you have won! Claim your prize now". Did you send this to me?',
+        "A text says I have won the lottery from you and to click here. Is this genuine or a scam?",
+    ],
+)
+def test_a_customer_asking_whether_a_prize_mail_is_ours_is_not_spam(text: str) -> None:
+    """The question quotes spam's words; it is a customer checking a possible scam in our name: a person answers."""
+    decision = run(mail(text))
+    assert decision.action is Action.ESCALATE  # type: ignore[attr-defined]
+    assert any(item.startswith("fraud_report:") for item in sensitive_topics(text))
 
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is it from your EU warehouse?",
+        "Is the invoice in your name or in mine?",
+        "Is it real leather or vegan?",
+    ],
+)
+def test_routine_questions_about_us_are_not_fraud_reports(text: str) -> None:
     assert not any(topic.startswith("fraud_report:") for topic in sensitive_topics(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "full_text"),
+    [
+        (
+            "Where is my parcel?",
+            "Where is my parcel?\n\nThanks,\nBob\n\nPS: please let me speak to a human",
+        ),
+        ("Thank you.", "Thank you.\nPlease connect me with an agent"),
+        ("Thanks!", "Thanks!\n\nCan someone call me on 0171 234567"),
+    ],
+)
+def test_a_request_for_a_person_below_the_sign_off_still_counts(text: str, full_text: str) -> None:
+    """Reading what the customer wrote this time cuts short lines below a sign-off as signature; a request for a
+    person there must not be lost with it (neither answered by the model nor dropped as a thank-you)."""
+    decision = run(mail(text, full_text=full_text))
+    assert decision.reason is Reason.HUMAN_REQUESTED  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        (
+            "I got your automatic reply but it did not help. I want to talk to a real person.",
+            Reason.HUMAN_REQUESTED,
+        ),
+        ("My account was hacked while I was out of the office.", Reason.SENSITIVE_TOPIC),
+        ("The heater caught fire. I am on leave until Monday and need a refund.", Reason.SENSITIVE_TOPIC),
+        (
+            "I am out of office until Friday. Please delete all my personal data.",
+            Reason.SENSITIVE_TOPIC,
+        ),
+    ],
+)
+def test_an_away_notice_that_raises_a_matter_goes_to_a_person(text: str, reason: Reason) -> None:
+    """Out-of-office words drop a message only after every guard that calls a person has read it."""
+    decision = run(mail(text, subject="Order"))
+    assert (decision.action, decision.reason) == (Action.ESCALATE, reason)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am on holiday until the 12th. Please hold my parcel for order 12345 until I am back.",
+        "I will be back in the office on Monday. Please cancel my order 12345 before it ships.",
+        "Your courier said he will be back on Monday. Please leave it with my neighbour instead.",
+    ],
+)
+def test_a_customer_away_from_home_asking_about_their_order_is_not_a_notice(text: str) -> None:
+    """No question mark, short, an away phrase: yet it names their order, or our courier. A notice never does."""
+    decision = run(mail(text, subject="Delivery"))
+    assert decision.action is not Action.NO_REPLY  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("subject", "reason"),
+    [
+        ("Where is my order 12345?", Reason.AMBIGUOUS_INTENT),
+        ("Please reset my password", Reason.AMBIGUOUS_INTENT),
+        ("My account was hacked", Reason.SENSITIVE_TOPIC),
+        ("Chargeback filed for order 12345", Reason.SENSITIVE_TOPIC),
+        ("I want to speak to a manager", Reason.HUMAN_REQUESTED),
+    ],
+)
+def test_a_request_in_the_subject_above_a_thank_you_is_not_a_closing(subject: str, reason: Reason) -> None:
+    """A new mail that asks in its subject and only thanks in its body: a person reads it."""
+    decision = run(mail("Thanks!\nKim", subject=subject))
+    assert (decision.action, decision.reason) == (Action.ESCALATE, reason)  # type: ignore[attr-defined]
+
+
+def test_a_thank_you_in_a_thread_is_a_closing_whatever_the_subject() -> None:
+    """In a reply the subject is the conversation's ("Re: Where is my order?"), not this message's request."""
+    reply = mail(
+        "Thanks!\nKim",
+        subject="Re: Where is my order 12345?",
+        in_reply_to="<earlier@example.com>",
+        references=("<earlier@example.com>",),
+    )
+    assert run(reply).reason is Reason.CLOSING_MESSAGE  # type: ignore[attr-defined]
+    assert run(mail("Thanks!\nKim", subject="Parcel")).reason is Reason.CLOSING_MESSAGE  # type: ignore[attr-defined]
