@@ -159,6 +159,43 @@ def test_zendesk_first_comment_and_ticket_created_are_one_message() -> None:
     assert one.dedupe_key == two.dedupe_key
 
 
+def test_the_same_words_again_later_on_a_ticket_are_a_new_message() -> None:
+    """ "Any update?" on Monday and again on Thursday: two messages, or the second would be dropped as a duplicate."""
+
+    def zendesk_comment(when: str, **meta: object) -> bytes:
+        payload = json.loads(fixture("zendesk", "comment_added_customer")[0])
+        payload["event"]["comment"]["body"] = "Any update on this?"
+        return json.dumps(
+            payload | {"time": when} | ({"event": payload["event"] | meta} if meta else {})
+        ).encode()
+
+    def zendesk_key(body: bytes) -> str:
+        message = run("zendesk", body).message
+        assert message is not None
+        return message.dedupe_key
+
+    monday, thursday = zendesk_comment("2026-03-02T09:59:30Z"), zendesk_comment("2026-03-05T16:02:11Z")
+    assert zendesk_key(monday) != zendesk_key(thursday)
+    assert zendesk_key(monday) == zendesk_key(zendesk_comment("2026-03-02T09:59:31Z"))  # a second event of it
+    # Events of one action share Zendesk's sequence id, whatever their times.
+    same_action = {"meta": {"sequence": {"id": "CE4A698AF24F35B3208649C6951E000E"}}}
+    assert zendesk_key(zendesk_comment("2026-03-02T09:59:59Z", **same_action)) == zendesk_key(
+        zendesk_comment("2026-03-02T10:00:01Z", **same_action)
+    )
+
+    def freshdesk_key(updated: str) -> str:
+        body, headers = edited(
+            "freshdesk",
+            "customer_replied",
+            lambda p: p["freshdesk_webhook"].update(ticket_updated_at=updated),
+        )
+        message = run("freshdesk", body, headers).message
+        assert message is not None
+        return message.dedupe_key
+
+    assert freshdesk_key("2026-03-02T09:59:40Z") != freshdesk_key("2026-03-05T16:02:11Z")
+
+
 def test_gorgias_one_message_from_two_triggers_is_one_message() -> None:
     body, headers = edited("gorgias", "ticket_created", lambda p: p.update(event="ticket-message-created"))
     first = run("gorgias", fixture("gorgias", "ticket_created")[0]).message

@@ -72,7 +72,8 @@ def read(payload: Field, headers: Mapping[str, str]) -> CustomerMessage | Ignore
         html, key = ticket.need_text("ticket_description"), "description"
     else:
         html = ticket.need_text("ticket_latest_public_comment")
-        key = digest(author.address, html)[:24]
+        # No comment id: the update time tells "Any update?" on Monday from the same words on Thursday.
+        key = digest(author.address, html, ticket["ticket_updated_at"].text())[:24]
     return CustomerMessage(
         account=_subdomain(ticket["ticket_url"].text()),
         ticket_id=ticket_id,

@@ -3,7 +3,9 @@
 Event subscriptions carry ids, not people: ``ticket.created`` and ``ticket.comment_added`` give the requester or
 author id and name, never an address, so ``from.address`` stays empty and the worker looks the requester up by
 ticket. A comment and the ticket's description are keyed by author id + text, so the first comment that arrives
-both as ``ticket.created`` and as ``ticket.comment_added`` is one message.
+both as ``ticket.created`` and as ``ticket.comment_added`` is one message; with the action that made them (the
+events' shared ``meta.sequence.id``, else the ten minutes the event falls in), so the same words written again
+later ("Any update?" on Monday and on Thursday) are a new message, not a duplicate to drop.
 
 Trigger webhooks send whatever JSON the admin templated; README.md documents ours (``event``, ``ticket_id``,
 ``ticket_title``, ``ticket_description``, ``latest_comment``, ``requester_full_name``, ``requester_email``,
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -47,6 +50,20 @@ def read(payload: Field, headers: Mapping[str, str]) -> CustomerMessage | Ignore
     return _trigger(payload)
 
 
+def _action(payload: Field) -> str:
+    """What made this event: Zendesk's sequence id, shared by the events of one action, else the ten minutes its
+    time falls in (a ticket's creation and its first comment arrive within seconds of each other)."""
+    sequence = payload["event"]["meta"]["sequence"]["id"].text()
+    if sequence:
+        return f"sequence:{sequence}"
+    when = payload["time"].text() or payload["detail"]["updated_at"].text()
+    try:
+        moment = datetime.fromisoformat(when)
+    except ValueError:
+        return f"time:{when}"
+    return f"minutes:{int(moment.timestamp()) // 600}"
+
+
 def _account(payload: Field, headers: Mapping[str, str]) -> str:
     return payload["account_id"].text() or headers.get("x-zendesk-account-id", "")
 
@@ -73,7 +90,7 @@ def _event(payload: Field, kind: str, headers: Mapping[str, str]) -> CustomerMes
         return CustomerMessage(
             account=_account(payload, headers),
             ticket_id=ticket,
-            message_key=digest(requester, text)[:24],
+            message_key=digest(requester, text, _action(payload))[:24],
             author=person("", ""),
             subject=detail["subject"].text(),
             text=text,
@@ -93,7 +110,7 @@ def _event(payload: Field, kind: str, headers: Mapping[str, str]) -> CustomerMes
         return CustomerMessage(
             account=_account(payload, headers),
             ticket_id=ticket,
-            message_key=digest(author["id"].text(), text)[:24],
+            message_key=digest(author["id"].text(), text, _action(payload))[:24],
             author=person(author["name"].text(), ""),
             subject=detail["subject"].text(),
             text=text,
