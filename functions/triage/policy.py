@@ -222,7 +222,8 @@ def decide(
     if strong_signals:
         return no_reply(Reason.MACHINE_MAIL, strong_signals)
     text = classification_text(message)
-    if not message.text.strip() and not message.subject.strip():
+    if not message.text.strip() and (not message.subject.strip() or message.channel is Channel.WEBHOOK):
+        # On a helpdesk ticket the subject is the ticket's, not this message's: a photo alone is nothing to answer.
         return escalate(Reason.UNREADABLE, message.defects)
     if not message.customer.address and not message.ticket_id:
         # Mail needs an address to answer; a helpdesk message is answered on its ticket.

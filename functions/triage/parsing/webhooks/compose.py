@@ -14,6 +14,7 @@ from triage.parsing.webhooks.model import CustomerMessage, Ignore
 
 #: A tag or author name that marks something we wrote: a ticket we created, a post our sender made.
 OUR_TAG: Final = "triage-bot"
+NO_TEXT: Final = "no_text"  # the customer sent no words (an attachment, a photo): a person reads it
 #: The loop marker our reply sender puts into every body it posts to a helpdesk (the loop header's name, e.g.
 #: as a last line "x-support-triage-loop: <token>"). Found in the unquoted lines of a body, it means "our post".
 LOOP_MARKER: Final = LOOP_HEADER
@@ -95,4 +96,6 @@ def to_message(provider: str, delivery_id: str, found: CustomerMessage) -> Inbou
         account=found.account,
         tags=found.tags,
         brand=found.brand,
+        # A photo or a file with no words (the vendor sends an empty body): nothing to read, so a person looks.
+        defects=() if full_text.strip() else (NO_TEXT,),
     )

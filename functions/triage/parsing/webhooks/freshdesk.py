@@ -69,9 +69,9 @@ def read(payload: Field, headers: Mapping[str, str]) -> CustomerMessage | Ignore
     ticket_id = ticket.need_text("ticket_id")
     author = person(ticket["requester_name"].text(), ticket["requester_email"].text())
     if event == "ticket_created":
-        html, key = ticket.need_text("ticket_description"), "description"
+        html, key = ticket["ticket_description"].text(), "description"
     else:
-        html = ticket.need_text("ticket_latest_public_comment")
+        html = ticket["ticket_latest_public_comment"].text()
         # No comment id: the update time tells "Any update?" on Monday from the same words on Thursday.
         key = digest(author.address, html, ticket["ticket_updated_at"].text())[:24]
     return CustomerMessage(

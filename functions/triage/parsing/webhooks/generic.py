@@ -41,8 +41,6 @@ def read(payload: Field, headers: Mapping[str, str]) -> CustomerMessage | Ignore
     if role not in CUSTOMER_ROLES:
         return Ignore(model.AGENT_REPLY)
     text, html = data["text"].text(), data["html"].text()
-    if not text and not html:
-        data.need("text")
     sender = data["from"]
     return CustomerMessage(
         account=data["account"].text(),

@@ -40,8 +40,6 @@ def read(payload: Field, headers: Mapping[str, str]) -> CustomerMessage | Ignore
     if payload["message_from_agent"].is_true():
         return Ignore(model.AGENT_REPLY)
     text, html = payload["message_body_text"].text(), payload["message_body_html"].text()
-    if not text and not html:
-        payload.need("message_body_text")
     name = payload["message_sender_name"].text() or payload["customer_name"].text()
     address = payload["message_sender_email"].text() or payload["customer_email"].text()
     tags = tuple(

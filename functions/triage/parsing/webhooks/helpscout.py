@@ -82,7 +82,7 @@ def _customer_thread(payload: Field, *, created: bool) -> CustomerMessage | Igno
         message_key=thread.need_text("id"),
         author=person(name, who["email"].text()),
         subject=payload["subject"].text(),
-        html=thread.need_text("body"),
+        html=thread["body"].text(),
         tags=tag_names(payload["tags"], key="tag") or tag_names(payload["tags"]),
         brand=mailbox["name"].text() or account,
         creates_ticket=created,

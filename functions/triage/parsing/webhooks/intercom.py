@@ -66,7 +66,10 @@ def read(payload: Field, headers: Mapping[str, str]) -> CustomerMessage | Ignore
         item = payload.need("data", "item")
         parts = item.get("conversation_parts", "conversation_parts")
         written = [
-            part for part in parts.items() if _author_type(part) in CUSTOMER_AUTHORS and part["body"].present
+            part
+            for part in parts.items()
+            if _author_type(part) in CUSTOMER_AUTHORS
+            and (part["body"].present or part["attachments"].present)
         ]
         if not written:
             raise missing(parts.path)
@@ -99,7 +102,7 @@ def _message(
         message_key=message.need_text("id"),
         author=person(name, address),
         subject=subject,
-        html=message.need_text("body"),
+        html=message["body"].text(),
         tags=tag_names(item.get("tags", "tags")),
         creates_ticket=creates_ticket,
     )

@@ -86,7 +86,7 @@ def _event(payload: Field, kind: str, headers: Mapping[str, str]) -> CustomerMes
         submitter = detail["submitter_id"].text()
         if submitter and requester and submitter != requester:
             return Ignore(model.AGENT_REPLY)  # an agent opened it on the customer's behalf
-        text = detail.need_text("description")
+        text = detail["description"].text()
         return CustomerMessage(
             account=_account(payload, headers),
             ticket_id=ticket,
@@ -106,7 +106,7 @@ def _event(payload: Field, kind: str, headers: Mapping[str, str]) -> CustomerMes
             return Ignore(model.INTERNAL_NOTE)
         if author["is_staff"].is_true():
             return Ignore(model.AGENT_REPLY)
-        text = comment.need_text("body")
+        text = comment["body"].text()
         return CustomerMessage(
             account=_account(payload, headers),
             ticket_id=ticket,
@@ -128,7 +128,7 @@ def _event(payload: Field, kind: str, headers: Mapping[str, str]) -> CustomerMes
             ticket_id=ticket,
             message_key=message.need_text("id"),
             author=person(actor["name"].text(), ""),
-            text=message.need_text("body"),
+            text=message["body"].text(),
         )
     if kind.startswith(("ticket.", "messaging_ticket.", "user.", "organization.", "article.", "community.")):
         return Ignore(model.NOT_CUSTOMER_EVENT)
@@ -146,9 +146,9 @@ def _trigger(payload: Field) -> CustomerMessage | Ignore:
     if role and role not in CUSTOMER_ROLES:
         return Ignore(model.AGENT_REPLY)
     if event == "ticket_created":
-        text = _DESCRIPTION_HEADER.sub("", payload.need_text("ticket_description"), count=1)
+        text = _DESCRIPTION_HEADER.sub("", payload["ticket_description"].text(), count=1)
     else:
-        text = payload.need_text("latest_comment")
+        text = payload["latest_comment"].text()
     author = person(payload["requester_full_name"].text(), payload["requester_email"].text())
     return CustomerMessage(
         account=payload["account"].text()
