@@ -15,8 +15,11 @@ from triage.parsing.webhooks.model import CustomerMessage, Ignore
 #: A tag or author name that marks something we wrote: a ticket we created, a post our sender made.
 OUR_TAG: Final = "triage-bot"
 NO_TEXT: Final = "no_text"  # the customer sent no words (an attachment, a photo): a person reads it
-#: The loop marker our reply sender puts into every body it posts to a helpdesk (the loop header's name, e.g.
-#: as a last line "x-support-triage-loop: <token>"). Found in the unquoted lines of a body, it means "our post".
+#: A loop marker (the loop header's name, e.g. a last line "x-support-triage-loop: <token>") that a custom
+#: integration or a trigger template may put into what it posts for us. Found in the unquoted lines of a body, it
+#: means "our post". Our own sender does not write it (customers would read it): its posts are known by the
+#: vendor's author role (agent, admin) or the API user's name ``triage-bot``, and a ticket gets one automatic reply
+#: in any case (its thread key), so an echo that slips through is handed to a person, not answered.
 LOOP_MARKER: Final = LOOP_HEADER
 
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
