@@ -42,12 +42,17 @@ class HelpdeskSender:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._credentials, self._factory, self._sleep = credentials, client_factory, sleep
-        self._clients: dict[str, HelpdeskClient] = {}
+        self._clients: dict[str, tuple[Credentials, HelpdeskClient]] = {}
 
     def _client(self, provider: str) -> HelpdeskClient:
-        if provider not in self._clients:
-            self._clients[provider] = self._factory(self._credentials.credentials(provider))
-        return self._clients[provider]
+        """The provider's client, built again when its credentials changed: the store caches the secret for a few
+        minutes, the container lives for hours, and a rotated key or a refreshed token (Help Scout's last two days)
+        must be used once it is in the secret."""
+        credentials = self._credentials.credentials(provider)
+        kept = self._clients.get(provider)
+        if kept is None or kept[0] != credentials:
+            kept = self._clients[provider] = (credentials, self._factory(credentials))
+        return kept[1]
 
     def send(self, item: OutboxItem) -> dict[str, Any]:
         client = self._client(item.provider)

@@ -746,3 +746,35 @@ def test_an_outbox_item_error_never_quotes_the_body() -> None:
         OutboxItem.from_json(json.dumps({"kind": "reply", "provider": "zendesk", "body": REPLY}))
 
     assert "refund" not in str(raised.value)
+
+
+def test_the_sender_uses_rotated_credentials_once_they_are_in_the_secret() -> None:
+    """A refreshed token (Help Scout's last two days) or a rotated key: the next post uses it, not the client the
+    container built hours ago; unchanged credentials keep the client (and its connections)."""
+    from triage.outbound import HelpdeskSender
+
+    secret = {"base_url": "https://desk.example.net", "token": "old-token"}
+
+    class Secrets:
+        def credentials(self, provider: str) -> Credentials:
+            return Credentials.from_json(provider, json.dumps(secret))
+
+    built: list[str] = []
+
+    class Vendor:
+        def __init__(self, credentials: Credentials) -> None:
+            self.token = credentials.values["token"]
+            built.append(self.token)
+
+        def post_reply(self, ticket_id: str, body: str, *, idempotency_key: str) -> str:
+            return f"posted with {self.token}"
+
+    sender = HelpdeskSender(Secrets(), client_factory=Vendor)  # type: ignore[arg-type]
+    item = OutboxItem(
+        kind="reply", provider="generic", account="", ticket_id="T-1", body="Hello", idempotency_key="k"
+    )
+    assert sender.send(item)["created"] == "posted with old-token"
+    assert sender.send(item)["created"] == "posted with old-token"
+    secret["token"] = "new-token"
+    assert sender.send(item)["created"] == "posted with new-token"
+    assert built == ["old-token", "new-token"]
