@@ -68,7 +68,8 @@ def _rows(record: dict[str, Any]) -> Iterable[tuple[str, str, str]]:
     label = str(record.get("agent_intent") or "").strip()
     text = " ".join(str(point).strip() for point in record.get("key_points") or [] if str(point).strip())
     if label and text:
-        yield text, label, "correction" if label != record.get("intent") else "confirmation"
+        # The agent desk writes what the model read as ``model_intent``.
+        yield text, label, "correction" if label != record.get("model_intent") else "confirmation"
 
 
 def merge_feedback(base: Dataset, feedback: Path, min_new_label: int = MIN_NEW_LABEL) -> Dataset:

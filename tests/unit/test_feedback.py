@@ -45,11 +45,25 @@ def feedback_folder(root: Path) -> Path:
     day = root / "feedback" / "2026" / "11" / "27"
     (day / "a.json").write_text(
         json.dumps(
-            {"intent": "get_invoice", "agent_intent": "track_order", "key_points": ["where did my box go"]}
+            {
+                "model_intent": "get_invoice",
+                "agent_intent": "track_order",
+                "key_points": ["where did my box go"],
+            }
         )
     )
     (day / "b.json").write_text(
-        json.dumps({"intent": "track_order", "agent_intent": "track_order", "key_points": []})
+        json.dumps({"model_intent": "track_order", "agent_intent": "track_order", "key_points": []})
+    )
+    # The shape the agent desk writes (``model_intent``): the agent agreed with the model.
+    (day / "d.json").write_text(
+        json.dumps(
+            {
+                "model_intent": "track_order",
+                "agent_intent": "track_order",
+                "key_points": ["parcel stuck in depot"],
+            }
+        )
     )
     (day / "c.json").write_text(
         json.dumps({"agent_intent": "warranty", "key_points": ["is my kettle under warranty"]})
@@ -72,7 +86,7 @@ def test_corrections_and_approved_faq_questions_are_merged(tmp_path: Path) -> No
     )
     merged = merge_feedback(base, feedback_folder(tmp_path))
     stats = merged.extra["feedback"]
-    assert stats["by_kind"] == {"correction": 1, "faq": 25}
+    assert stats["by_kind"] == {"correction": 1, "confirmation": 1, "faq": 25}
     assert stats["new_labels"] == ["gift_wrapping"]
     assert stats["skipped_rare_new_labels"] == {"warranty": 1}
     assert merged.labels.count("gift_wrapping") == 25
@@ -114,10 +128,10 @@ def test_train_with_feedback_then_evaluate_against_the_previous_model(
         == 0
     )
     err = capsys.readouterr().err
-    assert "feedback: +26 rows" in err
+    assert "feedback: +27 rows" in err
     card = json.loads((tmp_path / "new" / "intent.card.json").read_text())
     assert "gift_wrapping" in card["labels"]
-    assert card["data"]["feedback"]["rows_added"] == 26
+    assert card["data"]["feedback"]["rows_added"] == 27
     held_out = tmp_path / "held_out.csv"
     with held_out.open("w", newline="") as handle:
         writer = csv.writer(handle)
