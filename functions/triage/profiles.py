@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from triage.message import InboundMessage
+from triage.observability import logger
 
 UrgencyLevel = Literal["low", "normal", "high"]
 NEGATIVE_EMOTIONS = frozenset({"anger", "annoyance", "disappointment", "sadness", "fear"})
@@ -180,9 +181,17 @@ class PolicyConfig(BaseModel):
             ) from None
 
     def segment_for(self, message: InboundMessage, customer_segment: str | None = None) -> str:
-        """The customer table's word first, then the first routing rule that matches, else the default."""
-        if customer_segment and customer_segment in self.profiles:
-            return customer_segment
+        """The customer table's word first (any case, spaces around ignored: "VIP " is ``vip``), then the first
+        routing rule that matches, else the default. A word the policy does not know is logged."""
+        if customer_segment:
+            wanted = customer_segment.strip().lower()
+            known = next((name for name in self.profiles if name.lower() == wanted), None)
+            if known is not None:
+                return known
+            logger.warning(
+                "customer segment not in the policy; routing rules and the default apply",
+                extra={"customer_segment": customer_segment[:64], "known": sorted(self.profiles)},
+            )
         for rule in self.routing:
             if rule.matches(message):
                 return rule.segment

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 
 from triage import cli, runtime
 from triage.message import Address, InboundMessage
+from triage.observability import logger
 from triage.profiles import Mode, PolicyError, load_policy, parse_policy
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
@@ -97,6 +99,27 @@ def test_routing_by_recipient_sender_domain_tag_and_brand() -> None:
     # The customer table wins over the rules; an unknown segment from it is ignored.
     assert policy.segment_for(message(tags=("b2b",)), customer_segment="vip") == "vip"
     assert policy.segment_for(message(), customer_segment="platinum") == "retail"
+
+
+@pytest.mark.parametrize("written", ["VIP", "vip ", " Vip"])
+def test_the_customer_tables_segment_is_read_whatever_its_case(written: str) -> None:
+    """A VIP written "VIP" in the company's table is the ``vip`` profile, not the default retail automation."""
+    assert load_policy(INFRA / "policy.json").segment_for(message(), customer_segment=written) == "vip"
+
+
+def test_an_unknown_segment_from_the_customer_table_is_logged() -> None:
+    records: list[logging.LogRecord] = []
+    collector = logging.Handler()
+    collector.emit = records.append  # type: ignore[method-assign,assignment]
+    logger.addHandler(collector)
+    try:
+        assert (
+            load_policy(INFRA / "policy.json").segment_for(message(), customer_segment="platinum") == "retail"
+        )
+    finally:
+        logger.removeHandler(collector)
+    [record] = [record for record in records if "customer segment" in record.getMessage()]
+    assert (record.levelname, record.customer_segment) == ("WARNING", "platinum")  # type: ignore[attr-defined]
 
 
 def write_policy(tmp_path: Path, **changes: Any) -> Path:
