@@ -210,3 +210,58 @@ def test_huge_body_is_truncated_with_a_defect() -> None:
     message = parse_email(raw)
     assert "text_truncated" in message.defects
     assert len(message.full_text) <= MAX_FULL_TEXT_CHARS
+
+
+# --- an attached email is the customer's attachment, not the customer's words ------------------------------------
+
+ATTACHED_HEAD = (
+    "From: Jane Doe <jane@customer.example.net>\r\nTo: support@example.com\r\nSubject: {subject}\r\n"
+    "Message-ID: <fwd-1@customer.example.net>\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n'
+)
+
+
+def mail_with_attached_message(subject: str, own_text: str, attached_text: str) -> bytes:
+    """The customer's note, and a mail attached whole (Outlook's "Forward as attachment", a dragged .eml)."""
+    return (
+        ATTACHED_HEAD.format(subject=subject) + "--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"{own_text}\r\n\r\n--b1\r\nContent-Type: message/rfc822\r\n"
+        'Content-Disposition: attachment; filename="Attached.eml"\r\n\r\n'
+        "From: Someone <someone@other.example.org>\r\nTo: jane@customer.example.net\r\nSubject: attached\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\n\r\n{attached_text}\r\n\r\n--b1--\r\n"
+    ).encode()
+
+
+def test_an_attached_out_of_office_notice_does_not_make_the_request_out_of_office(
+    settings: Settings, model: IntentModel
+) -> None:
+    """Given a customer's request with the out-of-office notice they got attached, when it is triaged, then the
+    notice's words are not theirs: the request reaches a person instead of being dropped as an absence notice."""
+    raw = mail_with_attached_message(
+        "Fw: no answer from your team",
+        "I wrote to your sales rep about my broken order 12345 and only got the attached. "
+        "I need someone to call me today.",
+        "I am out of the office until Monday with limited access to email.",
+    )
+    message = read_email(raw, settings)
+    assert "out of the office" not in message.full_text
+    assert "broken order 12345" in message.text
+    outcome = triage_message(message, model, settings)
+    assert outcome.decision.reason.value != "out_of_office"
+    assert outcome.decision.action is Action.ESCALATE
+
+
+def test_an_attached_mail_is_recorded_as_an_attachment_with_its_size_and_a_defect(settings: Settings) -> None:
+    """Given a customer asking about a phishing mail they attached, then its wording is not the customer's text,
+    the attached mail is listed with its real size, and the defect says a person must open it."""
+    phishing = "Click here to confirm your bank details or your account will be closed."
+    raw = mail_with_attached_message(
+        "Fw: is this from you?", "Is the attached mail really from you?", phishing
+    )
+    message = read_email(raw, settings)
+    assert "bank details" not in message.full_text
+    assert message.text == "Is the attached mail really from you?"
+    [attached] = message.attachments
+    assert (attached.filename, attached.content_type) == ("Attached.eml", "message/rfc822")
+    assert attached.size > len(phishing)
+    assert "attached_message" in message.defects

@@ -470,7 +470,13 @@ def _simple_addresses(raw_values: list[str]) -> list[tuple[str, str]] | None:
 
 
 def _walk(part: Message, reader: _Reader, depth: int = 0, seen: list[int] | None = None) -> Iterator[Message]:
-    """Depth-first over MIME parts with caps on depth and part count."""
+    """Depth-first over the message's own MIME parts with caps on depth and part count.
+
+    A ``message/*`` part is yielded but not entered: what a mail attached whole (a forward as attachment, a bounce's
+    copy of the original) says is that mail's text, not the sender's. Read as the sender's, an attached
+    out-of-office notice made a customer's request an absence notice and an attached phishing mail's wording was
+    classified as the customer's.
+    """
     seen = seen if seen is not None else [0]
     seen[0] += 1
     if seen[0] > MAX_PARTS:
@@ -480,7 +486,7 @@ def _walk(part: Message, reader: _Reader, depth: int = 0, seen: list[int] | None
     if depth >= MAX_DEPTH:
         reader.defect("too_deep")
         return
-    if part.is_multipart():
+    if part.is_multipart() and not _safe_content_type(part, reader).startswith("message/"):
         payload = part.get_payload()
         for child in payload if isinstance(payload, list) else []:
             if isinstance(child, Message):
@@ -579,6 +585,20 @@ def _attachment_size(part: Message) -> int:
     return len(_payload_bytes(part))
 
 
+def _attached_message_size(part: Message) -> int:
+    """Bytes of a ``message/*`` part's content: the stdlib parsed it into message objects, so it is written out
+    again (the attachment's real size, where ``_attachment_size`` read an empty payload)."""
+    payload = part.get_payload()
+    if not isinstance(payload, list):
+        return _attachment_size(part)
+    try:
+        return sum(len(inner.as_bytes()) for inner in payload if isinstance(inner, Message))
+    except (
+        Exception
+    ):  # a broken inner header the generator refuses: the size is metadata, never worth a crash
+        return 0
+
+
 def _part_text(part: Message, reader: _Reader) -> str:
     """Decoded text of a text/* part, surviving unknown charsets and undeclared 8-bit bytes."""
     data = _payload_bytes(part)
@@ -634,6 +654,17 @@ def html_to_text(html: str) -> str:
     return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip()
 
 
+# Machine reports that travel as message/* parts (RFC 3464, 8098, 6533): read for their type, never a defect.
+_REPORT_PARTS = frozenset(
+    {
+        "message/delivery-status",
+        "message/disposition-notification",
+        "message/global-delivery-status",
+        "message/global-disposition-notification",
+    }
+)
+
+
 def _body(msg: Message, reader: _Reader) -> tuple[str, list[Attachment], set[str]]:
     plain: list[str] = []
     html: list[str] = []
@@ -647,7 +678,14 @@ def _body(msg: Message, reader: _Reader) -> tuple[str, list[Attachment], set[str
         if content_type.startswith("multipart/"):
             continue
         attached, filename = _is_attachment(part, content_type)
-        if attached:
+        if content_type.startswith("message/"):
+            if content_type not in _REPORT_PARTS:
+                reader.defect(
+                    "attached_message"
+                )  # the customer sent a mail we did not read: a person opens it
+            size = _attached_message_size(part)
+            attachments.append(Attachment(filename=filename[:255], content_type=content_type, size=size))
+        elif attached:
             if content_type == "application/ms-tnef":
                 reader.defect("tnef_attachment")
             attachments.append(
