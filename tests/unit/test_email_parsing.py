@@ -265,3 +265,45 @@ def test_an_attached_mail_is_recorded_as_an_attachment_with_its_size_and_a_defec
     assert (attached.filename, attached.content_type) == ("Attached.eml", "message/rfc822")
     assert attached.size > len(phishing)
     assert "attached_message" in message.defects
+
+
+# --- only Bcc'd: no automatic answer ------------------------------------------------------------------------------
+
+ROUTINE = "Where is my order 12345? It has not arrived yet.\r\n"
+
+
+def addressed(recipient_lines: str) -> bytes:
+    return (
+        "From: Jane Doe <jane@customer.example.net>\r\n" + recipient_lines + "Subject: Order 12345\r\n"
+        "Message-ID: <bcc-1@customer.example.net>\r\n\r\n" + ROUTINE
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "recipient_lines",
+    ["To: undisclosed-recipients:;\r\n", "", "To: friend@other.example.net\r\n"],
+    ids=["undisclosed-recipients", "no To", "To someone else"],
+)
+def test_mail_that_reached_us_only_by_bcc_is_not_answered_automatically(
+    recipient_lines: str, settings: Settings, model: IntentModel
+) -> None:
+    message = read_email(addressed(recipient_lines), settings)
+    assert "not_addressed_to_us" in message.auto_signals
+    outcome = triage_message(message, model, settings)
+    assert outcome.decision.action is Action.ESCALATE  # a weak signal: a person reads it
+    assert outcome.reply is None
+
+
+@pytest.mark.parametrize(
+    "recipient_lines",
+    [
+        "Cc: Support <support@example.com>\r\n",
+        "To: support@example.com\r\nCc: undisclosed-recipients:;\r\n",
+        "To: SUPPORT@Example.com\r\n",
+    ],
+    ids=["no To, Cc us", "To us, empty Cc group", "To us in capitals"],
+)
+def test_mail_that_names_our_address_in_to_or_cc_is_addressed_to_us(
+    recipient_lines: str, settings: Settings
+) -> None:
+    assert "not_addressed_to_us" not in read_email(addressed(recipient_lines), settings).auto_signals

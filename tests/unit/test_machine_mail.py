@@ -108,6 +108,26 @@ def test_mail_not_addressed_to_us_is_flagged() -> None:
     assert signals == ["not_addressed_to_us"]
 
 
+@pytest.mark.parametrize(
+    "recipients",
+    [[], ["friend@other.example.net"]],
+    ids=["no To/Cc address (undisclosed-recipients, no To)", "someone else"],
+)
+def test_mail_naming_none_of_our_addresses_is_flagged(recipients: list[str]) -> None:
+    """RFC 3834 sec. 2: we were only Bcc'd (To: undisclosed-recipients:; or no To at all, as bulk senders write
+    it): not addressed to us explicitly, so no automatic answer; a weak signal, a person still reads it."""
+    signals = address_signals(
+        ["jane@customer.example.net"], recipients, ["support@example.com"], "example.com"
+    )
+    assert signals == ["not_addressed_to_us"]
+    assert "not_addressed_to_us" in WEAK_SIGNALS
+
+
+def test_without_known_own_addresses_nothing_is_flagged_as_not_addressed_to_us() -> None:
+    """No receiving address configured: we cannot tell whom the mail named, so it is no signal."""
+    assert address_signals(["jane@customer.example.net"], [], [], "example.com") == []
+
+
 def test_our_own_message_id_coming_back_is_a_loop() -> None:
     assert message_id_signals("<triage-reply-abc@elsewhere.example>", "example.com") == ["own_message_id"]
     assert message_id_signals("<form-123@example.com>", "example.com") == ["own_domain_message_id"]

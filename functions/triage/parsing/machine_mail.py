@@ -184,8 +184,9 @@ def address_signals(
         # and one message could make us mail a hundred addresses.
         found.append(SEVERAL_REPLY_ADDRESSES)
     recipient_list = {address.lower() for address in recipients if address}
-    if own and recipient_list and not (own & recipient_list):
-        # RFC 3834 §2: not addressed to us explicitly (Bcc, list expansion) ⇒ do not answer automatically.
+    if own and not (own & recipient_list):
+        # RFC 3834 §2: not addressed to us explicitly (Bcc, list expansion) ⇒ do not answer automatically. No
+        # To/Cc address at all ("To: undisclosed-recipients:;", no To) is the plainest Bcc.
         found.append("not_addressed_to_us")
     return found
 
