@@ -307,3 +307,18 @@ def test_mail_that_names_our_address_in_to_or_cc_is_addressed_to_us(
     recipient_lines: str, settings: Settings
 ) -> None:
     assert "not_addressed_to_us" not in read_email(addressed(recipient_lines), settings).auto_signals
+
+
+def test_a_gray_scan_verdict_reaches_a_person_not_an_automatic_reply(
+    settings: Settings, model: IntentModel
+) -> None:
+    """Given the routine question SES scanned as GRAY (or could not scan), then no automatic reply: a person reads it."""
+    raw = (EMAIL_DIR / "routine_order_tracking.eml").read_bytes()
+    assert triage_message(read_email(raw, settings), model, settings).decision.action is Action.AUTO_REPLY
+    for verdict in (b"GRAY", b"PROCESSING_FAILED"):
+        gray = raw.replace(b"X-SES-Spam-Verdict: PASS", b"X-SES-Spam-Verdict: " + verdict, 1)
+        message = read_email(gray, settings)
+        assert "ses_verdict_not_pass" in message.auto_signals
+        outcome = triage_message(message, model, settings)
+        assert outcome.decision.action is Action.ESCALATE
+        assert outcome.decision.reason.value == "auto_reply_suppressed"

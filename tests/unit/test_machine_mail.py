@@ -43,6 +43,32 @@ def test_each_header_signal(header: tuple[str, str], signal: str) -> None:
     assert signal in header_signals([*HUMAN, header])
 
 
+@pytest.mark.parametrize("header", ["X-SES-Spam-Verdict", "X-SES-Virus-Verdict"])
+@pytest.mark.parametrize("verdict", ["GRAY", "PROCESSING_FAILED", "gray ", "DISABLED", "SOMETHING_NEW"])
+def test_a_scan_verdict_other_than_pass_is_a_weak_signal(header: str, verdict: str) -> None:
+    """REFERENCE 1.3 #14: any spam or virus verdict but PASS means no automatic reply. FAIL is machine mail (below);
+    the others (SES unsure, or its scan did not run) may be a person's mail, so a person reads it."""
+    other = "X-SES-Virus-Verdict" if header == "X-SES-Spam-Verdict" else "X-SES-Spam-Verdict"
+    signals = header_signals([*HUMAN, (header, verdict), (other, "PASS")])
+    assert signals == ["ses_verdict_not_pass"]
+    assert "ses_verdict_not_pass" in WEAK_SIGNALS
+
+
+@pytest.mark.parametrize(
+    "verdicts",
+    [[("X-SES-Spam-Verdict", "PASS"), ("X-SES-Virus-Verdict", "PASS")], [], [("X-SES-Spam-Verdict", "")]],
+    ids=["pass", "absent (no SES receipt)", "empty"],
+)
+def test_a_passed_or_absent_scan_verdict_is_no_signal(verdicts: list[tuple[str, str]]) -> None:
+    assert header_signals([*HUMAN, *verdicts]) == []
+
+
+def test_a_failed_scan_verdict_stays_machine_mail() -> None:
+    signals = header_signals([*HUMAN, ("X-SES-Spam-Verdict", "FAIL"), ("X-SES-Virus-Verdict", "GRAY")])
+    assert "ses_spam_or_virus" in signals
+    assert "ses_spam_or_virus" not in WEAK_SIGNALS
+
+
 def test_every_header_read_is_indexed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the headers in _READ_HEADERS are indexed (not the long DKIM and Received values): one read outside
     that set would always read as absent and its signal would never fire."""

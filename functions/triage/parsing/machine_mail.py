@@ -32,6 +32,7 @@ SUBJECT_BOUNCE = re.compile(
     r"mail delivery (failed|failure|subsystem)|returned mail:)",
     re.IGNORECASE,
 )
+SES_SCAN_UNSURE = "ses_verdict_not_pass"
 # Our own outgoing auto-replies carry this header and a recognisable Message-ID prefix.
 LOOP_HEADER = "x-support-triage-loop"
 REPLY_MESSAGE_ID_PREFIX = "triage-reply-"
@@ -110,8 +111,13 @@ def header_signals(headers: Sequence[tuple[str, str]]) -> list[str]:
         found.append("machine_generated")
     if any(SUBJECT_BOUNCE.match(value) for value in values("subject")):
         found.append("bounce_subject")
-    if {"fail", "failed"} & set(values("x-ses-spam-verdict") + values("x-ses-virus-verdict")):
+    verdicts = {value for value in values("x-ses-spam-verdict") + values("x-ses-virus-verdict") if value}
+    if {"fail", "failed"} & verdicts:
         found.append("ses_spam_or_virus")
+    elif verdicts - {"pass"}:
+        # GRAY (SES unsure) or PROCESSING_FAILED (no scan ran): REFERENCE 1.3 #14, no automatic reply. No verdict
+        # at all (mail not stored by an SES receipt rule) is not one.
+        found.append(SES_SCAN_UNSURE)
     found += _authentication_signals(values("authentication-results"))
     return found
 
@@ -221,6 +227,8 @@ WEAK_SIGNALS = frozenset(
         "exchange_generated",
         RELAYED_SENDER,
         SEVERAL_REPLY_ADDRESSES,
+        # SES could not tell whether it is spam or a virus: a person looks before anyone answers.
+        SES_SCAN_UNSURE,
         # A customer's subject can say it too ("Delivery failure for order 4411": their parcel's). A real bounce
         # also has a null return path, a mailer-daemon sender or a delivery report, each a strong signal.
         "bounce_subject",
