@@ -322,3 +322,80 @@ def test_a_gray_scan_verdict_reaches_a_person_not_an_automatic_reply(
         outcome = triage_message(message, model, settings)
         assert outcome.decision.action is Action.ESCALATE
         assert outcome.decision.reason.value == "auto_reply_suppressed"
+
+
+# --- HTML-only replies: the quoted history is not the customer's new text ------------------------------------------
+
+REPLY_HEAD = (
+    "From: Jane Doe <jane@customer.example.net>\r\nTo: support@example.com\r\nSubject: RE: Order 12345\r\n"
+    "Message-ID: <reply-1@customer.example.net>\r\nMIME-Version: 1.0\r\n"
+)
+# (plain-text version, HTML version) of the same reply, as each client writes it.
+SAME_REPLY = {
+    "outlook_desktop": (
+        "Thanks, all sorted now.\n\nFrom: Support <support@example.com>\nSent: Monday, March 3, 2025 9:00 AM\n"
+        "To: Jane Doe <jane@customer.example.net>\nSubject: Order 12345\n\n"
+        "Hi Jane, where is my order 12345? It still has not arrived.\n",
+        "<html><body><div class=WordSection1><p class=MsoNormal>Thanks, all sorted now.<o:p></o:p></p>"
+        "<div style='border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm'><p class=MsoNormal>"
+        "<b>From:</b> Support &lt;support@example.com&gt; <br><b>Sent:</b> Monday, March 3, 2025 9:00 AM<br>"
+        "<b>To:</b> Jane Doe &lt;jane@customer.example.net&gt;<br><b>Subject:</b> Order 12345<o:p></o:p></p></div>"
+        "<p class=MsoNormal>Hi Jane, where is my order 12345? It still has not arrived.<o:p></o:p></p>"
+        "</div></body></html>",
+    ),
+    "outlook_web": (
+        "Please cancel my order.\n\n________________________________\nFrom: Support <support@example.com>\n"
+        "Sent: Monday, March 3, 2025 9:00 AM\nTo: Jane Doe <jane@customer.example.net>\nSubject: Order 12345\n\n"
+        "Your order 12345 has shipped. I want a manager now.\n",
+        '<html><body><div>Please cancel my order.</div><div><br></div><div id="appendonsend"></div>'
+        '<hr style="display:inline-block;width:98%"><div id="divRplyFwdMsg" dir="ltr"><font face="Calibri">'
+        "<b>From:</b> Support &lt;support@example.com&gt;<br><b>Sent:</b> Monday, March 3, 2025 9:00 AM<br>"
+        "<b>To:</b> Jane Doe &lt;jane@customer.example.net&gt;<br><b>Subject:</b> Order 12345</font>"
+        "<div>&nbsp;</div></div><div>Your order 12345 has shipped. I want a manager now.</div></body></html>",
+    ),
+    "gmail": (
+        "Can I change the delivery address please?\n\n"
+        "On Mon, Mar 3, 2025 at 9:00 AM Support <support@example.com> wrote:\n\n"
+        "> Your order 12345 has shipped and is on its way.\n> Best regards, Support\n",
+        '<div dir="ltr">Can I change the delivery address please?</div><br><div class="gmail_quote">'
+        '<div dir="ltr" class="gmail_attr">On Mon, Mar 3, 2025 at 9:00 AM Support &lt;<a href="mailto:'
+        'support@example.com">support@example.com</a>&gt; wrote:<br></div><blockquote class="gmail_quote" '
+        'style="margin:0px 0px 0px 0.8ex">Your order 12345 has shipped and is on its way.<br>Best regards, '
+        "Support</blockquote></div>",
+    ),
+    "apple_mail": (
+        "Thanks, that works.\n\n> On 3 Mar 2025, at 09:00, Support <support@example.com> wrote:\n>\n"
+        "> Please speak to a human agent about order 12345.\n",
+        '<html><body>Thanks, that works.<div><br><blockquote type="cite"><div>On 3 Mar 2025, at 09:00, Support '
+        "&lt;support@example.com&gt; wrote:</div><br><div>Please speak to a human agent about order 12345."
+        "</div></blockquote></div></body></html>",
+    ),
+}
+
+
+def single_part(content_type: str, body: str) -> bytes:
+    return f"{REPLY_HEAD}Content-Type: {content_type}; charset=utf-8\r\n\r\n{body}".encode()
+
+
+@pytest.mark.parametrize("client", sorted(SAME_REPLY))
+def test_an_html_only_reply_gives_the_same_new_text_as_its_plain_text_version(client: str) -> None:
+    plain, html = SAME_REPLY[client]
+    from_plain = parse_email(single_part("text/plain", plain))
+    from_html = parse_email(single_part("text/html", html))
+    assert from_html.text == from_plain.text == plain.split("\n")[0]  # the first line is all that is new
+
+
+def test_html_line_breaks_are_single_newlines_and_quotes_are_marked() -> None:
+    assert html_to_text("<p>From: a<br>Sent: b</p>") == "From: a\nSent: b"
+    text = html_to_text("<div>New</div><blockquote>Old<br>lines<blockquote>older</blockquote></blockquote>")
+    assert text.splitlines()[0] == "New"
+    assert "> Old" in text.splitlines()
+    assert ">> older" in text.splitlines()
+
+
+def test_an_html_quote_without_a_known_attribution_is_not_the_customers_text() -> None:
+    """A blockquote is quoted history whatever the client wrote above it (here no attribution at all)."""
+    html = "<div>Gdzie jest moje zam&oacute;wienie 12345?</div><blockquote>I want a manager now.</blockquote>"
+    message = parse_email(single_part("text/html", html))
+    assert message.text == "Gdzie jest moje zamówienie 12345?"
+    assert "> I want a manager now." in message.full_text

@@ -24,11 +24,15 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses
+from typing import TYPE_CHECKING
 
 from triage.language import detect_language
 from triage.message import Address, Attachment, Channel, InboundMessage, RawPointer
 from triage.parsing import machine_mail
 from triage.parsing.quoting import extract_reply
+
+if TYPE_CHECKING:
+    from bs4 import Tag
 
 MAX_HEADER_LINE_BYTES = 64 * 1024  # one (unfolded) header field
 MAX_HEADER_BLOCK_BYTES = 512 * 1024
@@ -54,7 +58,6 @@ _HTML_DROP = ("script", "style", "head", "title", "meta", "noscript", "template"
 _HTML_BLOCKS = (
     "p",
     "div",
-    "br",
     "tr",
     "li",
     "ul",
@@ -74,6 +77,13 @@ _HTML_BLOCKS = (
     "header",
     "footer",
 )
+# Quoted history in HTML, for the quote cutter (parsing/quoting.py), which reads text: a blockquote's lines get the
+# ">" of a plain-text quote (with the Gmail/Thunderbird attribution just above it); Outlook's reply header
+# (OWA's #appendonsend, #divRplyFwdMsg) starts the history, marked as Outlook's plain text marks it.
+_QUOTE_OPEN, _QUOTE_CLOSE = "\ue000", "\ue001"  # private-use characters, removed from the HTML first
+_QUOTE_ATTRIBUTION_CLASSES = frozenset({"gmail_attr", "moz-cite-prefix"})
+_REPLY_HEADER_IDS = ("appendonsend", "divRplyFwdMsg")
+HTML_HISTORY_MARKER = "-----Original Message-----"
 
 
 @dataclass
@@ -637,21 +647,67 @@ def _part_text(part: Message, reader: _Reader) -> str:
 def html_to_text(html: str) -> str:
     """Readable text from an HTML body (BeautifulSoup with the stdlib parser: no compiled dependency).
 
+    A ``<br>`` is one line break (Outlook's "From:<br>Sent:<br>To:" reply header must stay one block for the quote
+    cutter); quoted history is marked as plain text marks it (see ``_QUOTE_OPEN``), so the plain-text and HTML
+    versions of one reply give the same new text.
+
     Imported here, not at module level: bs4 costs ~0.1 s of cold start and most mail has a plain-text part.
     """
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(html, "html.parser")
+    soup = BeautifulSoup(html.replace(_QUOTE_OPEN, "").replace(_QUOTE_CLOSE, ""), "html.parser")
     for tag in soup(_HTML_DROP):
         tag.decompose()
+    history = soup.find(id=_REPLY_HEADER_IDS)
+    if history is not None:
+        history.insert_before(f"\n{HTML_HISTORY_MARKER}\n")
+    for quote in soup.find_all("blockquote"):
+        attribution = _previous_tag(quote)
+        quoted = [quote]
+        if attribution is not None and _QUOTE_ATTRIBUTION_CLASSES & set(
+            attribution.get_attribute_list("class")
+        ):
+            quoted.append(attribution)
+        for tag in quoted:
+            tag.insert(0, f"\n{_QUOTE_OPEN}\n")
+            tag.append(f"\n{_QUOTE_CLOSE}\n")
+    for tag in soup.find_all("br"):
+        tag.replace_with("\n")
     for tag in soup.find_all(_HTML_BLOCKS):
         tag.insert_before("\n")
         tag.insert_after("\n")
     for cell in soup.find_all(["td", "th"]):
         cell.insert_after(" ")
-    text = soup.get_text()
-    lines = [" ".join(line.split()) for line in text.splitlines()]
-    return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip()
+    return _BLANK_RUN.sub("\n\n", "\n".join(_quoted_lines(soup.get_text()))).strip()
+
+
+def _previous_tag(tag: Tag) -> Tag | None:
+    """The element just before ``tag``, if only blank text lies between them."""
+    from bs4 import Tag
+
+    for sibling in tag.previous_siblings:
+        if isinstance(sibling, Tag):
+            return sibling
+        if str(sibling).strip():
+            return None
+    return None
+
+
+def _quoted_lines(text: str) -> Iterator[str]:
+    """The lines of ``text``, blanks collapsed, each between quote marks prefixed with one ">" per level."""
+    depth = 0
+    last = ""
+    for raw_line in text.splitlines():
+        line = " ".join(raw_line.split())
+        if line in (_QUOTE_OPEN, _QUOTE_CLOSE):
+            depth = depth + 1 if line == _QUOTE_OPEN else max(0, depth - 1)
+            continue
+        if depth:
+            line = f"{'>' * depth} {line}".rstrip()
+            if line == last and line.strip(">") == "":
+                continue  # one quoted blank line, not a run
+        last = line
+        yield line
 
 
 # Machine reports that travel as message/* parts (RFC 3464, 8098, 6533): read for their type, never a defect.
