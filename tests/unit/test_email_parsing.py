@@ -399,3 +399,29 @@ def test_an_html_quote_without_a_known_attribution_is_not_the_customers_text() -
     message = parse_email(single_part("text/html", html))
     assert message.text == "Gdzie jest moje zamówienie 12345?"
     assert "> I want a manager now." in message.full_text
+
+
+# --- the language written, not the one the mail client's editor is set to -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content_language", "body", "language"),
+    [
+        (
+            "en-US",
+            "Hola, ¿dónde está mi pedido 12345? No ha llegado todavía y lo necesito para el viernes.",
+            "es",
+        ),
+        ("de-DE", "Hello, where is my order 12345? It has not arrived yet and I need it for Friday.", "en"),
+        ("de-DE", "12345", "de"),  # nothing to detect from: the header is all there is
+    ],
+    ids=["Spanish written, Outlook says en-US", "English written, header says de", "undetectable: header"],
+)
+def test_the_language_is_detected_from_the_text_before_the_content_language_header(
+    content_language: str, body: str, language: str
+) -> None:
+    raw = (
+        "From: Ana <ana@customer.example.net>\r\nTo: support@example.com\r\nSubject: 12345\r\n"
+        f"Content-Language: {content_language}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
+    assert parse_email(raw).language == language

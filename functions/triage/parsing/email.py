@@ -162,8 +162,10 @@ def parse_email(
     )
     signals += machine_mail.message_id_signals(message_id, own_domain)
 
-    language = first.get("content-language", "").split(",")[0].strip().lower()[:2] or None
-    language = language or detect_language(f"{subject}\n{text}")
+    # The text first: Outlook stamps Content-Language from the editor's setting (en-US on a Spanish mail), so the
+    # header is only a fallback when the text says nothing clear.
+    language = detect_language(f"{subject}\n{text}")
+    language = language or first.get("content-language", "").split(",")[0].strip().lower()[:2] or None
 
     return InboundMessage(
         id=_message_key(pointer, raw),
