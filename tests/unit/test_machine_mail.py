@@ -69,6 +69,16 @@ def test_a_failed_scan_verdict_stays_machine_mail() -> None:
     assert "ses_spam_or_virus" not in WEAK_SIGNALS
 
 
+@pytest.mark.parametrize("value", ["bulk (newsletter)", "BULK", " list ; x", "junk(comment)", "Bulk\t(c)"])
+def test_a_precedence_value_is_read_without_its_comment(value: str) -> None:
+    """RFC 5322 comments and trailing text: the first token decides, in any case."""
+    assert "precedence_bulk" in header_signals([*HUMAN, ("Precedence", value)])
+
+
+def test_a_precedence_that_only_mentions_bulk_is_no_signal() -> None:
+    assert header_signals([*HUMAN, ("Precedence", "first-class (not bulk)")]) == []
+
+
 def test_every_header_read_is_indexed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only the headers in _READ_HEADERS are indexed (not the long DKIM and Received values): one read outside
     that set would always read as absent and its signal would never fire."""

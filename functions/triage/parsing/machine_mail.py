@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 
 # Header names are compared in lower case; values trimmed and lower-cased.
 _PRECEDENCE_MACHINE = frozenset({"bulk", "list", "junk", "auto_reply"})
+_PRECEDENCE_END = re.compile(r"[\s;(]")
 _AUTOREPLY_HEADERS = (
     "x-autoreply",
     "x-autorespond",
@@ -83,7 +84,8 @@ def header_signals(headers: Sequence[tuple[str, str]]) -> list[str]:
     if any(value and value != "no" for value in values("auto-submitted")):
         found.append("auto_submitted")
     precedence = values("precedence") + values("x-precedence")
-    if any(value in _PRECEDENCE_MACHINE for value in precedence):
+    # The first token decides: "bulk (newsletter)", "list; x" (an RFC 5322 comment or trailing text after it).
+    if any(_PRECEDENCE_END.split(value, maxsplit=1)[0] in _PRECEDENCE_MACHINE for value in precedence):
         found.append("precedence_bulk")
     if any(value != "no" for name in _AUTOREPLY_HEADERS for value in values(name)):
         found.append("x_autoreply")
