@@ -425,3 +425,17 @@ def test_the_language_is_detected_from_the_text_before_the_content_language_head
         f"Content-Language: {content_language}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
     ).encode()
     assert parse_email(raw).language == language
+
+
+def test_a_delivery_report_inside_a_mixed_multipart_is_a_bounce() -> None:
+    """Some MTAs wrap the multipart/report in a multipart/mixed (a banner, a footer): still a DSN."""
+    raw = (
+        b"From: mailer@mx.customer.example.net\r\nTo: support@example.com\r\nSubject: Your message\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="outer"\r\n\r\n'
+        b'--outer\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="r"\r\n\r\n'
+        b"--r\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        b"--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.customer.example.net\r\n\r\n"
+        b"Final-Recipient: rfc822; gone@customer.example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"
+        b"--r--\r\n--outer--\r\n"
+    )
+    assert "delivery_report" in parse_email(raw).auto_signals

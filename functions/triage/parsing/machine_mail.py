@@ -100,8 +100,12 @@ def header_signals(headers: Sequence[tuple[str, str]]) -> list[str]:
         found.append("list_mail")
     if any(value.replace(" ", "") in {"<>", ""} for value in values("return-path")):
         found.append("null_return_path")
-    content_type = " ".join(values("content-type"))
-    if content_type.startswith("multipart/report") or any(kind in content_type for kind in _REPORT_TYPES):
+    # Each value on its own: the parser adds "multipart/report" for a report nested in a multipart/mixed, after the
+    # top Content-Type, where a check of the joined values never saw it.
+    if any(
+        value.startswith("multipart/report") or any(kind in value for kind in _REPORT_TYPES)
+        for value in values("content-type")
+    ):
         found.append("delivery_report")
     if values("x-failed-recipients"):
         found.append("failed_recipients")
