@@ -592,3 +592,9 @@ def test_a_thank_you_in_a_thread_is_a_closing_whatever_the_subject() -> None:
     )
     assert run(reply).reason is Reason.CLOSING_MESSAGE  # type: ignore[attr-defined]
     assert run(mail("Thanks!\nKim", subject="Parcel")).reason is Reason.CLOSING_MESSAGE  # type: ignore[attr-defined]
+
+
+def test_a_mail_with_another_mail_attached_goes_to_a_person() -> None:
+    """The attached mail's words are not read as the customer's, so what they point at is unread: a person."""
+    decision = run(mail(defects=("attached_message",)))
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.PARSE_TROUBLE)  # type: ignore[attr-defined]

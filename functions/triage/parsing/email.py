@@ -603,11 +603,10 @@ def _attached_message_size(part: Message) -> int:
     payload = part.get_payload()
     if not isinstance(payload, list):
         return _attachment_size(part)
+    # A broken inner header the generator refuses: the size is metadata, never worth a crash.
     try:
         return sum(len(inner.as_bytes()) for inner in payload if isinstance(inner, Message))
-    except (
-        Exception
-    ):  # a broken inner header the generator refuses: the size is metadata, never worth a crash
+    except Exception:
         return 0
 
 
@@ -737,10 +736,9 @@ def _body(msg: Message, reader: _Reader) -> tuple[str, list[Attachment], set[str
             continue
         attached, filename = _is_attachment(part, content_type)
         if content_type.startswith("message/"):
+            # A mail the customer attached is not read as theirs: a person opens it (a report is a bounce's).
             if content_type not in _REPORT_PARTS:
-                reader.defect(
-                    "attached_message"
-                )  # the customer sent a mail we did not read: a person opens it
+                reader.defect("attached_message")
             size = _attached_message_size(part)
             attachments.append(Attachment(filename=filename[:255], content_type=content_type, size=size))
         elif attached:
