@@ -598,3 +598,11 @@ def test_a_mail_with_another_mail_attached_goes_to_a_person() -> None:
     """The attached mail's words are not read as the customer's, so what they point at is unread: a person."""
     decision = run(mail(defects=("attached_message",)))
     assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.PARSE_TROUBLE)  # type: ignore[attr-defined]
+
+
+def test_a_long_text_in_a_language_we_cannot_name_goes_to_a_person() -> None:
+    """Polish, Japanese …: no language guess on a long text means not one we reply in; a short one may be ours."""
+    polish = "Dzień dobry, zamówiłem buty w zeszłym tygodniu i nadal nie dostałem numeru przesyłki ani żadnej informacji."
+    decision = run(mail(polish, language=None))
+    assert (decision.reason, decision.detail) == (Reason.UNSUPPORTED_LANGUAGE, ("unknown",))  # type: ignore[attr-defined]
+    assert run(mail("Where is my parcel?", language=None)).reason is Reason.ROUTINE_INTENT  # type: ignore[attr-defined]
