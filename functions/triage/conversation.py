@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from triage.message import InboundMessage
+from triage.message import InboundMessage, without_reply_prefixes
 from triage.profiles import Caps
 
-_SUBJECT_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|r|rv|fw|fwd|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 MAX_CONTACTS_KEPT = 20
 
 
@@ -47,7 +45,7 @@ def thread_keys(message: InboundMessage) -> tuple[str, ...]:
     root = next((ref for ref in message.thread_ids if ref.strip("<> ")), message.message_id)
     if root.strip("<> "):
         keys.append("thread#" + digest("mid", root.strip("<> ").lower()))
-    subject = " ".join(_SUBJECT_PREFIX.sub("", message.subject).lower().split())
+    subject = " ".join(without_reply_prefixes(message.subject)[0].lower().split())
     sender = message.customer.address.lower()
     if sender and subject:
         keys.append("thread#" + digest("subject", sender, subject))

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from triage.parsing.machine_mail import RELAYED_SENDER
+
+# "Re:", "AW:", "SV:", "VS:", "Odp:", "Antwort:", "RES:", "回复：", "Fwd:" …, any number, a counter ("Re[2]:"), a
+# full-width colon: what mail clients in many languages put before a subject they answer or forward.
+_REPLY_PREFIX = re.compile(
+    r"^\s*((re|aw|sv|vs|antw|antwort|r|rv|res|ref|odp|ynt|fw|fwd|wg|tr|enc|doorst|回复|回覆|答复|转发|轉寄)\s*(\[\d+\])?\s*[:：]\s*)+",
+    re.IGNORECASE,
+)
+
+
+def without_reply_prefixes(subject: str) -> tuple[str, bool]:
+    """The subject without the prefixes of replies and forwards, and whether it had one."""
+    match = _REPLY_PREFIX.match(subject)
+    return (subject[match.end() :].strip(), True) if match else (subject.strip(), False)
 
 
 class Channel(StrEnum):

@@ -17,7 +17,7 @@ from triage.classifier import Classification
 from triage.conversation import ContactHistory
 from triage.cues import asks_for_human, negative_cues
 from triage.emotion import EmotionReading
-from triage.message import Channel, InboundMessage
+from triage.message import Channel, InboundMessage, without_reply_prefixes
 from triage.parsing.machine_mail import WEAK_SIGNALS, replies_to_auto_reply
 from triage.profiles import Mode, Profile
 from triage.topics import (
@@ -148,27 +148,13 @@ Decision = Annotated[AutoReplyDecision | EscalateDecision | NoReplyDecision, Fie
 
 def classification_text(message: InboundMessage) -> str:
     """What the model reads: the subject (without Re:/Fwd:) and what the customer wrote this time."""
-    subject, _ = _subject_without_prefixes(message.subject)
+    subject, _ = without_reply_prefixes(message.subject)
     return f"{subject}\n{message.text}".strip()
 
 
 # From this many words on, the language guess names every English text of the Bitext corpus (at 10-14 words it
 # misses 4.5 %, below 10 half): a text this long with no guess is in a language we do not know.
 UNKNOWN_LANGUAGE_MIN_WORDS = 15
-_REPLY_PREFIXES = frozenset({"re", "aw", "sv", "fw", "fwd", "wg", "tr", "rv", "r", "antw"})
-
-
-def _subject_without_prefixes(subject: str) -> tuple[str, bool]:
-    """The subject without Re:/Fwd: prefixes, and whether it had one."""
-    had = False
-    while True:
-        head, sep, rest = subject.partition(":")
-        if sep and head.strip().lower() in _REPLY_PREFIXES:
-            subject, had = rest.strip(), True
-            continue
-        return subject, had
-
-
 _BELOW_CHARS = 1500  # a sign-off, a signature and a PS; not a whole quoted thread
 
 
@@ -186,7 +172,7 @@ def _subject_asks(message: InboundMessage) -> bool:
     helpdesk ticket, the subject is the conversation's, not this message's."""
     if message.channel is not Channel.EMAIL or message.thread_ids:
         return False
-    subject, is_reply = _subject_without_prefixes(message.subject)
+    subject, is_reply = without_reply_prefixes(message.subject)
     return not is_reply and states_a_request(subject)
 
 

@@ -19,7 +19,7 @@ from string import Template
 from pydantic import BaseModel, ConfigDict
 
 from triage.entities import order_numbers
-from triage.message import Address, InboundMessage
+from triage.message import Address, InboundMessage, without_reply_prefixes
 from triage.parsing.machine_mail import LOOP_HEADER, REPLY_MESSAGE_ID_PREFIX
 
 FOOTER = "_footer"
@@ -27,7 +27,6 @@ MAX_REFERENCES = 20
 # Thread headers stay on one line (RFC 5322 allows 998): some clients thread badly on folded In-Reply-To.
 _POLICY = SMTP.clone(max_line_length=998)
 
-_SUBJECT_PREFIX = re.compile(r"^\s*((re|aw|sv|antw|r|rv|fw|fwd|wg|tr)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _LINE_BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f]+")
 _NAME = re.compile(r"^[^\W\d_][^\W\d_'’-]{1,30}$")
 
@@ -157,7 +156,7 @@ def first_name(sender: Address) -> str:
 def reply_subject(subject: str) -> str:
     """``Re: <subject>``, on one line: CR/LF from encoded-words never reach a header (REFERENCE §4.1)."""
     clean = " ".join(_LINE_BREAKS.sub(" ", subject).split())
-    clean = _SUBJECT_PREFIX.sub("", clean).strip()
+    clean, _ = without_reply_prefixes(clean)
     return f"Re: {clean[:200]}" if clean else "Re: your message"
 
 

@@ -12,6 +12,7 @@ from triage.classifier import IntentModel
 from triage.conversation import sender_key
 from triage.message import Address, InboundMessage
 from triage.parsing.email import MAX_FULL_TEXT_CHARS, html_to_text, parse_email
+from triage.parsing.machine_mail import replies_to_auto_reply
 from triage.policy import Action
 from triage.service import read_email, triage_message
 from triage.settings import Settings
@@ -439,3 +440,18 @@ def test_a_delivery_report_inside_a_mixed_multipart_is_a_bounce() -> None:
         b"--r--\r\n--outer--\r\n"
     )
     assert "delivery_report" in parse_email(raw).auto_signals
+
+
+def test_message_ids_are_read_as_their_angle_tokens(settings: Settings) -> None:
+    """A comment after the Message-ID (a relay's note) is not part of it, so our In-Reply-To stays one valid id;
+    References written with no space between ids are several ids, so a reply to our automatic reply is seen."""
+    raw = (
+        b"From: Jane <jane@customer.example.net>\r\nTo: support@example.com\r\nSubject: Re: Parcel\r\n"
+        b"Message-ID: <m2@customer.example.net> (added by relay)\r\n"
+        b"In-Reply-To: <m1@customer.example.net>\r\n"
+        b"References: <m1@customer.example.net><triage-reply-abc@example.com>\r\n\r\nStill nothing, any news?\r\n"
+    )
+    message = read_email(raw, settings)
+    assert message.message_id == "<m2@customer.example.net>"
+    assert message.references == ("<m1@customer.example.net>", "<triage-reply-abc@example.com>")
+    assert replies_to_auto_reply(message.thread_ids)

@@ -104,7 +104,17 @@ def test_outlook_style_message_id_is_quoted_safely() -> None:
 
 @pytest.mark.parametrize(
     ("subject", "expected"),
-    [("", "Re: your message"), ("RE: AW: Fwd: Parcel", "Re: Parcel"), ("Re[2]: x", "Re: x")],
+    [
+        ("", "Re: your message"),
+        ("RE: AW: Fwd: Parcel", "Re: Parcel"),
+        ("Re[2]: x", "Re: x"),
+        ("Re： 包裹", "Re: 包裹"),
+        ("回复：包裹", "Re: 包裹"),
+        ("VS: SV: Paketti", "Re: Paketti"),
+        ("Odp: Paczka", "Re: Paczka"),
+        ("Antwort: Paket", "Re: Paket"),
+        ("Relay: Parcel", "Re: Relay: Parcel"),
+    ],
 )
 def test_reply_subject(subject: str, expected: str) -> None:
     assert reply_subject(subject) == expected

@@ -54,6 +54,7 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff" + "".join(_BIDI)))
 # Charsets whose label mail clients use for windows-1252 text (as the WHATWG encoding standard reads them).
 _CP1252_LABELS = frozenset({"us-ascii", "ascii", "iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1"})
 _BLANK_RUN = re.compile(r"\n{3,}")
+_ANGLE_ID = re.compile(r"<[^<>\s]+>")
 _HTML_DROP = ("script", "style", "head", "title", "meta", "noscript", "template")
 _HTML_BLOCKS = (
     "p",
@@ -130,9 +131,9 @@ def parse_email(
     if not all(_BIDI.isdisjoint(value) for value in (first.get("subject", ""), *block.raw.get("from", []))):
         reader.defect("bidi_control")
     subject = _clean_line(first.get("subject", ""))[:MAX_SUBJECT_CHARS]
-    message_id = _clean_line(first.get("message-id", ""))
-    in_reply_to = _clean_line(first.get("in-reply-to", ""))
-    references = tuple(_clean_line(first.get("references", "")).split())
+    message_id, *_ = _message_ids(first.get("message-id", "")) or ("",)
+    in_reply_to, *_ = _message_ids(first.get("in-reply-to", "")) or ("",)
+    references = _message_ids(first.get("references", ""))
 
     from_, to, cc, reply_to, sender = (
         _addresses(block.raw.get(name, []), name, reader) for name in _ADDRESS_HEADERS
@@ -479,6 +480,14 @@ def _simple_addresses(raw_values: list[str]) -> list[tuple[str, str]] | None:
                 break
             pos = match.end()
     return pairs
+
+
+def _message_ids(value: str) -> tuple[str, ...]:
+    """The ``<id>`` tokens of a Message-ID, In-Reply-To or References value: ids written with no space between
+    them ("<a@x><b@y>") are two, a comment after one ("<a@x> (added by relay)") is not part of it. A value with no
+    angle brackets at all is split on white space."""
+    line = _clean_line(value)
+    return tuple(_ANGLE_ID.findall(line)) or tuple(line.split())
 
 
 def _walk(part: Message, reader: _Reader, depth: int = 0, seen: list[int] | None = None) -> Iterator[Message]:
