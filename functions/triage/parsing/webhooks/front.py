@@ -1,5 +1,7 @@
-"""Front: application webhooks ``{"type": "inbound_received", "authorization": {"id": company}, "payload": event}``
-and the older rule-webhook shape, where the event itself is the body (``{"type": "inbound", ...}``).
+"""Front: application webhooks ``{"type": "inbound_received", "authorization": {"id": company}, "payload": event}``.
+The older rule-webhook shape, where the event itself is the body (``{"type": "inbound", ...}``), is read too, but
+only when it comes signed as an application webhook: Front's rule webhooks sign with HMAC-SHA1 and no timestamp
+(no replay window), a scheme the intake refuses (401 ``missing_timestamp``); use an application webhook.
 
 The customer's message is the event's target message; it must be inbound and have no teammate author. The
 conversation id is the ticket, the first source inbox names the brand, the company id is the account.
