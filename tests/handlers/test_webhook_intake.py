@@ -12,6 +12,7 @@ import boto3
 import pytest
 import requests
 import responses
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from test_pipeline import escalations, run_worker
 
 from triage import local
@@ -301,3 +302,36 @@ def test_a_second_customer_comment_on_an_answered_ticket_goes_to_a_person(webhoo
     assert kinds == ["escalation", "reply"]
     [escalation] = escalations(webhooks)
     assert escalation["reason"] == "thread_already_answered"
+
+
+@responses.activate
+@pytest.mark.parametrize("note_status", [201, 422])
+def test_a_reply_the_ticket_refuses_for_good_is_handed_to_a_person(
+    webhooks: local.Stack, note_status: int
+) -> None:
+    """A closed ticket answers 422 to our reply, and would to each of five redeliveries: a note asks a person to
+    answer instead, and the item is done. If the ticket takes no note either, the item fails to the outbox DLQ."""
+    routine_ticket_answered(webhooks, "1004")
+    responses.add(
+        responses.POST,
+        "https://desk.example.net/api/tickets/T-1004/replies",
+        json={"error": "closed"},
+        status=422,
+    )
+    responses.add(
+        responses.POST,
+        "https://desk.example.net/api/tickets/T-1004/notes",
+        json={"id": "N-2"},
+        status=note_status,
+    )
+    sender = local.handler_module("helpdesk_sender").handler
+    if note_status == 201:
+        run_sender(webhooks)
+    else:
+        with pytest.raises(BatchProcessingError):  # the whole batch failed: SQS redelivers, then the DLQ
+            local.drain_to_worker(webhooks.outbox_queue_url, sender)
+    posted = [call for call in responses.calls if "desk.example.net" in call.request.url]
+    assert [call.request.url.rsplit("/", 1)[-1] for call in posted][:2] == ["replies", "notes"]
+    note = json.loads(posted[1].request.body)
+    assert note["tags"] == ["triage-escalated", "triage-reply-refused"]
+    assert "Please reply yourself" in note["body"]
