@@ -136,3 +136,18 @@ def test_our_rules_measure_at_least_as_well_as_each_library() -> None:
 def test_an_ascii_line_is_cleaned_as_the_patterns_clean_it(line: str) -> None:
     full = quoting._ODD_SPACES.sub(" ", quoting._INVISIBLE.sub("", line)).strip()
     assert quoting._clean(line) == full
+
+
+@pytest.mark.parametrize(
+    "postscript",
+    ["PS: let me speak to a person", "P.S. please cancel it instead", "PPS - my lawyer has a copy"],
+)
+def test_a_postscript_below_the_sign_off_is_the_customer_s_text(postscript: str) -> None:
+    """A short postscript under "Thanks, Bob" is the customer writing again, not a line of their signature."""
+    text = f"Where is my order 12345?\n\nThanks,\nBob\n\n{postscript}"
+    assert extract_reply(text).endswith(postscript)
+
+
+def test_a_company_called_ps_is_still_a_signature_line() -> None:
+    text = "Where is my order?\n\nBest regards,\nBob Smith\nPS Systems Ltd\n+44 20 1234 5678"
+    assert extract_reply(text) == "Where is my order?"

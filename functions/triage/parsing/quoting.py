@@ -283,6 +283,8 @@ def _alternation(fragments: tuple[str, ...] | list[str]) -> str:
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _ODD_SPACES = re.compile("[\u00a0\u2007\u202f\t]")
 _WORDS = re.compile(r"\S+")
+# "PS:", "P.S.", "PPS -", "P.P.S.": a postscript, not a company called "PS Systems" or a word like "Psychology".
+_POSTSCRIPT = re.compile(r"p\.?\s?p?\.?\s?s(\.|:|\s*[-–—])", re.IGNORECASE)
 
 _ATTRIBUTION = re.compile(
     _alternation([rf"{opener}\s.+?\b{verb}\s*:" for _, opener, verb in ATTRIBUTION_FORMS])
@@ -565,6 +567,8 @@ def _is_signature_tail(lines: _SignatureLines, start: int, end: int) -> bool:
 
 
 def _is_signature_line(line: str) -> bool:
+    if _POSTSCRIPT.match(line):
+        return False  # "PS: let me talk to a person" below "Thanks, Bob" is the customer writing, not a signature
     words = len(_WORDS.findall(line))
     is_sentence = line.endswith(("?", ":")) or (line.endswith((".", "!")) and words >= PROSE_MIN_WORDS)
     return len(line) <= SIGNATURE_MAX_LINE_CHARS and words <= SIGNATURE_MAX_LINE_WORDS and not is_sentence
