@@ -42,17 +42,19 @@ def thread_keys(message: InboundMessage) -> tuple[str, ...]:
     if message.ticket_id:
         # Each comment on a ticket has its own Message-ID and names no earlier one: the ticket is the thread.
         keys.append("thread#" + digest("ticket", message.provider, message.account, message.ticket_id))
-    root = next((ref for ref in message.thread_ids if ref.strip("<> ")), message.message_id)
-    if root.strip("<> "):
-        keys.append("thread#" + digest("mid", root.strip("<> ").lower()))
-    subject = " ".join(without_reply_prefixes(message.subject)[0].lower().split())
     sender = message.customer.address.lower()
+    root = next((ref for ref in message.thread_ids if ref.strip("<> ")), message.message_id)
+    # A Message-ID is the thread of one customer: many customers answering one mail of ours (an announcement sent
+    # by Bcc) share its id as their root, yet each has a conversation of their own, history and reply included.
+    if root.strip("<> "):
+        keys.append("thread#" + digest("mid", root.strip("<> ").lower(), sender))
+    subject = " ".join(without_reply_prefixes(message.subject)[0].lower().split())
     if sender and subject:
         keys.append("thread#" + digest("subject", sender, subject))
     own = message.message_id.strip("<> ").lower()
     if own and own != root.strip("<> ").lower():
         # Replies to this message will name it as their root only when it starts a thread; note it anyway.
-        keys.append("thread#" + digest("mid", own))
+        keys.append("thread#" + digest("mid", own, sender))
     return tuple(dict.fromkeys(keys))
 
 

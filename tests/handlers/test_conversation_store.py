@@ -248,3 +248,16 @@ def test_an_amended_contact_reads_as_the_escalation_and_leaves_the_share(store: 
     store.note(other, "b2b", automated=True, resolved=False, now=NOW)
     third = store.claim_reply(message(4, sender="lee@third.example.org"), "b2b", 1 / 3, CAPS, NOW)
     assert third.denial is Denial.SHARE_CAP
+
+
+def test_two_customers_answering_one_mail_of_ours_have_a_thread_each(store: Any) -> None:
+    """An announcement sent by Bcc: each customer's reply names it as the root, yet neither customer's words, order
+    or reply belong in the other's conversation."""
+    root = "<announcement-2026-11@news.example.com>"
+    alice = message(1, sender="alice@example.org", subject="Re: Our new returns policy", references=(root,))
+    bob = message(2, sender="bob@example.net", subject="Re: Our new returns policy", references=(root,))
+    assert store.claim_reply(alice, "retail", 1.0, CAPS, NOW).granted
+    store.note(alice, "retail", automated=True, resolved=False, now=NOW)
+    history = store.history(bob, NOW + timedelta(minutes=1))
+    assert (history.auto_replied_by, history.earlier_contacts, history.turns) == (None, (), ())
+    assert store.claim_reply(bob, "retail", 1.0, CAPS, NOW + timedelta(minutes=1)).granted
