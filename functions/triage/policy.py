@@ -19,6 +19,7 @@ from triage.cues import asks_for_human, negative_cues
 from triage.emotion import EmotionReading
 from triage.message import Channel, InboundMessage, without_reply_prefixes
 from triage.parsing.machine_mail import WEAK_SIGNALS, replies_to_auto_reply
+from triage.parsing.quoting import below_the_reply, reads_as_signature
 from triage.profiles import Mode, Profile
 from triage.topics import (
     closing_message,
@@ -29,6 +30,7 @@ from triage.topics import (
     sensitive_topics,
     spam,
     states_a_request,
+    subject_marks_absence,
 )
 from triage.urgency import Urgency
 
@@ -267,7 +269,14 @@ def decide(
     # also raises a sensitive matter, or a threat, is a person's to read.
     absent = out_of_office(message.subject, message.text)
     if absent:
-        return no_reply(Reason.OUT_OF_OFFICE, absent)
+        if subject_marks_absence(message.subject):
+            return no_reply(Reason.OUT_OF_OFFICE, absent)
+        # Away words under a subject of the writer's own ("Sofa delivered today"): a person writing while away,
+        # or a notice without its usual subject. Either way no robot answers and a person reads it.
+        return escalate(Reason.AUTO_REPLY_SUPPRESSED, ["out_of_office_text", *absent])
+    if closing and not reads_as_signature(below_the_reply(message.full_text)):
+        # "Thanks / Sent from my iPhone / Still can't log in though": the words cut away as signature say more.
+        return escalate(Reason.AMBIGUOUS_INTENT, ["thanks_above_more_words"])
     if closing:
         if _subject_asks(message):
             # "Thanks, Kim" below the subject "Please cancel order 4411": the request is in the subject. Neither a

@@ -11,6 +11,7 @@ import re
 
 from triage import cues
 from triage.cues import Phrases, exact_lower
+from triage.parsing.quoting import NOT_A_NAME
 
 _FLAGS = re.IGNORECASE | re.VERBOSE
 
@@ -122,6 +123,12 @@ _CUSTOMER_MATTER = re.compile(
     |\b(mi|mis)\s+(pedido|paquete|cuenta)|\bmeine?\s+(bestellung|paket|konto)|\b(ma|mon)\s+(commande|colis|compte)""",
     _FLAGS,
 )
+# Words a closing's "name" is never made of: "Thanks. Never Arrived." is not signed by Never Arrived.
+_AUTOMATIC_SUBJECT = re.compile(
+    r"""\s*(auto(matic)?[\s-]?(reply|response|answer)|autoreply|auto\s*:|ooo\b|away\b|absen(ce|t)\b|abwesend|vacation
+    |holiday\s+(notice|reply)|on\s+leave)""",
+    _FLAGS,
+)
 _NOTICE_MAX_WORDS = 60  # the longest out-of-office notice among the fixtures has 45
 _QUESTION_MARKS = ("?", "¿", "？")
 _OUT_OF_OFFICE = Phrases(
@@ -223,7 +230,9 @@ def states_a_request(subject: str) -> bool:
 
 def _signature_only(text: str) -> bool:
     words = [word.strip(".,!-") for word in text.split()]
-    return len(words) <= 3 and all(word[:1].isupper() and word.isalpha() for word in words)
+    return len(words) <= 3 and all(
+        word[:1].isupper() and word.isalpha() and word.lower() not in NOT_A_NAME for word in words
+    )
 
 
 def out_of_office(subject: str, text: str) -> list[str]:
@@ -240,6 +249,15 @@ def out_of_office(subject: str, text: str) -> list[str]:
     head = "\n".join(text.strip().splitlines()[:6])
     searched = f"{subject}\n{head}"
     return _OUT_OF_OFFICE.found(searched, exact_lower(searched))
+
+
+def subject_marks_absence(subject: str) -> bool:
+    """The subject says the mail is an absence notice or an automatic reply ("Out of office: …", "Automatic reply:
+    …", "Abwesenheitsnotiz"), as mail clients write it; a person's own subject names their matter."""
+    return (
+        bool(_OUT_OF_OFFICE.found(subject, exact_lower(subject)))
+        or _AUTOMATIC_SUBJECT.match(subject) is not None
+    )
 
 
 def out_of_scope(text: str) -> list[str]:

@@ -606,3 +606,47 @@ def test_a_long_text_in_a_language_we_cannot_name_goes_to_a_person() -> None:
     decision = run(mail(polish, language=None))
     assert (decision.reason, decision.detail) == (Reason.UNSUPPORTED_LANGUAGE, ("unknown",))  # type: ignore[attr-defined]
     assert run(mail("Where is my parcel?", language=None)).reason is Reason.ROUTINE_INTENT  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        (
+            "Sofa delivered today",
+            "I'm out of the office until Thursday, but the sofa delivered today has a big tear.",
+        ),
+        ("Charge", "I am on leave until the 3rd. Just saw two charges for one purchase on my statement."),
+    ],
+)
+def test_away_words_under_a_subject_of_the_writer_s_own_reach_a_person(subject: str, text: str) -> None:
+    """Only a subject that says "out of office" or "automatic reply" makes a short away text a notice to drop."""
+    decision = run(mail(text, subject=subject))
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.AUTO_REPLY_SUPPRESSED)  # type: ignore[attr-defined]
+    assert decision.detail[0] == "out_of_office_text"  # type: ignore[attr-defined]
+    notice = "I am out of the office until Monday with limited access to email."
+    assert run(mail(notice, subject="Automatic reply: Charge")).reason is Reason.OUT_OF_OFFICE  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "full_text",
+    [
+        "Thank you\n\nSent from my iPhone\n\nStill can't log in though",
+        "Thanks\n-- \nTom Reed\n\nActually the parcel never came, the tracking says delivered elsewhere.",
+    ],
+)
+def test_a_thank_you_above_more_words_cut_as_signature_is_not_a_closing(full_text: str) -> None:
+    decision = run(mail(full_text.split("\n")[0], full_text=full_text, subject="Re: Parcel"))
+    assert (decision.action, decision.detail) == (Action.ESCALATE, ("thanks_above_more_words",))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("text", ["Thanks. Never Arrived.", "It arrived. Wrong Size.", "Great. Just Great."])
+def test_title_case_words_after_thanks_are_not_a_name(text: str) -> None:
+    assert run(mail(text, subject="Re: Parcel")).reason is not Reason.CLOSING_MESSAGE  # type: ignore[attr-defined]
+
+
+def test_a_thank_you_with_a_full_signature_is_still_a_closing() -> None:
+    full = "Thanks, all sorted!\n\nBest regards,\nPriya Raman\nSenior Analyst\nMobile: +44 7700 900123\nwww.acme.com"
+    assert (
+        run(mail("Thanks, all sorted!", full_text=full, subject="Re: Parcel")).reason
+        is Reason.CLOSING_MESSAGE
+    )  # type: ignore[attr-defined]

@@ -283,6 +283,16 @@ def _alternation(fragments: tuple[str, ...] | list[str]) -> str:
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 _ODD_SPACES = re.compile("[\u00a0\u2007\u202f\t]")
 _WORDS = re.compile(r"\S+")
+# Words no name, title or company in a signature is made of: "Thanks. Never Arrived." is not signed by Never Arrived.
+_NOT_A_NAME_TEXT = (
+    "never arrived wrong size cancel everything just great not still broken missing late again damaged refund help "
+    "no nothing nobody useless terrible awful disappointed angry sorry but though"
+)
+NOT_A_NAME = frozenset(_NOT_A_NAME_TEXT.split())
+# Lower-case words a signature line may hold ("Head of Sales", "Anna von Berg", "Sent via Acme Mail").
+_SIGNATURE_SMALL_TEXT = "from my for of and the at on via in to by sent von van der de la le du et und y"
+_SIGNATURE_SMALL_WORDS = frozenset(_SIGNATURE_SMALL_TEXT.split())
+_CONTACT_TOKEN = re.compile(r"[@\d/.]|^www|^https?")
 # "PS:", "P.S.", "PPS -", "P.P.S.": a postscript, not a company called "PS Systems" or a word like "Psychology".
 _POSTSCRIPT = re.compile(r"p\.?\s?p?\.?\s?s(\.|:|\s*[-–—])", re.IGNORECASE)
 
@@ -350,6 +360,48 @@ def extract_reply(text: str, *, language_hint: str | None = None) -> str:
         return reply
     unquoted = _tidy(_split(lines).new)
     return unquoted or "\n".join(lines).strip()
+
+
+def reads_as_signature(block: str) -> bool:
+    """Every line of ``block`` could be a signature's: a sign-off, names, titles, companies, contact details, a mail
+    client's footer ("Sent from my iPhone"), a disclaimer; not a sentence ("Still can't log in though")."""
+    for raw_line in block.splitlines():
+        line = _clean(raw_line)
+        if (
+            not line
+            or line == _SIGNATURE_DELIMITER
+            or _CLIENT_FOOTER.fullmatch(line)
+            or _SIGN_OFF.fullmatch(line)
+        ):
+            continue
+        if _DISCLAIMER_START.match(line):
+            return True  # the rest is the disclaimer
+        words = _WORDS.findall(line)
+        if len(words) > SIGNATURE_MAX_LINE_WORDS:
+            return False
+        for word in words:
+            bare = word.strip(".,:;|()[]-–—'\"")
+            if bare.lower() in NOT_A_NAME or (
+                bare[:1].islower() and bare not in _SIGNATURE_SMALL_WORDS and not _CONTACT_TOKEN.search(bare)
+            ):
+                return False
+    return True
+
+
+def below_the_reply(text: str) -> str:
+    """What ``extract_reply`` cut below the customer's new words, above any quoted history: the signature, or lines
+    read as one ("Thanks / Sent from my iPhone / Still can't log in though"). Empty when nothing was cut there."""
+    if not text.strip():
+        return ""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    split = _split(lines)
+    new, clean = _without_banner(split.new, split.new_clean)
+    end = _cut_signature(clean)
+    if _has_content(clean[:end]):
+        return _tidy(new[end:])
+    if end < len(clean) and _SIGN_OFF.fullmatch(clean[end]):
+        return _tidy(new[end + 1 :])  # a lone "Thank you!" is the reply: what follows it is below
+    return ""
 
 
 # ---------------------------------------------------------------------------------------------------------------
