@@ -28,6 +28,13 @@ MAX_REFERENCES = 20
 _POLICY = SMTP.clone(max_line_length=998)
 
 _LINE_BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f]+")
+# A title (then the name is a surname), or a team, role or company word: the display name holds no first name.
+_NOT_A_FIRST_NAME_TEXT = (
+    "mr mrs ms miss mx dr prof sir madam madame herr frau mme mlle sr sra srta don dona doña the team accounts "
+    "accounting payable receivable customer customers service services support sales billing info admin office "
+    "department dept finance purchasing procurement reception family"
+)
+_NOT_A_FIRST_NAME = frozenset(_NOT_A_FIRST_NAME_TEXT.split())
 _NAME = re.compile(r"^[^\W\d_][^\W\d_'’-]{1,30}$")
 
 
@@ -147,9 +154,12 @@ def first_name(sender: Address) -> str:
     name = sender.name.strip().strip('"')
     if "," in name:
         name = name.split(",", 1)[1]
-    candidate = name.split()[0] if name.split() else ""
+    words = name.split()
+    candidate = words[0] if words else ""
     if not _NAME.match(candidate) or candidate.isupper() or "@" in name:
         return ""
+    if {word.strip(".").lower() for word in words} & _NOT_A_FIRST_NAME:
+        return ""  # "Mr Smith", "Herr Weber", "Accounts Payable", "The Smiths": "Hello," rather than "Hi Mr,"
     return candidate[:1].upper() + candidate[1:]
 
 
