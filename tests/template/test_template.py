@@ -254,6 +254,21 @@ def test_every_function_environment_variable_is_a_settings_field(template: Templ
         )
 
 
+def test_what_customers_read_in_a_reply_is_set_by_the_deployer(template: Template) -> None:
+    """The help-centre links, the sender's name and the signature of automatic replies come from the stack's
+    parameters (the help centre is required): the settings' example.com defaults never reach a customer."""
+    worker = functions(template)["TriageWorkerFunction"]["Environment"]["Variables"]
+    wanted = {
+        "HELP_CENTER_URL": "HelpCenterUrl",
+        "REPLY_FROM_NAME": "ReplyFromName",
+        "REPLY_SIGNATURE": "ReplySignature",
+        "REPLY_FROM_ADDRESS": "ReplyFromAddress",
+    }
+    assert {name: worker.get(name) for name in wanted} == {name: {"Ref": ref} for name, ref in wanted.items()}
+    assert "Default" not in template["Parameters"]["HelpCenterUrl"]
+    assert worker["LOOP_TOKEN"] == {"Ref": "AWS::StackName"}
+
+
 def test_the_bench_runs_its_children_with_the_templates_global_variables(template: Template) -> None:
     """What every function gets from Globals (literal values; references differ by stack), the bench's cold-start
     children get too: the cold start it measures is the deployed one's."""
