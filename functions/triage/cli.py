@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from triage.evaluation import evaluate, write_report
 
+    if args.report is not None and args.report.exists() and not args.report.is_dir():
+        print(f"triage: --report {args.report} is a file; the report is a folder", file=sys.stderr)
+        return EXIT_USAGE
     model = _load_head(args)
     dataset = _read_rows(args)
     available = ["linear"] + (["combined", "cascade"] if model.has_encoder_tier else [])
@@ -472,6 +475,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ImportError as error:  # pragma: no cover - depends on the environment
         print(f"triage train needs the 'train' extra (pip install '.[train]'): {error}", file=sys.stderr)
         return EXIT_USAGE
+    if args.out.exists() and not args.out.is_dir():
+        print(f"triage: --out {args.out} is a file; the model is a folder", file=sys.stderr)
+        return EXIT_USAGE
     try:
         dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column)
         if args.feedback is not None:
@@ -517,7 +523,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if args.local_stack:
+    if args.local_stack is not None:  # 0 is refused by run_load, not read as "not given"
         # The loopback load run of issue 9: mails over SMTP into the local stack (triage serve), then the counts.
         from triage.serve import run_load
 
@@ -562,9 +568,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from triage.bench import REPO_DIR
     from triage.demo import run_demo
 
-    return run_demo(args.events, show_messages=not args.table_only, quiet=not args.verbose)
+    events = args.events or REPO_DIR / "events" / "email"
+    return run_demo(events, show_messages=not args.table_only, quiet=not args.verbose)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -658,13 +666,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--head", default="intent", choices=["intent", "emotion"])
     p.add_argument(
-        "--target-precision", type=float, default=0.99, help="precision auto-eligible answers must reach"
+        "--target-precision",
+        type=_bounded(float, 0.0, 1.0, low_open=True),
+        default=0.99,
+        help="precision auto-eligible answers must reach (0 < p <= 1)",
     )
-    p.add_argument("--folds", type=int, default=5, help="cross-validation folds")
-    p.add_argument("--c", type=float, default=10.0, help="inverse regularisation of the n-gram tier")
+    p.add_argument(
+        "--folds", type=_bounded(int, 2, None), default=5, help="cross-validation folds (at least 2)"
+    )
+    p.add_argument(
+        "--c",
+        type=_bounded(float, 0.0, None, low_open=True),
+        default=10.0,
+        help="inverse regularisation of the n-gram tier (> 0)",
+    )
     p.add_argument(
         "--letters",
-        type=float,
+        type=_bounded(float, 0.0, 1.0),
         default=0.0,
         metavar="SHARE",
         help="add letter-shaped copies (greeting, 1-3 requests, sign-off) of this share of rows to the n-gram tier",
@@ -716,7 +734,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("demo", help="run the whole pipeline on the sample emails with moto (no AWS account)")
-    p.add_argument("--events", type=Path, default=Path("events/email"))
+    p.add_argument(
+        "--events",
+        type=Path,
+        default=None,
+        help="folder of .eml files (default: the repository's events/email, wherever the command runs from)",
+    )
     p.add_argument("--table-only", action="store_true")
     p.add_argument("--verbose", action="store_true", help="also print the handlers' structured logs")
     p.set_defaults(func=cmd_demo)
@@ -742,15 +765,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _bounded(
+    kind: Callable[[str], Any], low: float, high: float | None, *, low_open: bool = False
+) -> Callable[[str], Any]:
+    """An argparse type: ``kind`` of the text, within [low, high] (or (low, high] with ``low_open``)."""
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value < low or (low_open and value == low) or (high is not None and value > high):
+            bound = f"{'>' if low_open else '>='} {low}" + (f" and <= {high}" if high is not None else "")
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must be {bound}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid float value"
+    return parse
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    from triage.classifier import ModelError
     from triage.profiles import PolicyError
     from triage.replies import TemplateError
+    from triage.routing import RoutingError
     from triage.settings import SettingsError
 
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (PolicyError, TemplateError, SettingsError) as error:
+    except (PolicyError, TemplateError, SettingsError, ModelError, RoutingError) as error:
         print(f"triage: {error}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # `triage predict ... | head`: the reader left, which is not an error

@@ -103,3 +103,65 @@ def test_decide_shows_the_escalation_as_an_agent_pulls_it(capsys: pytest.Capture
     assert "[URGENT] billing" in text
     assert "Wants:" in text
     assert "d***@example.net" in text
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--folds", "1"),
+        ("--c", "-1"),
+        ("--target-precision", "2"),
+        ("--target-precision", "0"),
+        ("--letters", "5"),
+    ],
+)
+def test_train_refuses_an_out_of_range_setting_before_training(
+    tmp_path: Path, flag: str, value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One line and exit 2, not a scikit-learn traceback (--folds 1, --c -1) or a model that never answers
+    (--target-precision 2)."""
+    with pytest.raises(SystemExit) as raised:
+        main(["train", "--data", str(tmp_path / "x.csv"), "--out", str(tmp_path / "m"), flag, value])
+    assert raised.value.code == 2
+    assert f"argument {flag}: {value} is out of range" in capsys.readouterr().err
+
+
+def test_train_and_evaluate_refuse_a_file_where_a_folder_goes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "taken.json"
+    taken.write_text("{}")
+    assert main(["train", "--data", str(tmp_path / "x.csv"), "--out", str(taken)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    rows = tmp_path / "rows.csv"
+    rows.write_text("text,category\nwhere is my parcel,track_order\n")
+    assert main(["evaluate", "--data", str(rows), "--report", str(taken)]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("error", ["model", "routing"])
+def test_a_model_or_routing_error_is_one_line_and_exit_2(
+    error: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tier the model lacks (predict --tier combined on a linear-only model), a broken ROUTING_FILE: no traceback."""
+    from triage import cli
+    from triage.classifier import ModelError
+    from triage.routing import RoutingError
+
+    def fail(args: object) -> int:
+        raise (
+            ModelError("this model has no combined tier") if error == "model" else RoutingError("bad routing")
+        )
+
+    monkeypatch.setattr(cli, "cmd_predict", fail)
+    assert main(["predict", "--text", "where is my parcel"]) == 2
+    assert capsys.readouterr().err.startswith("triage: ")
+
+
+def test_demo_finds_the_sample_mails_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from triage.cli import build_parser
+
+    monkeypatch.chdir(tmp_path)
+    assert build_parser().parse_args(["demo"]).events is None  # resolved to the repository's events/email
