@@ -97,23 +97,38 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print("triage predict: give --text or --data", file=sys.stderr)
         return EXIT_USAGE
     model = _load_head(args)
-    prediction = model.predict(args.text, k=3)
-    top3 = [{"label": label, "confidence": round(p, 4)} for label, p in prediction.top_k]
-    result = {
-        "label": prediction.label,
-        "confidence": round(prediction.confidence, 4),
-        "top3": top3,
-        "auto_eligible": prediction.auto_eligible,
-        "threshold": prediction.threshold,
-        "model_version": prediction.model_version,
-    }
+    [result] = _predictions(model, [args.text], args.tier)
+    result["model_version"] = model.version
     if args.json:
         _print_json(result)
     else:
-        print(f"{result['label']}  {result['confidence']:.3f}")
-        for item in top3:
+        print(f"{result['label']}  {result['confidence']:.3f}  ({result['tier']} tier)")
+        for item in result["top3"]:
             print(f"  {item['label']:<28} {item['confidence']:.3f}")
     return EXIT_OK
+
+
+def _predictions(model: Any, texts: list[str], tier: str) -> list[dict[str, Any]]:
+    """Label, confidence, top 3, the label's calibrated threshold and auto-eligibility, and the tier that answered,
+    for each text (``--text`` and ``--data`` alike)."""
+    probabilities, tiers = model.predict_proba_tiered(texts, tier, _tier_encoder(model, tier))
+    thresholds = {name: model.thresholds(name) for name in model.tiers}
+    results = []
+    for row, answered in zip(probabilities, tiers, strict=True):
+        order = row.argsort()[::-1][:3]
+        label = model.labels[order[0]]
+        threshold = thresholds[answered][label]
+        results.append(
+            {
+                "label": label,
+                "confidence": round(float(row[order[0]]), 4),
+                "top3": [{"label": model.labels[i], "confidence": round(float(row[i]), 4)} for i in order],
+                "auto_eligible": threshold is not None and float(row[order[0]]) >= threshold,
+                "threshold": threshold,
+                "tier": answered,
+            }
+        )
+    return results
 
 
 def _predict_file(args: argparse.Namespace) -> int:
@@ -129,26 +144,8 @@ def _predict_file(args: argparse.Namespace) -> int:
         print(f"triage: {error}", file=sys.stderr)
         return EXIT_USAGE
     texts = [str(row.get(args.text_column) or "") for row in rows]
-    probabilities, tiers = model.predict_proba_tiered(texts, args.tier, _tier_encoder(model, args.tier))
-    thresholds = {tier: model.thresholds(tier) for tier in model.tiers}
-    for row, tier in zip(probabilities, tiers, strict=True):
-        order = row.argsort()[::-1][:3]
-        label = model.labels[order[0]]
-        threshold = thresholds[tier][label]
-        print(
-            json.dumps(
-                {
-                    "label": label,
-                    "confidence": round(float(row[order[0]]), 4),
-                    "top3": [
-                        {"label": model.labels[i], "confidence": round(float(row[i]), 4)} for i in order
-                    ],
-                    "auto_eligible": threshold is not None and float(row[order[0]]) >= threshold,
-                    "tier": tier,
-                },
-                ensure_ascii=False,
-            )
-        )
+    for result in _predictions(model, texts, args.tier):
+        print(json.dumps(result, ensure_ascii=False))
     return EXIT_OK
 
 

@@ -165,3 +165,18 @@ def test_demo_finds_the_sample_mails_from_any_folder(
 
     monkeypatch.chdir(tmp_path)
     assert build_parser().parse_args(["demo"]).events is None  # resolved to the repository's events/email
+
+
+def test_predict_text_and_data_answer_alike_on_the_same_tier(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--text honours --tier (it always used the linear tier): the same text gives the same line either way."""
+    rows = tmp_path / "rows.csv"
+    rows.write_text("text\nhello there\n")
+    assert main(["predict", "--data", str(rows), "--tier", "combined"]) == 0
+    from_data = json.loads(capsys.readouterr().out)
+    assert main(["predict", "--text", "hello there", "--tier", "combined", "--json"]) == 0
+    from_text = json.loads(capsys.readouterr().out)
+    assert from_text.pop("model_version")
+    assert from_text == from_data
+    assert from_text["tier"] == "combined"
