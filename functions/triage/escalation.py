@@ -19,6 +19,7 @@ from triage.summary import (
     Summary,
     SummaryInput,
     Turn,
+    mask_addresses,
     summarise,
 )
 from triage.urgency import Urgency
@@ -132,7 +133,8 @@ def build_escalation(
         channel=message.channel,
         provider=message.provider,
         customer=message.customer,
-        subject=message.subject[:300],
+        # The agent reads the subject beside the masked summary: a card or phone number there is masked too.
+        subject=mask_addresses(message.subject)[:300],
         language=message.language,
         intent=decision.intent,
         confidence=decision.confidence,

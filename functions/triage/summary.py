@@ -83,7 +83,8 @@ _THANKS_FOR_HELP = re.compile(
 
 _EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
-_CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
+# 13-19 digits, grouped by spaces, dashes or dots ("4111 1111 1111 1111", "5500.0000.0000.0004").
+_CARD = re.compile(r"(?<![\w-])\d(?:[ .-]?\d){12,18}(?![\w-])")
 _PHONE = re.compile(r"(?<![\w.,/-])(?:\+|\b00)?\(?\d[\d ().-]{4,18}\d(?![\w-])")
 _PHONE_CUE = re.compile(
     r"\b(phone|tel|telephone|mobile|cell|call me|text me|whatsapp|móvil|teléfono|handy)\W{0,12}$", re.I
@@ -120,17 +121,39 @@ _STREETS = (
 )
 
 
+def _luhn(digits: str) -> bool:
+    """The payment-card check digit holds (ISO/IEC 7812): true for every real card number."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def _card_or_keep(text: str, match: re.Match[str]) -> str:
+    """A card number is masked whatever precedes it ("order 5512 paid with 4111 …" names the order, not the
+    card); a long digit run that fails the card check stays readable only after an order word."""
+    found = match.group(0)
+    if _luhn("".join(char for char in found if char.isdigit())):
+        return "[number]"
+    return found if _ORDER_CUE.search(text[max(0, match.start() - 40) : match.start()]) else "[number]"
+
+
 def _phone_or_keep(text: str, match: re.Match[str]) -> str:
     found = match.group(0)
     digits = sum(char.isdigit() for char in found)
     before = text[max(0, match.start() - 40) : match.start()]
-    if _DATE_LIKE.search(found) or _ORDER_CUE.search(before):
+    if _DATE_LIKE.search(found):
+        return found
+    # "ticket 99, call me 020 7946 0958": the phone word right before the number wins over an earlier order word.
+    if _PHONE_CUE.search(before) and digits >= 6:
+        return "[phone]"
+    if _ORDER_CUE.search(before):
         return found
     international = found.startswith(("+", "00"))
     separated = bool(re.search(r"\d[ ().-]+\d", found))
     if (
-        (_PHONE_CUE.search(before) and digits >= 6)
-        or (international and 8 <= digits <= 15)
+        (international and 8 <= digits <= 15)
         or (separated and 9 <= digits <= 15)
         or (not separated and 10 <= digits <= 12)
     ):
@@ -142,17 +165,15 @@ def mask_addresses(text: str) -> str:
     """``text`` with e-mail addresses, phone numbers, street addresses and card/IBAN-like numbers replaced.
 
     E-mail → ``[email]``, phone → ``[phone]``, street address → ``[address]``, IBAN or card-like digit run →
-    ``[number]``. Digits written after an order word (``order #``, ``invoice``, ``ticket``…) and dates are kept.
+    ``[number]``. A digit run that passes the card check (Luhn) is masked wherever it stands; other digits written
+    after an order word (``order #``, ``invoice``, ``ticket``…) and dates are kept.
     Errs on the side of masking: a false ``[address]`` costs the agent a glance, a leaked one costs privacy.
     """
     if not text:
         return text
     text = _EMAIL.sub("[email]", text)
     text = _IBAN.sub("[number]", text)
-    text = _CARD.sub(
-        lambda m: m.group(0) if _ORDER_CUE.search(text[max(0, m.start() - 40) : m.start()]) else "[number]",
-        text,
-    )
+    text = _CARD.sub(lambda m: _card_or_keep(text, m), text)
     for street in _STREETS:
         text = street.sub("[address]", text)
     return _PHONE.sub(lambda m: _phone_or_keep(text, m), text)

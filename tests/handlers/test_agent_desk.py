@@ -24,9 +24,9 @@ from triage.agent import (
 )
 from triage.emotion import EmotionReading
 from triage.entities import Entities
-from triage.escalation import Escalation
-from triage.message import Address, Channel, RawPointer
-from triage.policy import Reason
+from triage.escalation import Escalation, build_escalation
+from triage.message import Address, Channel, InboundMessage, RawPointer
+from triage.policy import EscalateDecision, Reason
 from triage.routing import load_routing, queue_name
 from triage.summary import Summary
 from triage.urgency import Urgency
@@ -476,3 +476,26 @@ def test_cli_errors_exit_2_with_one_sentence(
     assert captured.err.startswith(message)
     assert "Traceback" not in captured.err
     assert captured.err.count("\n") == 1
+
+
+def test_the_subject_the_agent_reads_is_masked_like_the_text() -> None:
+    # Given a customer who put a card and a phone number in the subject
+    message = InboundMessage(
+        id="inbound/subject-card",
+        dedupe_key="ses:subject-card",
+        channel=Channel.EMAIL,
+        provider="ses",
+        message_id="<subject-card@example.org>",
+        **{"from": Address(name="Jane Doe", address="jane.doe@example.org")},
+        subject="Order 5512 charged twice on 4111 1111 1111 1111, call me 07700 900123",
+        text="I was charged twice. Please refund.",
+    )
+    decision = EscalateDecision(message_key=message.id, reason=Reason.LOW_CONFIDENCE)
+    # When it is escalated and rendered for the agent
+    built = build_escalation(message, decision)
+    shown = render_escalation(Pulled("claim", json.loads(built.model_dump_json()), "normal", "billing", 1))
+    # Then neither number reaches the agent, and the order number is still readable
+    assert built.subject == "Order 5512 charged twice on [number], call me [phone]"
+    assert "4111" not in shown
+    assert "900123" not in shown
+    assert "Order 5512" in shown

@@ -377,6 +377,38 @@ def test_mask_addresses_keeps_order_numbers_dates_and_amounts(text: str) -> None
     assert mask_addresses(text) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # An order word before the card does not make the card an order number.
+        (
+            "I paid for order 5512 with 4111 1111 1111 1111 and was charged twice.",
+            "I paid for order 5512 with [number] and was charged twice.",
+        ),
+        ("Order 5512: card 4111 1111 1111 1111 charged twice", "Order 5512: card [number] charged twice"),
+        ("Invoice 4111-1111-1111-1111", "Invoice [number]"),
+        ("My card number is 5500.0000.0000.0004 too.", "My card number is [number] too."),
+        ("order #4111111111111111", "order #[number]"),
+        # A phone word right before the number wins over an earlier order word.
+        ("ticket 99 call me 020 7946 0958", "ticket 99 call me [phone]"),
+    ],
+)
+def test_card_numbers_are_masked_whatever_precedes_them(text: str, masked: str) -> None:
+    assert mask_addresses(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order 4111111111111112 was never delivered.",  # 16 digits, fails the card check: an order number
+        "tracking 1Z999AA10123456784 and order 55123",
+        "Order 1234567890123 placed on 2026-11-20",
+    ],
+)
+def test_long_order_numbers_that_are_not_cards_stay_readable(text: str) -> None:
+    assert mask_addresses(text) == text
+
+
 def test_addresses_never_appear_in_the_summary() -> None:
     leaky = f"Please reply to {EMAIL} or call {PHONES[0]} or {PHONES[1]}. "
     item = SummaryInput(
