@@ -10,6 +10,7 @@ from triage.conversation import ContactHistory
 from triage.emotion import EmotionReading
 from triage.message import Address, Attachment, Channel, InboundMessage, RawPointer
 from triage.policy import EscalateDecision, Reason
+from triage.replies import without_automatic_notice
 from triage.summary import (
     DRAFT_MARK,
     AgentSummary,
@@ -116,6 +117,11 @@ def build_escalation(
     now: datetime | None = None,
 ) -> Escalation:
     reason_text = REASON_TEXT.get(decision.reason, decision.reason.value)
+    # The would-be reply is the agent's draft, without the footer's "this is an automatic answer" notice; when the
+    # thread's automatic reply already said it, it is shown as sent, never offered as a draft to send again.
+    reply = without_automatic_notice(suggested_reply) if suggested_reply and suggested_reply.strip() else None
+    sent = reply is not None and already_sent(decision, history)
+    draft = None if sent else reply
     item = SummaryInput(
         subject=message.subject,
         text=message.text,
@@ -124,7 +130,8 @@ def build_escalation(
         intent=decision.intent,
         emotion=emotion,
         reason=reason_text,
-        draft=suggested_reply,
+        draft=draft,
+        already_sent=reply if sent else None,
     )
     return Escalation(
         message_key=message.id,
@@ -144,7 +151,7 @@ def build_escalation(
         reason_detail=decision.detail[:10],
         summary=summarise(message.subject, message.text),
         agent_summary=(summariser or DEFAULT_SUMMARISER).summarise(item),
-        suggested_reply=f"{DRAFT_MARK}\n\n{suggested_reply}" if suggested_reply else None,
+        suggested_reply=f"{DRAFT_MARK}\n\n{draft}" if draft else None,
         attachments=message.attachments[:50],
         defects=message.defects[:20],
         raw=message.raw,
@@ -155,6 +162,20 @@ def build_escalation(
 
 
 DEFAULT_SUMMARISER: Summariser = ExtractiveSummariser()
+
+# The customer already got this thread's automatic reply.
+_THREAD_AUTO_REPLIED = frozenset({Reason.REPLY_TO_AUTO_REPLY, Reason.THREAD_ALREADY_ANSWERED})
+
+
+def already_sent(decision: EscalateDecision, history: ContactHistory | None) -> bool:
+    """The would-be reply is the automatic reply this thread already got: the reason says the thread was answered
+    and its automatic reply was for the same intent (or the store does not say which intent it was for)."""
+    if decision.reason not in _THREAD_AUTO_REPLIED:
+        return False
+    answered = [
+        record.intent for record in (history.turns if history else ()) if record.action == "auto_reply"
+    ]
+    return not answered or decision.intent in answered
 
 
 def turns_of(history: ContactHistory | None) -> tuple[Turn, ...]:

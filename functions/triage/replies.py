@@ -209,3 +209,18 @@ def compose_mime(
     mime[LOOP_HEADER] = loop_token
     mime.set_content(content.body, charset="utf-8")
     return mime
+
+
+# The footer ends below a signature separator ("--" alone on a line; RFC 3676 writes "-- ") with a notice that the
+# answer is automatic: true of what we send, false of the same words sent by a person.
+_SIGNATURE_SEPARATOR = re.compile(r"^--[ \t]?$", re.MULTILINE)
+_AUTOMATIC = re.compile(r"\bautomat(ic|ed|ically)\b", re.IGNORECASE)
+
+
+def without_automatic_notice(body: str) -> str:
+    """A rendered reply as a person would send it: the block below the last ``--`` line is cut when it says the
+    answer is automatic (our footer's notice); the greeting, the answer and the signature stay."""
+    separators = list(_SIGNATURE_SEPARATOR.finditer(body))
+    if separators and _AUTOMATIC.search(body[separators[-1].end() :]):
+        body = body[: separators[-1].start()]
+    return body.rstrip()

@@ -52,6 +52,7 @@ REASON_MAX_CHARS = 400
 DRAFT_MAX_CHARS = 2000
 PRODUCTS_MAX = 5
 DRAFT_MARK = "[DRAFT – edit before sending]"
+SENT_MARK = "[ALREADY SENT – our automatic reply in this thread; do not send it again]"
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _GREETING_OR_CLOSING = re.compile(
@@ -211,6 +212,7 @@ class SummaryInput:
     emotion: EmotionReading | None = None
     reason: str = ""  # the plain-words reason the AI stepped aside (a REASON_TEXT value)
     draft: str | None = None  # the would-be reply (a template fill), or None
+    already_sent: str | None = None  # the automatic reply the customer already got in this thread, or None
 
 
 class AgentEntities(Entities):
@@ -233,6 +235,10 @@ class AgentSummary(BaseModel):
     history: str = ""
     reason: str = ""
     draft: str | None = Field(None, description=f"Starts with {DRAFT_MARK!r}; never sent as is.")
+    already_sent: str | None = Field(
+        None,
+        description=f"Starts with {SENT_MARK!r}: the automatic reply the customer already got; not a draft.",
+    )
     backend: Literal["extractive", "bedrock"] = "extractive"
 
 
@@ -591,10 +597,10 @@ def _key_points(sentences: Sequence[str], subject: str) -> tuple[str, ...]:
     return tuple(points)
 
 
-def _draft(draft: str | None) -> str | None:
+def _draft(draft: str | None, mark: str = DRAFT_MARK) -> str | None:
     if not draft or not draft.strip():
         return None
-    return _clip_chars(f"{DRAFT_MARK}\n\n{mask_addresses(draft.strip())}", DRAFT_MAX_CHARS)
+    return _clip_chars(f"{mark}\n\n{mask_addresses(draft.strip())}", DRAFT_MAX_CHARS)
 
 
 class ExtractiveSummariser:
@@ -617,6 +623,7 @@ class ExtractiveSummariser:
             history=_history_line(item.history),
             reason=_clip_chars(" ".join(item.reason.split()), REASON_MAX_CHARS),
             draft=_draft(item.draft),
+            already_sent=_draft(item.already_sent, SENT_MARK),
         )
 
 
@@ -818,6 +825,11 @@ def render_summary(summary: AgentSummary) -> str:
         f"Why a person: {summary.reason or '(not given)'}",
         "Draft:",
         *(f"  {line}" if line else "" for line in (summary.draft or "(no draft)").splitlines()),
+        *(
+            ["Already sent:", *(f"  {line}" if line else "" for line in summary.already_sent.splitlines())]
+            if summary.already_sent
+            else []
+        ),
         f"(summary: {summary.backend})",
     ]
     return "\n".join(lines)

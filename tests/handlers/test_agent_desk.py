@@ -22,11 +22,13 @@ from triage.agent import (
     read_feedback,
     render_escalation,
 )
+from triage.conversation import ContactHistory, ContactRecord
 from triage.emotion import EmotionReading
 from triage.entities import Entities
 from triage.escalation import Escalation, build_escalation
 from triage.message import Address, Channel, InboundMessage, RawPointer
 from triage.policy import EscalateDecision, Reason
+from triage.replies import ReplyStyle, ReplyTemplates
 from triage.routing import load_routing, queue_name
 from triage.summary import Summary
 from triage.urgency import Urgency
@@ -499,3 +501,80 @@ def test_the_subject_the_agent_reads_is_masked_like_the_text() -> None:
     assert "4111" not in shown
     assert "900123" not in shown
     assert "Order 5512" in shown
+
+
+TEMPLATES = ReplyTemplates(ROUTING.parent / "templates")
+STYLE = ReplyStyle(help_url="https://help.example.com", signature="The Customer Support team")
+
+
+def tracking_message(key: str = "inbound/where") -> InboundMessage:
+    return InboundMessage(
+        id=key,
+        dedupe_key=f"ses:{key}",
+        channel=Channel.EMAIL,
+        provider="ses",
+        message_id=f"<{key.rsplit('/', 1)[-1]}@example.org>",
+        **{"from": Address(name="Priya Raman", address="priya.raman@example.org")},
+        subject="Where is my order #A-48213?",
+        text="That page shows nothing at all. Where is order A-48213?",
+    )
+
+
+def auto_replied_thread(intent: str) -> ContactHistory:
+    earlier = ContactRecord(at=CREATED, message_key="inbound/first", intent=intent, action="auto_reply")
+    return ContactHistory(auto_replied_by="inbound/first", turns=(earlier,), customer=(earlier,))
+
+
+def test_the_agents_draft_does_not_say_it_is_automatic() -> None:
+    # Given a would-be automatic reply (with the footer's "This is an automatic answer" notice) handed to a person
+    message = tracking_message()
+    reply = TEMPLATES.render("track_order", message, STYLE).body
+    assert reply is not None
+    assert "automatic answer" in reply
+    decision = EscalateDecision(message_key=message.id, reason=Reason.LOW_CONFIDENCE, intent="track_order")
+    # When it becomes the agent's draft
+    built = build_escalation(message, decision, reply)
+    assert built.agent_summary is not None
+    # Then the draft keeps the greeting, the answer and the signature, but never says a machine wrote it
+    for draft in (built.suggested_reply, built.agent_summary.draft):
+        assert draft is not None
+        assert "Hi Priya," in draft
+        assert "order tracking page" in draft
+        assert draft.rstrip().endswith("The Customer Support team")
+        assert "automatic" not in draft.lower()
+    assert built.agent_summary.already_sent is None
+
+
+@pytest.mark.parametrize("reason", [Reason.REPLY_TO_AUTO_REPLY, Reason.THREAD_ALREADY_ANSWERED])
+def test_the_automatic_reply_the_customer_already_got_is_not_offered_as_a_draft(reason: Reason) -> None:
+    # Given a customer writing back after this thread's automatic tracking reply
+    message = tracking_message("inbound/again")
+    reply = TEMPLATES.render("track_order", message, STYLE).body
+    decision = EscalateDecision(message_key=message.id, reason=reason, intent="track_order")
+    # When the same would-be reply is handed to a person
+    built = build_escalation(message, decision, reply, history=auto_replied_thread("track_order"))
+    shown = render_escalation(Pulled("claim", json.loads(built.model_dump_json()), "normal", "orders", 1))
+    # Then there is no draft to send again; the agent sees what was already sent, labelled as such
+    assert built.suggested_reply is None
+    assert built.agent_summary is not None
+    assert built.agent_summary.draft is None
+    assert built.agent_summary.already_sent is not None
+    assert built.agent_summary.already_sent.startswith(summary_module.SENT_MARK)
+    assert "Already sent:" in shown
+    assert "DRAFT" not in shown
+    assert "automatic answer to your message" not in shown
+
+
+def test_a_reply_for_another_request_in_an_answered_thread_is_still_a_draft() -> None:
+    # Given a thread whose automatic reply was about tracking, and a new question about an invoice
+    message = tracking_message("inbound/invoice")
+    reply = TEMPLATES.render("track_order", message, STYLE).body
+    decision = EscalateDecision(
+        message_key=message.id, reason=Reason.THREAD_ALREADY_ANSWERED, intent="track_order"
+    )
+    # When the would-be reply was never sent in this thread
+    built = build_escalation(message, decision, reply, history=auto_replied_thread("get_invoice"))
+    # Then it is the agent's draft
+    assert built.suggested_reply is not None
+    assert built.agent_summary is not None
+    assert built.agent_summary.already_sent is None

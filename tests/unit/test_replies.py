@@ -19,6 +19,7 @@ from triage.replies import (
     first_name,
     reply_content,
     reply_subject,
+    without_automatic_notice,
 )
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
@@ -190,3 +191,21 @@ def test_templates_need_a_footer(tmp_path: Path) -> None:
     (tmp_path / "track_order.txt").write_text("Hello", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"_footer\.txt"):
         ReplyTemplates(tmp_path)
+
+
+def test_a_reply_without_its_automatic_notice_is_what_a_person_would_send() -> None:
+    body = reply_body("track_order", inbound())
+    assert body is not None
+    assert "automatic answer" in body  # what the customer gets says so
+
+    draft = without_automatic_notice(body)
+
+    assert draft.startswith("Hi Jane,")
+    assert draft.endswith("The Support team")
+    assert "automatic" not in draft.lower()
+    assert "\n--" not in draft
+
+
+def test_a_signature_block_that_says_nothing_automatic_is_kept() -> None:
+    body = "Hello,\n\nIt is on its way.\n\n--\nThe Support team\nhttps://help.example.com\n"
+    assert without_automatic_notice(body) == body.rstrip()
