@@ -8,11 +8,16 @@ A pulled message is **claimed** by its visibility timeout: no one else receives 
 to be pulled again, never a resolution without its feedback. A message received ``maxReceiveCount`` times without
 being resolved moves to the queue's dead-letter queue.
 
-The claim ID handed to the agent is opaque: base64url of the team, priority, message key and SQS receipt handle.
-Resolving needs the escalation's facts (model intent, reason, key points …) after the pull, possibly from another
-process, so ``pull`` writes them — never the customer's text beyond the summary's key points — to
-``claims/<message key>.json`` in the feedback bucket; ``resolve`` and ``release`` remove it (give the prefix a
-one-day lifecycle rule for claims abandoned mid-work).
+The claim ID handed to the agent is opaque: base64url of the team, priority, message key, SQS receipt handle and
+a token new with every pull. Resolving needs the escalation's facts (model intent, reason, key points …) after the
+pull, possibly from another process, so ``pull`` writes them — never the customer's text beyond the summary's key
+points — with the token to ``claims/<message key>.json`` in the feedback bucket; ``resolve`` and ``release`` remove
+it (give the prefix a one-day lifecycle rule for claims abandoned mid-work).
+
+A claim whose timeout ran out may be pulled by another agent, and SQS does not always refuse the old receipt handle
+(moto never does; AWS may accept a DeleteMessage with it). So ``extend``, ``release`` and ``resolve`` first compare
+the claim's token with the one in the claim record, and refuse when the record is gone (released or resolved) or
+names a later pull. A desk without a feedback bucket records no claims: there the receipt handle is the only check.
 
 Oldest age per queue: SQS has no queue attribute for it (it is the CloudWatch metric
 ``AWS/SQS ApproximateAgeOfOldestMessage``, published per minute), and peeking with ReceiveMessage would count as a
@@ -28,6 +33,7 @@ import contextlib
 import importlib
 import json
 import re
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +54,7 @@ AGE_WINDOW = timedelta(minutes=15)
 FEEDBACK_SCHEMA_VERSION = 1
 _LABEL = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _CLAIM_VERSION = 1
+_HOLDER_FIELD = "claimed_by_pull"  # in the claim record: which pull holds the escalation
 _EXPIRED_CODES = frozenset(
     {
         "ReceiptHandleIsInvalid",
@@ -57,6 +64,14 @@ _EXPIRED_CODES = frozenset(
     }
 )
 _MISSING_QUEUE_CODES = frozenset({"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"})
+_STALE_CLAIM = (
+    "this claim is no longer valid: its visibility timeout ran out, or it was already released or resolved; "
+    "pull again"
+)
+_TAKEN_CLAIM = (
+    "this claim ran out and another agent has pulled the escalation since, so it is theirs now: pull again for "
+    "the next one"
+)
 
 
 class AgentError(Exception):
@@ -73,18 +88,17 @@ class Claim:
     priority: str
     message_key: str
     receipt_handle: str
+    token: str = ""  # this pull's, as in the claim record; empty when the pull recorded no claim
 
     def encode(self) -> str:
-        raw = json.dumps(
-            {
-                "v": _CLAIM_VERSION,
-                "t": self.team,
-                "p": self.priority,
-                "k": self.message_key,
-                "h": self.receipt_handle,
-            },
-            separators=(",", ":"),
-        )
+        fields = {
+            "v": _CLAIM_VERSION,
+            "t": self.team,
+            "p": self.priority,
+            "k": self.message_key,
+            "h": self.receipt_handle,
+        }
+        raw = json.dumps(fields | ({"c": self.token} if self.token else {}), separators=(",", ":"))
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
@@ -94,7 +108,7 @@ class Claim:
             data = json.loads(raw)
             if data.get("v") != _CLAIM_VERSION or data["p"] not in PRIORITIES:
                 raise ValueError("unknown claim version or priority")
-            return cls(str(data["t"]), str(data["p"]), str(data["k"]), str(data["h"]))
+            return cls(str(data["t"]), str(data["p"]), str(data["k"]), str(data["h"]), str(data.get("c", "")))
         except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
             raise AgentError(
                 f"{_short(claim_id)!r} is not a claim ID: copy the whole ID that `triage agent pull` printed"
@@ -130,10 +144,7 @@ def aws_errors(action: str, queue: str | None = None) -> Iterator[None]:
                 "or create the team queues)"
             ) from None
         if code in _EXPIRED_CODES or (code == "InvalidParameterValue" and "receipt" in str(error).lower()):
-            raise AgentError(
-                "this claim is no longer valid: its visibility timeout ran out, or it was already released or "
-                "resolved; pull again"
-            ) from None
+            raise AgentError(_STALE_CLAIM) from None
         if code == "NoSuchBucket":
             raise AgentError(f"{action}: the bucket does not exist (check --feedback-bucket)") from None
         message = error.response.get("Error", {}).get("Message", "")
@@ -295,16 +306,17 @@ class AgentDesk:
         attributes = message.get("MessageAttributes", {})
         segment = escalation.get("segment") or attributes.get("segment", {}).get("StringValue")
         key = str(escalation.get("message_key") or message.get("MessageId", ""))
-        claim = Claim(team, priority, key, handle)
         facts = _facts(escalation, team, priority, segment, receive_count)
         self._facts[key] = facts
+        token = ""
         if self._s3 is not None and self._bucket:
+            token = uuid.uuid4().hex
             try:
                 with aws_errors("recording the claim"):
                     self._s3.put_object(
                         Bucket=self._bucket,
                         Key=self._claim_key(key),
-                        Body=json.dumps(facts).encode(),
+                        Body=json.dumps(facts | {_HOLDER_FIELD: token}).encode(),
                         ContentType="application/json",
                     )
             except AgentError:
@@ -314,6 +326,7 @@ class AgentDesk:
                         QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
                     )
                 raise
+        claim = Claim(team, priority, key, handle, token)
         logger.debug("escalation pulled", extra={"message_key": key, "team": team, "priority": priority})
         return Pulled(claim.encode(), escalation, priority, team, receive_count, segment)
 
@@ -352,11 +365,13 @@ class AgentDesk:
         """Keep the claim for ``visibility_s`` more seconds from now."""
         _check_visibility(visibility_s)
         claim = Claim.decode(claim_id)
+        self._held(claim)
         self._change_visibility(claim, visibility_s)
 
     def release(self, claim_id: str) -> None:
         """Back to the queue now, for anyone to pull."""
         claim = Claim.decode(claim_id)
+        self._held(claim)
         self._change_visibility(claim, 0)
         self._forget(claim.message_key)
         logger.debug("escalation released", extra={"message_key": claim.message_key, "team": claim.team})
@@ -378,10 +393,12 @@ class AgentDesk:
             raise AgentError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
         if self._s3 is None or not self._bucket:
             raise AgentError("no feedback bucket: pass --feedback-bucket or set FEEDBACK_BUCKET")
-        # Still ours? (Raises if the timeout ran out or someone resolved it.) Also holds it while we write.
-        self._change_visibility(claim, RESOLVE_HOLD_S)
+        # Still ours? (Raises if another agent pulled it since, or the timeout ran out, or someone resolved it.)
+        # Checked before the hold: holding another agent's pull would shorten their claim.
+        held = self._held(claim)
+        self._change_visibility(claim, RESOLVE_HOLD_S)  # holds it while we write
         resolved_at = self._clock()
-        facts = self._facts.get(claim.message_key) or self._read_claim(self._s3, self._bucket, claim)
+        facts = held or self._facts.get(claim.message_key) or self._read_claim(self._s3, self._bucket, claim)
         record = facts | {
             "schema_version": FEEDBACK_SCHEMA_VERSION,
             "agent_intent": intent,
@@ -419,6 +436,29 @@ class AgentDesk:
                 QueueUrl=url, ReceiptHandle=claim.receipt_handle, VisibilityTimeout=seconds
             )
 
+    def _held(self, claim: Claim) -> dict[str, Any] | None:
+        """The claim record's facts when ``claim`` is still the latest pull; :class:`AgentError` when the record is
+        gone (released or resolved) or names another pull. None when the pull recorded no claim (no bucket)."""
+        if not claim.token or self._s3 is None or not self._bucket:
+            return None
+        with aws_errors("reading the claim"):
+            try:
+                raw = self._s3.get_object(Bucket=self._bucket, Key=self._claim_key(claim.message_key))["Body"]
+            except self._s3.exceptions.NoSuchKey:
+                raise AgentError(_STALE_CLAIM) from None
+            text = raw.read()
+        try:
+            record = json.loads(text)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict) or record.get(_HOLDER_FIELD) != claim.token:
+            logger.warning(
+                "stale claim refused: the escalation was pulled again",
+                extra={"message_key": claim.message_key, "team": claim.team},
+            )
+            raise AgentError(_TAKEN_CLAIM)
+        return {name: value for name, value in record.items() if name != _HOLDER_FIELD}
+
     def _claim_key(self, message_key: str) -> str:
         return f"{self._claims_prefix}{_safe(message_key)}.json"
 
@@ -427,7 +467,8 @@ class AgentDesk:
         try:
             with aws_errors("reading the claim"):
                 raw = s3.get_object(Bucket=bucket, Key=self._claim_key(claim.message_key))["Body"].read()
-            return cast(dict[str, Any], json.loads(raw))
+            record = cast(dict[str, Any], json.loads(raw))
+            return {name: value for name, value in record.items() if name != _HOLDER_FIELD}
         except (AgentError, ValueError):
             logger.warning(
                 "claim facts missing; feedback without them", extra={"message_key": claim.message_key}

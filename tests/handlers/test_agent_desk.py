@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -239,6 +240,36 @@ def test_resolve_in_another_process_uses_the_claim_record(sqs: Any, s3: Any, sta
         "vip",
         "I was charged twice for order #4411.",
     )
+
+
+def test_a_claim_that_ran_out_cannot_touch_the_next_agents_pull(
+    sqs: Any, s3: Any, stack: local.Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given agent A's claim that ran out, and agent B who pulled the escalation since
+    send(sqs, "complaints", "urgent", escalation("k1", "complaint"))
+    ana = AgentDesk(sqs, s3, PREFIX, TEAMS, stack.bucket, clock=lambda: NOW)
+    ben = AgentDesk(sqs, s3, PREFIX, TEAMS, stack.bucket, clock=lambda: NOW)
+    stale = ana.pull("complaints", visibility_s=1)
+    assert stale is not None
+    time.sleep(1.2)
+    current = ben.pull("complaints", visibility_s=900)
+    assert current is not None
+    assert current.receive_count == 2
+    # When A extends, releases or resolves with the old claim
+    for call in (
+        lambda: ana.extend(stale.id, 600),
+        lambda: ana.release(stale.id),
+        lambda: ana.resolve(stale.id, intent="complaint", outcome="replied", agent="ana"),
+    ):
+        # Then each is refused in one sentence, and B's claim is untouched
+        with pytest.raises(AgentError, match="another agent has pulled the escalation since"):
+            call()
+    assert ana.pull("complaints") is None  # still claimed by B: A's release did not put it back
+    assert read_feedback(s3, stack.bucket) == []  # A's resolve wrote nothing
+    assert ben.resolve(current.id, intent="complaint", outcome="replied", agent="ben")["agent"] == "ben"
+    # And once B resolved it, A's claim is simply no longer valid
+    with pytest.raises(AgentError, match="this claim is no longer valid"):
+        ana.release(stale.id)
 
 
 def test_read_feedback_since(desk: AgentDesk, sqs: Any, s3: Any, stack: local.Stack) -> None:
