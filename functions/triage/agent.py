@@ -8,6 +8,10 @@ A pulled message is **claimed** by its visibility timeout: no one else receives 
 to be pulled again, never a resolution without its feedback. A message received ``maxReceiveCount`` times without
 being resolved moves to the queue's dead-letter queue.
 
+An escalation that cannot be read (its body is not JSON, its claim-check object is missing) must not block the
+team's desk: ``pull`` sets it aside for :data:`SET_ASIDE_S` (each pull counts as a receive, so it reaches the
+dead-letter queue after ``maxReceiveCount`` pulls, without loss), logs its ids and goes on to the next message.
+
 The claim ID handed to the agent is opaque: base64url of the team, priority, message key, SQS receipt handle and
 a token new with every pull. Resolving needs the escalation's facts (model intent, reason, key points …) after the
 pull, possibly from another process, so ``pull`` writes them — never the customer's text beyond the summary's key
@@ -51,6 +55,8 @@ MAX_VISIBILITY_S = 43_200  # the SQS maximum: 12 hours
 RESOLVE_HOLD_S = 120  # how long resolve holds the claim while it writes the feedback
 MAX_RETENTION = timedelta(days=14)  # SQS's longest retention: no escalation is resolved later than this
 AGE_WINDOW = timedelta(minutes=15)
+SET_ASIDE_S = DEFAULT_VISIBILITY_S  # how long an unreadable escalation stays out of the way
+MAX_SET_ASIDE = 10  # unreadable escalations one pull sets aside before it stops and says so
 FEEDBACK_SCHEMA_VERSION = 1
 _LABEL = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _CLAIM_VERSION = 1
@@ -76,6 +82,14 @@ _TAKEN_CLAIM = (
 
 class AgentError(Exception):
     """Something the agent can act on: an unknown team, a stale claim, a missing queue or bucket."""
+
+
+class UnreadableEscalation(AgentError):
+    """This message cannot be read (not JSON, a broken or dangling claim-check pointer); the next one may be fine."""
+
+    def __init__(self, message: str, problem: str) -> None:
+        super().__init__(message)
+        self.problem = problem  # a code for the log: never the bucket, key or body
 
 
 def _now() -> datetime:
@@ -276,26 +290,61 @@ class AgentDesk:
     def pull(self, team: str, *, visibility_s: int = DEFAULT_VISIBILITY_S) -> Pulled | None:
         """The next escalation for ``team``, urgent queue first, claimed for ``visibility_s`` seconds."""
         _check_visibility(visibility_s)
+        set_aside = 0
         for priority in PRIORITIES:
             url = self._url(team, priority)
-            with aws_errors("receiving from the queue", self._name(team, priority)):
-                messages = self._sqs.receive_message(
-                    QueueUrl=url,
-                    MaxNumberOfMessages=1,
-                    VisibilityTimeout=visibility_s,
-                    WaitTimeSeconds=0,
-                    MessageSystemAttributeNames=["ApproximateReceiveCount"],
-                    MessageAttributeNames=["All"],
-                ).get("Messages", [])
-            if messages:
-                return self._open(team, priority, url, messages[0])
+            while True:
+                with aws_errors("receiving from the queue", self._name(team, priority)):
+                    messages = self._sqs.receive_message(
+                        QueueUrl=url,
+                        MaxNumberOfMessages=1,
+                        VisibilityTimeout=visibility_s,
+                        WaitTimeSeconds=0,
+                        MessageSystemAttributeNames=["ApproximateReceiveCount"],
+                        MessageAttributeNames=["All"],
+                    ).get("Messages", [])
+                if not messages:
+                    break
+                try:
+                    return self._open(team, priority, url, messages[0])
+                except UnreadableEscalation as error:
+                    self._set_aside(team, priority, url, messages[0], error)
+                    set_aside += 1
+                    if set_aside >= MAX_SET_ASIDE:
+                        raise AgentError(
+                            f"{set_aside} unreadable escalations in a row were set aside for {SET_ASIDE_S} s "
+                            f"(they reach the dead-letter queue after repeated pulls): pull again, and check why "
+                            f"{team}'s escalations cannot be read"
+                        ) from None
         return None
+
+    def _set_aside(
+        self, team: str, priority: str, url: str, message: dict[str, Any], error: UnreadableEscalation
+    ) -> None:
+        """Out of the way for a while, not deleted: each pull counts as a receive, so it reaches the DLQ in time."""
+        receive_count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
+        with contextlib.suppress(AgentError), aws_errors("setting the message aside", url):
+            self._sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=SET_ASIDE_S
+            )
+        logger.warning(
+            "unreadable escalation set aside",
+            extra={
+                "sqs_message_id": message.get("MessageId"),
+                "team": team,
+                "priority": priority,
+                "receive_count": receive_count,
+                "problem": error.problem,
+            },
+        )
 
     def _open(self, team: str, priority: str, url: str, message: dict[str, Any]) -> Pulled:
         handle = message["ReceiptHandle"]
         receive_count = int(message.get("Attributes", {}).get("ApproximateReceiveCount", 1))
         try:
             escalation = self._escalation(message["Body"])
+        except UnreadableEscalation:
+            raise
         except AgentError as error:
             with contextlib.suppress(AgentError), aws_errors("releasing the message", url):
                 self._sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
@@ -334,27 +383,32 @@ class AgentDesk:
         try:
             data = json.loads(body)
         except ValueError:
-            raise AgentError("the message body is not JSON") from None
+            raise UnreadableEscalation("the message body is not JSON", "body_not_json") from None
         if not isinstance(data, dict):
-            raise AgentError("the message body is not a JSON object")
+            raise UnreadableEscalation("the message body is not a JSON object", "body_not_object")
         pointer = data.get("claim_check")
         if pointer is None:
             return data
         if not isinstance(pointer, dict) or not pointer.get("bucket") or not pointer.get("key"):
-            raise AgentError("the message's claim_check pointer needs a bucket and a key")
+            raise UnreadableEscalation(
+                "the message's claim_check pointer needs a bucket and a key", "claim_check_malformed"
+            )
         if self._s3 is None:
             raise AgentError("the escalation is stored in S3 (claim check) and no S3 client was given")
         with aws_errors(f"fetching the escalation from s3://{pointer['bucket']}/{pointer['key']}"):
             try:
                 raw = self._s3.get_object(Bucket=pointer["bucket"], Key=pointer["key"])["Body"].read()
             except self._s3.exceptions.NoSuchKey:
-                raise AgentError(
-                    f"the escalation's full record s3://{pointer['bucket']}/{pointer['key']} is missing"
+                raise UnreadableEscalation(
+                    f"the escalation's full record s3://{pointer['bucket']}/{pointer['key']} is missing",
+                    "claim_check_missing",
                 ) from None
         try:
             full = json.loads(raw)
         except ValueError:
-            raise AgentError(f"s3://{pointer['bucket']}/{pointer['key']} is not JSON") from None
+            raise UnreadableEscalation(
+                f"s3://{pointer['bucket']}/{pointer['key']} is not JSON", "claim_check_not_json"
+            ) from None
         small = {name: value for name, value in data.items() if name != "claim_check"}
         if not isinstance(full, dict):
             return small

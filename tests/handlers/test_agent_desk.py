@@ -12,9 +12,11 @@ from typing import Any
 import boto3
 import pytest
 
+from triage import agent as agent_module
 from triage import agent_cli, local
 from triage import summary as summary_module
 from triage.agent import (
+    MAX_SET_ASIDE,
     AgentDesk,
     AgentError,
     Claim,
@@ -304,15 +306,61 @@ def test_a_claim_check_pointer_is_fetched_from_s3(
     assert pulled.segment == "b2b"
 
 
-def test_a_missing_claim_check_object_is_an_error_and_the_message_goes_back(
-    desk: AgentDesk, sqs: Any, stack: local.Stack
+class RecordingLogger:
+    def __init__(self) -> None:
+        self.warnings: list[tuple[str, dict[str, Any]]] = []
+
+    def warning(self, message: str, *, extra: dict[str, Any]) -> None:
+        self.warnings.append((message, extra))
+
+    def debug(self, message: str, *, extra: dict[str, Any]) -> None:
+        pass
+
+
+def test_an_unreadable_escalation_is_set_aside_and_the_desk_goes_on(
+    desk: AgentDesk, sqs: Any, stack: local.Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    send(sqs, "general", "normal", {"claim_check": {"bucket": stack.bucket, "key": "escalations/gone.json"}})
-    with pytest.raises(AgentError, match=r"full record s3://.*gone.json is missing.*put back"):
+    log = RecordingLogger()
+    monkeypatch.setattr(agent_module, "logger", log)
+    # Given a dangling claim-check pointer and a body that is not JSON ahead of readable escalations
+    send(sqs, "general", "urgent", {"claim_check": {"bucket": stack.bucket, "key": "escalations/gone.json"}})
+    url = sqs.get_queue_url(QueueName=queue_name(PREFIX, "general", "urgent"))["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{not json")
+    send(sqs, "general", "normal", escalation("readable", "contact_human_agent"))
+    # When an agent pulls
+    pulled = desk.pull("general")
+    # Then they get the readable one at once, in the same pull
+    assert pulled is not None
+    assert pulled.escalation["message_key"] == "readable"
+    # And the unreadable ones are set aside, not deleted: in flight, on their way to the DLQ by receive count
+    urgent = next(row for row in desk.queues() if (row["team"], row["priority"]) == ("general", "urgent"))
+    assert (urgent["depth"], urgent["in_flight"]) == (0, 2)
+    # And the log names them by id only
+    warnings = [extra for message, extra in log.warnings if message == "unreadable escalation set aside"]
+    assert sorted(extra["problem"] for extra in warnings) == ["body_not_json", "claim_check_missing"]
+    assert all("gone.json" not in json.dumps(extra) for extra in warnings)
+
+
+def test_a_pull_that_meets_only_unreadable_escalations_stops_and_says_so(desk: AgentDesk, sqs: Any) -> None:
+    url = sqs.get_queue_url(QueueName=queue_name(PREFIX, "orders", "urgent"))["QueueUrl"]
+    for _ in range(MAX_SET_ASIDE + 2):
+        sqs.send_message(QueueUrl=url, MessageBody="not json")
+    with pytest.raises(AgentError, match=f"{MAX_SET_ASIDE} unreadable escalations in a row were set aside"):
+        desk.pull("orders")
+    # The rest are still waiting; nothing was deleted
+    urgent = next(row for row in desk.queues() if (row["team"], row["priority"]) == ("orders", "urgent"))
+    assert (urgent["depth"], urgent["in_flight"]) == (2, MAX_SET_ASIDE)
+
+
+def test_a_desk_that_cannot_read_claim_checks_puts_the_message_straight_back(
+    sqs: Any, stack: local.Stack
+) -> None:
+    # The desk's fault (no S3 client), not the message's: back at once, not set aside towards the DLQ.
+    send(sqs, "general", "normal", {"claim_check": {"bucket": stack.bucket, "key": "escalations/big.json"}})
+    desk = AgentDesk(sqs, None, PREFIX, TEAMS, None)
+    with pytest.raises(AgentError, match=r"no S3 client was given.*put back"):
         desk.pull("general")
-    assert (
-        desk.queues()[-1]["depth"] == 1
-    )  # general-normal: pullable again (towards the DLQ if it keeps failing)
+    assert desk.queues()[-1]["depth"] == 1  # general-normal: pullable again at once
 
 
 @pytest.mark.parametrize(
