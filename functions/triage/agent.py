@@ -632,6 +632,13 @@ def render_escalation(pulled: Pulled) -> str:
     lines.append(f"Why a person: {reason} [{escalation.get('reason', '?')}]")
     if escalation.get("reason_detail"):
         lines.append(f"            signals: {', '.join(map(str, escalation['reason_detail']))}")
+    topics = [
+        topic
+        for topic in escalation.get("topics") or ()
+        if topic not in (escalation.get("reason_detail") or ())
+    ]
+    if topics:
+        lines.append(f"            also raises: {', '.join(map(str, topics[:5]))}")
     if escalation.get("intent"):
         confidence = escalation.get("confidence")
         shown = f" ({confidence:.0%})" if isinstance(confidence, int | float) else ""

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from triage.conversation import ContactHistory
 from triage.emotion import EmotionReading
 from triage.message import Address, Attachment, Channel, InboundMessage, RawPointer
-from triage.policy import EscalateDecision, Reason
+from triage.policy import EscalateDecision, Reason, classification_text
 from triage.replies import without_automatic_notice
 from triage.summary import (
     DRAFT_MARK,
@@ -23,6 +23,7 @@ from triage.summary import (
     mask_addresses,
     summarise,
 )
+from triage.topics import sensitive_topics
 from triage.urgency import Urgency
 
 SCHEMA_VERSION = 1
@@ -85,6 +86,13 @@ class Escalation(BaseModel):
     reason: Reason
     reason_text: str
     reason_detail: tuple[str, ...] = ()
+    topics: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Sensitive topics the message raises (topic:phrase, e.g. legal:lawyer), whatever reason fired first: "
+            "an angry customer's chargeback is still a chargeback. Routing reads them."
+        ),
+    )
     summary: Summary
     agent_summary: AgentSummary | None = Field(
         None,
@@ -149,6 +157,7 @@ def build_escalation(
         reason=decision.reason,
         reason_text=reason_text,
         reason_detail=decision.detail[:10],
+        topics=topics_of(message, decision)[:10],
         summary=summarise(message.subject, message.text),
         agent_summary=(summariser or DEFAULT_SUMMARISER).summarise(item),
         suggested_reply=f"{DRAFT_MARK}\n\n{draft}" if draft else None,
@@ -162,6 +171,15 @@ def build_escalation(
 
 
 DEFAULT_SUMMARISER: Summariser = ExtractiveSummariser()
+
+
+def topics_of(message: InboundMessage, decision: EscalateDecision) -> tuple[str, ...]:
+    """The sensitive topics of the message: the policy's own finding when it escalated for them; else read here,
+    because the policy stops at the first reason (anger, a request for a person) and never looks for them."""
+    if decision.reason is Reason.SENSITIVE_TOPIC:
+        return decision.detail
+    return tuple(sensitive_topics(classification_text(message)))
+
 
 # The customer already got this thread's automatic reply.
 _THREAD_AUTO_REPLIED = frozenset({Reason.REPLY_TO_AUTO_REPLY, Reason.THREAD_ALREADY_ANSWERED})

@@ -57,8 +57,13 @@ class Route(NamedTuple):
     priority: Priority
 
 
-def _topics(detail: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(item.partition(":")[0] for item in detail if ":" in item)
+def _topics(escalation: Escalation) -> frozenset[str]:
+    """The sensitive topics of the message, whatever reason fired first (``Escalation.topics``); an escalation
+    written before that field existed has them in its detail only when the reason was the sensitive topic."""
+    found = escalation.topics
+    if escalation.reason is Reason.SENSITIVE_TOPIC:
+        found += escalation.reason_detail
+    return frozenset(item.partition(":")[0] for item in found if ":" in item)
 
 
 def _emotion_at_least(escalation: Escalation, thresholds: dict[str, float]) -> bool:
@@ -94,7 +99,10 @@ class Override(BaseModel):
     reasons: frozenset[Reason] = frozenset()
     topics: frozenset[str] = Field(
         frozenset(),
-        description="Sensitive topics (the part of a reason detail before ':', e.g. legal, chargeback).",
+        description=(
+            "Sensitive topics found on the message, whatever reason fired first (the part before ':' of "
+            "Escalation.topics, e.g. legal, chargeback)."
+        ),
     )
     emotions: dict[str, Confidence] = Field(
         default_factory=dict, description="emotion label -> minimum confidence"
@@ -112,7 +120,7 @@ class Override(BaseModel):
     def matches(self, escalation: Escalation, team_so_far: str) -> bool:
         if self.reasons and escalation.reason not in self.reasons:
             return False
-        if self.topics and not self.topics & _topics(escalation.reason_detail):
+        if self.topics and not self.topics & _topics(escalation):
             return False
         if self.emotions and not _emotion_at_least(escalation, self.emotions):
             return False

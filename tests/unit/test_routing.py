@@ -10,9 +10,9 @@ import pytest
 
 from triage.classifier import IntentModel
 from triage.emotion import EmotionReading
-from triage.escalation import Escalation
-from triage.message import Address, Channel
-from triage.policy import Reason
+from triage.escalation import Escalation, build_escalation
+from triage.message import Address, Channel, InboundMessage
+from triage.policy import EscalateDecision, Reason
 from triage.routing import (
     RoutingConfig,
     RoutingError,
@@ -69,6 +69,7 @@ def escalation(
     detail: tuple[str, ...] = (),
     emotion: tuple[str, float] | None = None,
     urgency: str | None = None,
+    topics: tuple[str, ...] = (),
 ) -> Escalation:
     return Escalation(
         message_key="key-1",
@@ -82,6 +83,7 @@ def escalation(
         reason=reason,
         reason_text="why",
         reason_detail=detail,
+        topics=topics,
         summary=Summary(),
         emotion=EmotionReading(label=emotion[0], confidence=emotion[1], negative=True, cues=())
         if emotion
@@ -241,3 +243,60 @@ def test_an_unreadable_file_is_a_routing_error(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(RoutingError, match="invalid routing"):
         load_routing(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize(
+    ("intent", "reason", "detail", "topics", "team"),
+    [
+        # An angry customer's chargeback: anger fired first, the chargeback still decides the team.
+        (
+            "check_cancellation_fee",
+            Reason.NEGATIVE_EMOTION,
+            ("ridiculous", "!!"),
+            ("legal:lawyer", "chargeback:chargeback"),
+            "complaints",
+        ),
+        ("track_order", Reason.HUMAN_REQUESTED, ("talk to a person",), ("safety:caught fire",), "complaints"),
+        ("contact_human_agent", Reason.HUMAN_REQUESTED, ("a person",), ("data_protection:gdpr",), "accounts"),
+        # The failed-product rule still needs the topic to be the reason: an upset customer is not sent to billing.
+        (
+            "contact_customer_service",
+            Reason.NEGATIVE_EMOTION,
+            ("unacceptable",),
+            ("refund_after_failure:stopped working",),
+            "general",
+        ),
+        # Detail that merely looks like a topic ("anger:0.81") is not one when another reason fired.
+        ("track_order", Reason.NEGATIVE_EMOTION, ("legal:0.81",), (), "orders"),
+    ],
+)
+def test_sensitive_topics_route_whatever_reason_fired_first(
+    intent: str, reason: Reason, detail: tuple[str, ...], topics: tuple[str, ...], team: str
+) -> None:
+    assert route(escalation(intent, reason, detail, topics=topics), "retail", CONFIG).team == team
+
+
+def test_the_escalation_keeps_the_topics_when_anger_fires_first() -> None:
+    # Given an angry customer's legal threat and chargeback, escalated for the anger
+    message = InboundMessage(
+        id="inbound/angry-chargeback",
+        dedupe_key="ses:angry-chargeback",
+        channel=Channel.EMAIL,
+        provider="ses",
+        message_id="<angry@example.org>",
+        **{"from": Address(name="A", address="a1@example.org")},
+        subject="Double charge",
+        text="This is absolutely ridiculous!! You charged my card twice for order 55120. I am filing a "
+        "chargeback with my bank and my lawyer will hear about this.",
+    )
+    decision = EscalateDecision(
+        message_key=message.id,
+        reason=Reason.NEGATIVE_EMOTION,
+        detail=("ridiculous", "!!"),
+        intent="check_cancellation_fee",
+    )
+    # When it is built and routed
+    built = build_escalation(message, decision)
+    # Then the topics are on it and customer relations gets it, not billing
+    assert {topic.partition(":")[0] for topic in built.topics} == {"legal", "chargeback"}
+    assert route(built, "retail", CONFIG).team == "complaints"
