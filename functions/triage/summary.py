@@ -254,10 +254,50 @@ class Summariser(Protocol):
 _WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[^\s\-*•>\d])")
 
 
+# A sentence that says nothing but "is anyone there": "Hello??", "Hi!", "Anyone?".
+_CONTENT_FREE = re.compile(
+    r"^(?:(?:hi|hello+|hey|hallo|hola|bonjour|anyone|anybody|someone|hello there|hi there)\b[\s,]*)+"
+    r"(?:there|again|team|all)?[\s?!.,]*$",
+    re.IGNORECASE,
+)
+# A quote's attribution line the quote reader left behind ("On Thu wrote:"): not the customer's words.
+_ATTRIBUTION = re.compile(
+    r"^(?:on|am|le|el)\b.{0,120}\b(?:wrote|schrieb|a écrit|escribió)\s?:$", re.IGNORECASE
+)
+_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+# "Jane", "Priya Raman", "J. Smith", "Mary-Jane O'Neil": capitalised words only, no digits, no punctuation at the end.
+_NAME_LINE = re.compile(r"^[ \t]*(?:[A-ZÀ-Þ][\w'’.-]*[ \t]+){0,3}[A-ZÀ-Þ][\w'’-]*[ \t]*$")
+SIGNATURE_MAX_LINES = 6
+
+
+def _without_sign_off(text: str) -> str:
+    """``text`` without a last paragraph that is the sender's name and signature ("Jane", or "Priya Raman /
+    Senior Analyst / Mobile: …"): a short paragraph that opens with a name line and asks nothing. The first
+    paragraph always stays."""
+    paragraphs = _PARAGRAPH.split(text.strip())
+    if len(paragraphs) < 2:
+        return text
+    last = [line for line in paragraphs[-1].splitlines() if line.strip()]
+    name = last[0] if last else ""
+    if (
+        len(last) <= SIGNATURE_MAX_LINES
+        and _NAME_LINE.match(name)
+        and not any(char.isdigit() for char in name)
+        and not any(word.isupper() and len(word) > 1 for word in name.split())
+        and not _REQUEST.search(name)
+        and not negative_cues(name)
+    ):
+        return "\n\n".join(paragraphs[:-1])
+    return text
+
+
 def _sentences(text: str) -> list[str]:
-    parts = (" ".join(part.split()) for part in _SENTENCE.split(_WRAPPED.sub(" ", text)))
+    parts = (" ".join(part.split()) for part in _SENTENCE.split(_WRAPPED.sub(" ", _without_sign_off(text))))
     kept = (part for part in parts if len(part) > 2 and not _GREETING_OR_CLOSING.match(part))
-    return [part for part in (_LEADING_GREETING.sub("", part) for part in kept) if part]
+    greeted = (_LEADING_GREETING.sub("", part) for part in kept)
+    return [
+        part for part in greeted if part and not _CONTENT_FREE.match(part) and not _ATTRIBUTION.match(part)
+    ]
 
 
 def _clip(sentence: str, words_left: int) -> str:

@@ -748,3 +748,41 @@ def test_lines_wrapped_by_the_mail_client_are_one_sentence() -> None:
     text = "Thanks for confirming the replacement. Do you have a date for when it will\nship? We need it by the 12th."
     summary = ExtractiveSummariser().summarise(SummaryInput(subject="Replacement", text=text))
     assert "Do you have a date for when it will ship?" in summary.key_points
+
+
+def test_a_sentence_that_only_calls_out_is_not_what_the_customer_wants() -> None:
+    # Given a follow-up that opens with "Hello?? Anyone?" and ends above a quote header
+    item = SummaryInput(
+        subject="Re: Where is my order #A-48213?",
+        text="Hello?? Anyone? Order A-48213 is STILL missing. I want a refund now.\n\nOn Thu wrote:",
+        intent="track_order",
+    )
+    # When it is summarised
+    result = EXTRACTIVE.summarise(item)
+    # Then "Wants" quotes the request, and the key points are the customer's words only
+    assert result.wants == "Track order: “I want a refund now.”"
+    assert result.key_points == ("Order A-48213 is STILL missing.", "I want a refund now.")
+
+
+@pytest.mark.parametrize(
+    "sign_off",
+    [
+        "Jane",
+        "Priya Raman\nSenior Analyst\nMobile: +44 7700 900123",
+        "Mary-Jane O'Neil\nNorthwind Ltd",
+    ],
+)
+def test_the_senders_name_and_signature_are_not_key_points(sign_off: str) -> None:
+    text = f"The tracking page is empty. I need it by Friday.\n\n{sign_off}"
+
+    for points in (
+        EXTRACTIVE.summarise(SummaryInput(subject="x", text=text)).key_points,
+        summarise("x", text).key_points,
+    ):
+        assert points == ("The tracking page is empty.", "I need it by Friday.")
+
+
+@pytest.mark.parametrize("last", ["Help", "Order A-48213", "REFUND NOW", "Please call me back."])
+def test_a_short_last_paragraph_that_asks_something_stays(last: str) -> None:
+    text = f"The tracking page is empty.\n\n{last}"
+    assert EXTRACTIVE.summarise(SummaryInput(subject="x", text=text)).key_points[-1] == last
