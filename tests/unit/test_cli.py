@@ -95,12 +95,15 @@ def test_decide_shows_the_escalation_as_an_agent_pulls_it(capsys: pytest.Capture
     case = Path(__file__).resolve().parents[2] / "events" / "email" / "angry_refund_demand.eml"
     assert cli.main(["decide", str(case), "--json"]) == 0
     escalation = json.loads(capsys.readouterr().out)["escalation"]
-    assert (escalation["team"], escalation["priority"]) == ("billing", "urgent")
+    assert (escalation["team"], escalation["priority"]) == (
+        "complaints",
+        "urgent",
+    )  # a chargeback threat: complaints, whatever reason fired
     assert escalation["agent_summary"]["wants"].startswith("Get refund")
     assert escalation["agent_summary"]["reason"]
     assert cli.main(["decide", str(case)]) == 0
     text = capsys.readouterr().out
-    assert "[URGENT] billing" in text
+    assert "[URGENT] complaints" in text
     assert "Wants:" in text
     assert "d***@example.net" in text
 
