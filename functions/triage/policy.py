@@ -255,7 +255,9 @@ def decide(
             tone or (f"{emotion.label}:{emotion.confidence:.2f}", f"negative:{negative_mass:.2f}"),
         )
     topics = sensitive_topics(text) if phrases_possible else []
-    if classification and classification.label in profile.sensitive_intents:
+    # A sensitive intent read from no sensitive words does not outweigh a thank-you: "Thanks, all sorted" under
+    # "Re: Complaint 5521" is the model reading the thread's subject, and closes the thread.
+    if classification and classification.label in profile.sensitive_intents and (topics or not closing):
         topics.append(f"intent:{classification.label}")
     if topics:
         return escalate(Reason.SENSITIVE_TOPIC, topics)

@@ -650,3 +650,18 @@ def test_a_thank_you_with_a_full_signature_is_still_a_closing() -> None:
         run(mail("Thanks, all sorted!", full_text=full, subject="Re: Parcel")).reason
         is Reason.CLOSING_MESSAGE
     )  # type: ignore[attr-defined]
+
+
+def test_a_thank_you_on_a_sensitive_thread_closes_it() -> None:
+    """The model reads "complaint" from the thread's subject; no sensitive word is in the thank-you itself."""
+    closing = mail("Thank you, that's sorted now.", subject="Re: Complaint 5521")
+    assert (
+        run(closing, model_says("complaint"), profile=SENSITIVE_COMPLAINTS).reason is Reason.CLOSING_MESSAGE
+    )  # type: ignore[attr-defined]
+    angry = mail("Thank you for nothing, I will take legal action.", subject="Re: Complaint 5521")
+    assert (
+        run(angry, model_says("complaint"), profile=SENSITIVE_COMPLAINTS).reason is not Reason.CLOSING_MESSAGE
+    )  # type: ignore[attr-defined]
+
+
+SENSITIVE_COMPLAINTS = RETAIL.model_copy(update={"sensitive_intents": frozenset({"complaint"})})
