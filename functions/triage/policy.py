@@ -297,6 +297,16 @@ def decide(
     repeats = history.recent_contacts(now or datetime.now(UTC), repeat_contact_days)
     if repeats:
         return escalate(Reason.REPEAT_CONTACT, [f"{repeats} earlier in {repeat_contact_days} days"])
+    # "Third time asking", "still waiting", "following up": the customer says they wrote before, though the store
+    # knows no earlier contact (another address, a phone call, before this stack): a robot's answer again is the
+    # wrong one.
+    stated = [
+        cue
+        for cue in (urgency.cues if urgency else ())
+        if cue.startswith("contacts:") and "earlier" not in cue
+    ]
+    if stated:
+        return escalate(Reason.REPEAT_CONTACT, stated[:3])
     if profile.mode is Mode.OFF:
         return escalate(Reason.AUTOMATION_OFF, [f"segment {segment}" if segment else "profile"])
     weak = [signal for signal in message.auto_signals if signal in WEAK_SIGNALS]

@@ -665,3 +665,13 @@ def test_a_thank_you_on_a_sensitive_thread_closes_it() -> None:
 
 
 SENSITIVE_COMPLAINTS = RETAIL.model_copy(update={"sensitive_intents": frozenset({"complaint"})})
+
+
+def test_a_customer_saying_they_wrote_before_goes_to_a_person() -> None:
+    """The store knows no earlier contact (another address, a call), but the customer says so: no robot again."""
+    from triage.urgency import assess_urgency
+
+    text = "Third time asking. Where is my parcel? Nobody has replied."
+    decision = run(mail(text), urgency=assess_urgency(text))
+    assert decision.reason is Reason.REPEAT_CONTACT  # type: ignore[attr-defined]
+    assert "contacts:third time" in decision.detail  # type: ignore[attr-defined]
