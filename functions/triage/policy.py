@@ -6,6 +6,7 @@ of them is answered automatically. When in doubt, a person reads it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -157,6 +158,11 @@ def classification_text(message: InboundMessage) -> str:
 # From this many words on, the language guess names every English text of the Bitext corpus (at 10-14 words it
 # misses 4.5 %, below 10 half): a text this long with no guess is in a language we do not know.
 UNKNOWN_LANGUAGE_MIN_WORDS = 15
+_POINTS_AT_ATTACHMENT = re.compile(
+    r"\b(attach(ed|ment|ments)|enclosed|see\s+the\s+(file|pdf|document|screenshot|photo|letter)|adjunt[oa]s?|anhang|angehängt"
+    r"|beigefügt|ci-joint|pièce\s+jointe|en\s+pièce)\b",
+    re.IGNORECASE,
+)
 _BELOW_CHARS = 1500  # a sign-off, a signature and a PS; not a whole quoted thread
 
 
@@ -313,6 +319,9 @@ def decide(
     if weak:
         return escalate(Reason.AUTO_REPLY_SUPPRESSED, weak)
     doubtful = [defect for defect in message.defects if defect.split(":")[0] in DOUBTFUL_DEFECTS]
+    if message.attachments and _POINTS_AT_ATTACHMENT.search(text):
+        # "Please see attached": what the customer asks is in a file the model never reads.
+        doubtful.append("content_in_attachment")
     if doubtful:
         return escalate(Reason.PARSE_TROUBLE, doubtful)
     if message.language and message.language not in profile.reply_languages:

@@ -675,3 +675,13 @@ def test_a_customer_saying_they_wrote_before_goes_to_a_person() -> None:
     decision = run(mail(text), urgency=assess_urgency(text))
     assert decision.reason is Reason.REPEAT_CONTACT  # type: ignore[attr-defined]
     assert "contacts:third time" in decision.detail  # type: ignore[attr-defined]
+
+
+def test_a_request_that_points_at_an_attachment_goes_to_a_person() -> None:
+    """ "Please see attached": what is asked is in a file the model never reads."""
+    from triage.message import Attachment
+
+    scan = (Attachment(filename="scan.pdf", content_type="application/pdf", size=52_000),)
+    decision = run(mail("Please see attached.", attachments=scan))
+    assert (decision.reason, decision.detail) == (Reason.PARSE_TROUBLE, ("content_in_attachment",))  # type: ignore[attr-defined]
+    assert run(mail("Please see attached.")).reason is not Reason.PARSE_TROUBLE  # type: ignore[attr-defined]
