@@ -15,7 +15,47 @@ from triage.parsing.quoting import NOT_A_NAME
 
 _FLAGS = re.IGNORECASE | re.VERBOSE
 
+# A close relative, as bereavement and safeguarding phrases name them.
+_RELATIVE = (
+    r"(husband|wife|father|mother|dad|daddy|mum|mom|mummy|mommy|son|daughter|partner|brother|sister|spouse|parents?"
+    r"|grand(mother|father|ma|pa|dad|son|daughter)|granddad|gran|granny|nan|nana|aunt|uncle|fianc[ée]e?|child|baby)"
+)
+# When a death happened, after "my husband passed": "passed" alone is also "passed the parcel", "passed on to".
+_PASSED_WHEN = (
+    r"(\s+away|\s+(last|this)\s+(week|month|year|night|spring|summer|autumn|winter|monday|tuesday|wednesday|thursday"
+    r"|friday|saturday|sunday)|\s+(recently|suddenly|unexpectedly|peacefully|yesterday|earlier|after\s+a\s+(long|short))"
+    r"|\s+in\s+(his|her|their)\s+sleep|\s+in\s+(hospital|(the\s+)?(spring|summer|autumn|winter)|\d{4}|january|february"
+    r"|march|april|may|june|july|august|september|october|november|december)"
+    r"|\s+(a\s+(few\s+|couple\s+of\s+)?|\d+\s+|two\s+|three\s+)(days?|weeks?|months?|years?)\s+ago|(?!\s*\w))"
+)
+
 SENSITIVE: dict[str, Phrases] = {
+    # Suicidal or self-harm wording: a person reads it first, whatever else the message asks.
+    "self_harm": Phrases(
+        r"""\b(suicid(e|al)|kill(ing)?\s+myself|self[-\s]?harm(ing)?|end(ing)?\s+(it\s+all|my\s+(own\s+)?life)
+        |take\s+my\s+(own\s+)?life|(want|wanted)\s+to\s+die|better\s+off\s+dead|no\s+(reason|point)\s+(to|in)\s+living
+        |(don['’]?t|do\s+not)\s+want\s+to\s+(be\s+here|live|be\s+alive)\s*(any\s?more|any\s+longer)
+        |(don['’]?t|do\s+not)\s+want\s+to\s+(live|be\s+alive)(?!\s+(in|with|without|near|at|on|there|here))
+        |(can['’]?t|cannot|can\s+not)\s+go\s+on\s+(like\s+this|any\s?more|any\s+longer|living)
+        |(can['’]?t|cannot|can\s+not)\s+go\s+on(?!\s*\w)
+        |suicidio|quitarme\s+la\s+vida|selbstmord|suizid|umbringen|me\s+suicider|en\s+finir\s+avec\s+la\s+vie)\b""",
+        _FLAGS,
+        lazy=True,
+    ),
+    # A customer unsafe at home or hiding from a partner: what we send, and where, can put them at risk.
+    "safeguarding": Phrases(
+        rf"""\b((don['’]?t|do\s+not|no\s+longer|never)\s+feel\s+safe\s+(at\s+home|in\s+my\s+(own\s+)?(home|house|flat)|with\s+(him|her|my))
+        |domestic\s+(abuse|violence)|(abusive|violent|controlling)\s+(partner|husband|wife|ex|boyfriend|girlfriend|relationship
+        |marriage|home|parents?|father|mother|dad|mum|mom)|(my\s+)?(partner|husband|wife|ex|boyfriend|girlfriend)\s+(is|was|has\s+been)
+        \s+(abusive|violent|hitting\s+me|stalking\s+me)|(leave|left|leaving|fled|flee|fleeing|escaped?|escaping)\s+(my\s+|our\s+|the\s+)?(home|house|flat)
+        \s+because\s+of\s+(my\s+|our\s+)?{_RELATIVE}|(fled|fleeing|escaped|escaping)\s+(from\s+)?(my\s+)?(partner|husband|wife|ex|boyfriend
+        |girlfriend|abuser)|(women['’]?s\s+)?refuge\s+(address|now)|restraining\s+order|non-?molestation\s+order
+        |so\s+(that\s+)?(he|she|my\s+ex)\s+(can['’]?t|cannot|won['’]?t|doesn['’]?t|does\s+not)\s+(find|see|know|learn)\s+(out\s+)?(where|my\s+(new\s+)?address)
+        |(he|she|my\s+ex)\s+(mustn['’]?t|must\s+not|must\s+never)\s+(find|see|know|learn)\s+(out\s+)?(where|my\s+(new\s+)?address)
+        |violencia\s+(doméstica|de\s+género)|häusliche\s+gewalt|violences?\s+conjugales?)\b""",
+        _FLAGS,
+        lazy=True,
+    ),
     "legal": Phrases(
         r"""\b(lawyers?|attorneys?|solicitors?|legal\s+(action|steps|proceedings)|take\s+you\s+to\s+court|sue\s+(you|your)
         |small\s+claims|court\s+case|ombudsman|abogad[oa]s?|demanda(r)?|acciones?\s+legal(es)?|anwalt|anwältin
@@ -38,9 +78,24 @@ SENSITIVE: dict[str, Phrases] = {
         lazy=True,
     ),
     "bereavement": Phrases(
-        r"""\b(passed\s+away|death\s+certificate|deceased|bereavement|funeral|late\s+(husband|wife|father|mother|son|daughter)
-        |(husband|wife|father|mother|dad|mum|mom|son|daughter|partner|brother|sister)\s+(has\s+|had\s+)?died
+        rf"""\b(passed\s+away|death\s+certificate|deceased|bereavement|bereaved|funeral|probate|executor\s+(of|for)
+        |late\s+(husband|wife|father|mother|son|daughter)|(my|our|his|her)\s+late\s+{_RELATIVE}
+        |{_RELATIVE}\s+(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?died
+        |(my|our)\s+{_RELATIVE}\s+(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?passed{_PASSED_WHEN}
+        |lost\s+(my|our)\s+(dear\s+|beloved\s+)?{_RELATIVE}(?![\w'’-])(?!\s+(card|phone|login|password|details|order|parcel))
         |falleci(ó|do|da)|fallecimiento|verstorben|gestorben|sterbeurkunde|décédée?|décès)\b""",
+        _FLAGS,
+        lazy=True,
+    ),
+    # Hardship, a grave illness, a child writing: a person decides what we can do, never a template.
+    "vulnerability": Phrases(
+        r"""\b((can['’]?t|cannot|can\s+not|couldn['’]?t)\s+(really\s+|even\s+)?afford
+        (?!\s+((this|that|the|my|these|those)\s+)?(last\s+|new\s+)?(orders?|purchases?|items?|products?|articles?|\{))|financial(ly)?\s+(difficult(y|ies)|hardship
+        |trouble|problems|struggl(e|es|ing))|(money|debt)\s+(problems|troubles|worries|advice)|struggling\s+(financially|to\s+pay)
+        |behind\s+on\s+(all\s+)?(my\s+|our\s+)?(bills|rent|payments|mortgage)|debt\s+collectors?|bankrupt(cy)?|food\s*bank
+        |(lost|losing)\s+my\s+job|made\s+redundant|terminal(ly)?\s+ill|terminal\s+(cancer|illness|diagnosis|condition)
+        |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])\s+(and|years?\s+old|yrs?\s+old|y/?o)
+        |dificultades\s+económicas|finanzielle\s+(not|schwierigkeiten)|difficultés\s+financières)\b""",
         _FLAGS,
         lazy=True,
     ),

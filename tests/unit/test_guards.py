@@ -685,3 +685,58 @@ def test_a_request_that_points_at_an_attachment_goes_to_a_person() -> None:
     decision = run(mail("Please see attached.", attachments=scan))
     assert (decision.reason, decision.detail) == (Reason.PARSE_TROUBLE, ("content_in_attachment",))  # type: ignore[attr-defined]
     assert run(mail("Please see attached.")).reason is not Reason.PARSE_TROUBLE  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("I can't cope with anything right now. I feel like ending it all. How do I reset it?", "self_harm"),
+        ("How do I reset my password? I've been feeling suicidal lately.", "self_harm"),
+        ("Honestly I want to kill myself. Where is my order?", "self_harm"),
+        ("I don't want to be here anymore. Please cancel everything.", "self_harm"),
+        ("I can't go on like this. Where is my refund?", "self_harm"),
+        ("How do I reset my password? I don't feel safe at home.", "safeguarding"),
+        (
+            "I've had to leave home because of my partner. How do I set up a new shipping address?",
+            "safeguarding",
+        ),
+        ("My ex is abusive and must not find my new address.", "safeguarding"),
+        ("My husband passed last month and I keep getting your newsletter addressed to him.", "bereavement"),
+        ("I lost my wife in January and she managed all our online accounts.", "bereavement"),
+        ("My wife just died and I need to know when the memorial flowers will be delivered.", "bereavement"),
+        ("My father has just passed. How do I close his account?", "bereavement"),
+        ("I'm closing my late mum's account.", "bereavement"),
+        (
+            "I'm in serious financial difficulty and behind on all my bills. What payment methods do you accept?",
+            "vulnerability",
+        ),
+        ("I can't afford the next instalment. What are my options?", "vulnerability"),
+        ("I've got terminal cancer and this matters a lot to me.", "vulnerability"),
+        ("hi im 12 and i want to make an account so i can buy stuff", "vulnerability"),
+    ],
+)
+def test_vulnerable_customers_go_to_a_person(text: str, topic: str) -> None:
+    """Self-harm, a customer unsafe at home, a recent death, hardship, a child: a person, never a template."""
+    assert any(item.startswith(f"{topic}:") for item in sensitive_topics(text)), sensitive_topics(text)
+    decision = run(mail(text), model_says("recover_password"))
+    assert decision.action is Action.ESCALATE  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The delivery date has just passed and my parcel is not here.",
+        "My husband passed the parcel on to our neighbour.",
+        "My son passed on the order number to your courier.",
+        "My daughter passed her driving test, can I add her as a driver on the account?",
+        "I can't go on the website, it keeps crashing.",
+        "I can't go on holiday without my suitcase, where is it?",
+        "I lost my son's login details, how do I reset them?",
+        "My phone died so I could not receive the code.",
+        "Is the late delivery fee refundable?",
+        "I'm 12 minutes from the depot, can I collect it?",
+        "Can I pay in smaller amounts?",
+    ],
+)
+def test_routine_questions_are_not_vulnerability(text: str) -> None:
+    assert not sensitive_topics(text)
