@@ -57,15 +57,28 @@ SENSITIVE: dict[str, Phrases] = {
         lazy=True,
     ),
     "legal": Phrases(
-        r"""\b(lawyers?|attorneys?|solicitors?|legal\s+(action|steps|proceedings)|take\s+you\s+to\s+court|sue\s+(you|your)
-        |small\s+claims|court\s+case|ombudsman|abogad[oa]s?|demanda(r)?|acciones?\s+legal(es)?|anwalt|anwältin
-        |rechtliche\s+schritte|klage|gericht|avocat|poursuites?\s+judiciaires?|tribunal)\b""",
+        r"""\b(lawyers?|attorneys?|solicitors?|legal\s+(action|steps|proceedings|advice|team|department|representatives?|counsel)
+        |lawsuits?|take\s+you\s+to\s+court|sue\s+(you|your)|suing|(will|going\s+to|gonna|shall|i['’]ll|i\s+will)\s+sue(?!\s+(you|your))
+        |small\s+claims|court\s+(case|action|claim|proceedings)|(see|meet)\s+you\s+in\s+court|in\s+court
+        |(take|taking|took|taken)\s+(you|this|it|them|the\s+matter)\s+to\s+court|ombudsman
+        |(to|with|contact(ed|ing)?|inform(ed|ing)?|notif(y|ied|ying)|report(ed|ing)?\s+(you|this|it))\s+(to\s+)?the\s+(relevant\s+
+        |industry\s+|financial\s+)?regulators?|trading\s+standards|citizens\s+advice|consumer\s+(rights|protection)(\s+act)?
+        |consumer\s+(law|affairs|council|ombudsman)|better\s+business\s+bureau|bbb|ftc|cfpb|attorney\s+general
+        |(go(ing)?|went|gone|goes)\s+to\s+the\s+(press|media|papers|newspapers)|(contact(ing)?|tell(ing)?|alert(ing)?)\s+the\s+(press
+        |media|newspapers)
+        |abogad[oa]s?|demanda(r)?|acciones?\s+legal(es)?|denuncia(r)?|anwalt|anwältin|rechtsanwalt|rechtsanwältin
+        |verbraucherzentrale|rechtliche\s+schritte|klage|gericht|avocate?s?|poursuites?\s+judiciaires?|poursuites|tribunal)\b""",
         _FLAGS,
         lazy=True,
     ),
     "chargeback": Phrases(
         r"""\b(charge\s*backs?|dispute\s+(the|this)\s+(charge|payment|transaction)|disputing\s+(the|this)\s+(charge|payment)
-        |(called|contact(ed)?|told)\s+my\s+bank|(opened|filed|raised|started)\s+a\s+(dispute|claim)\s+with\s+(my|the)\s+(bank|card\s+issuer|credit\s+card\s+company)|reverse\s+the\s+(charge|payment)|contracargo|disputa\s+con\s+mi\s+banco
+        |(called|contact(ed)?|told)\s+my\s+bank|(opened|filed|raised|started)\s+a\s+(dispute|claim)\s+with\s+(my|the)\s+(bank|card\s+issuer|credit\s+card\s+company)|reverse\s+the\s+(charge|payment)
+        |(dispute|claim|chargeback)\s+(with|through|via)\s+(visa|mastercard|amex|american\s+express|paypal|klarna|discover)
+        |(visa|mastercard|amex|paypal|klarna)\s+(dispute|claim|chargeback)
+        |(spoken|spoke|talked|talking|speaking|been\s+in\s+touch|asked|asking|going|gone|went)\s+(to|with)\s+my\s+(bank|card\s+issuer
+        |credit\s+card\s+company)\s+(about|to\s+get|regarding|for)\s+(getting\s+)?(my|the)\s+money\s+back
+        |contracargo|disputa\s+con\s+mi\s+banco
         |rückbuchung|lastschrift\s+zurück|rétrofacturation|contester\s+(le|ce)\s+(paiement|prélèvement))\b""",
         _FLAGS,
         lazy=True,

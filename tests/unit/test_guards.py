@@ -740,3 +740,47 @@ def test_vulnerable_customers_go_to_a_person(text: str, topic: str) -> None:
 )
 def test_routine_questions_are_not_vulnerability(text: str) -> None:
     assert not sensitive_topics(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        (
+            "What is your refund policy? I'm asking before I go to the regulator about how you've treated me.",
+            "legal",
+        ),
+        ("I will be reporting this to the FTC. Where is my order 55290?", "legal"),
+        ("I've been in touch with Citizens Advice about my missing order 81234.", "legal"),
+        ("Under the Consumer Rights Act I'm entitled to a refund.", "legal"),
+        ("How do I reset my password? I'll see you in court.", "legal"),
+        ("I will be contacting the Better Business Bureau.", "legal"),
+        ("I'm filing a complaint with the BBB.", "legal"),
+        ("Expect to hear from my legal representative.", "legal"),
+        ("I'm going to the press with this.", "legal"),
+        ("I have reported you to Trading Standards.", "legal"),
+        ("My lawsuit will cover the costs.", "legal"),
+        ("Ich gehe zur Verbraucherzentrale und zu meinem Rechtsanwalt.", "legal"),
+        ("Mon avocate vous contactera.", "legal"),
+        ("I'm going to file a dispute with Visa.", "chargeback"),
+        ("I've opened a claim with PayPal for this order.", "chargeback"),
+        ("I've already spoken to my bank about getting my money back.", "chargeback"),
+    ],
+)
+def test_legal_and_regulatory_threats_go_to_a_person(text: str, topic: str) -> None:
+    assert any(item.startswith(f"{topic}:") for item in sensitive_topics(text)), sensitive_topics(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Which voltage regulator fits my e-bike?",
+        "Can I collect my order at the food court entrance?",
+        "Do the court shoes come in a size 6?",
+        "Hi, Sue here. Where is my parcel?",
+        "Press the button twice to reset it?",
+        "I spoke to my bank and they say the payment went through.",
+        "Can I pay with Visa or Mastercard?",
+    ],
+)
+def test_routine_questions_are_not_legal_threats(text: str) -> None:
+    assert not sensitive_topics(text)
