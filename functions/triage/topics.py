@@ -143,6 +143,12 @@ SENSITIVE: dict[str, Phrases] = {
         |is\s+(this|that|it)\s+(legit(imate)?|a\s+scam|a\s+fake|a\s+phishing)|is\s+(this|that|it)\s+real\s*[?!.]|(genuine|legit(imate)?|real)\s+or\s+(a\s+)?(scam|fake|fraud)
         |is\s+(this|that)\s+(e-?mail|mail|message|offer|text|sms|link)\s+(legit(imate)?|genuine|real|safe)
         |did\s+you\s+(really\s+|actually\s+)?send\s+(this|that|me\s+(this|that|an?\s+(e-?mail|mail|message|text|sms)))
+        |(text|sms|text\s+message|e-?mail|mail|message|letter|call|phone\s+call|voicemail)\s+(\w+\s+){0,3}(saying|claiming
+        |telling\s+me|that\s+said)\s+(that\s+)?(i|i['’]?d|i['’]?ve|we|we['’]?d)\s+(had\s+|have\s+|has\s+)?(won|been\s+selected|owe[d]?
+        |(had|have|need(ed)?|must)\s+to\s+pay)
+        |(text|sms|e-?mail|mail|message|call|caller|letter)\s+(\w+\s+){0,3}asking\s+(me\s+)?(for|to\s+(confirm|enter|update|give|verify))
+        \s+(my\s+)?(card|bank|account|payment|security)\s+(details|number|info(rmation)?|code|pin)
+        |(saying|claiming|said|says)\s+(that\s+)?(they|he|she)\s+(were|was|are|is|worked\s+for|works\s+for)\s+(from\s+)?(you|your)
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque)\b""",
         _FLAGS,
         lazy=True,
@@ -226,7 +232,7 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
 }
 
 _SPAM = Phrases(
-    r"""\b(you\s+(have\s+)?won|lottery|jackpot|claim\s+your\s+(prize|reward|winnings)|bitcoin|crypto(currency)?\s+(investment|profit|opportunity)
+    r"""\b(you\s+(have\s+)?won(?!['’])|lottery|jackpot|claim\s+your\s+(prize|reward|winnings)|bitcoin|crypto(currency)?\s+(investment|profit|opportunity)
     |guaranteed\s+(returns?|profit)|double\s+your\s+(money|investment)|wire\s+transfer\s+fee|inheritance\s+of|next\s+of\s+kin
     |nigerian?\s+prince|viagra|cialis|casino\s+bonus|work\s+from\s+home\s+and\s+earn|make\s+\$?\d[\d,]*\s+(a|per)\s+(day|week)
     |free\s+spins|click\s+(here|now|to\s+(join|claim|win))|[\d.,]+\s+million\s+(dollars|usd|euros)|reply\s+with\s+your\s+(bank\s+)?details
@@ -239,6 +245,8 @@ SPAM_MIN_CUES = 2
 # towards spam only beside a cue no customer writes (a prize, a lottery, guaranteed returns, ...).
 _CUSTOMER_PLAUSIBLE = re.compile(
     r"bitcoin|crypto|wire\s+transfer|click\s|reply\s+with|no\s+experience|offer\s+ends"
+    # A bereaved customer sorting out an estate, a loyalty member quoting our own "claim your reward" mail.
+    r"|next\s+of\s+kin|inheritance|claim\s+your\s+reward"
 )
 
 

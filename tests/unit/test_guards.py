@@ -18,7 +18,7 @@ from triage.message import Address, InboundMessage
 from triage.parsing.machine_mail import REPLY_MESSAGE_ID_PREFIX
 from triage.policy import Action, Reason, decide
 from triage.profiles import Mode, Profile
-from triage.topics import sensitive_topics
+from triage.topics import sensitive_topics, spam
 from triage.urgency import Urgency
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -784,3 +784,46 @@ def test_legal_and_regulatory_threats_go_to_a_person(text: str, topic: str) -> N
 )
 def test_routine_questions_are_not_legal_threats(text: str) -> None:
     assert not sensitive_topics(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "When I click here on the link in your password email nothing happens, and you won't answer the chat either.",
+        "You won’t refund my bitcoin payment for an item that never arrived. What are my options?",
+        "My father died in March. As his next of kin I have asked you three times to close his account and you "
+        "won't do it. Please help.",
+        "I am next of kin and executor for my father. Sorting out the inheritance of his estate, I found he still "
+        "pays a monthly subscription with you. How do I stop it?",
+        "The email says 'claim your reward' but when I click here on the button it just reloads. How do I use my "
+        "points?",
+    ],
+)
+def test_a_customer_s_complaint_is_never_spam(text: str) -> None:
+    """ "You won't" is not "you won"; next of kin and an inheritance are a bereaved customer's words."""
+    assert not spam(text)
+    assert run(mail(text)).reason is not Reason.SPAM  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, I got a text this morning saying I had won the lottery in your customer draw and to claim your prize I "
+        "had to pay a £2.99 delivery fee. I already paid it with my debit card. What do I do now?",
+        "Someone rang me yesterday saying they were you and asked for my card number.",
+        "I received a call from a man claiming he was from your company.",
+        "I got an email asking me to confirm my card details for a parcel.",
+    ],
+)
+def test_a_customer_describing_a_scam_they_received_is_a_fraud_report(text: str) -> None:
+    assert any(item.startswith("fraud_report:") for item in sensitive_topics(text)), sensitive_topics(text)
+    assert run(mail(text)).action is Action.ESCALATE  # type: ignore[attr-defined]
+
+
+def test_a_prize_mail_is_still_spam() -> None:
+    assert spam("Congratulations, you have won! Click here to claim your prize.")
+    assert spam("Dear friend, as next of kin you are due an inheritance of 4.5 million dollars.")
+    assert not any(
+        item.startswith("fraud_report:")
+        for item in sensitive_topics("I got a text saying my parcel is on its way.")
+    )
