@@ -353,6 +353,28 @@ HUMAN_REQUEST = Phrases(
     | \b(stop|no\s+more)\s+(the\s+)?(bots?|automated\s+(replies|answers|messages))\b
     | \b(want|need|get\s+me|give\s+me)\s+(a|an)\s+(human|person|real\s+person|agent|representative)\b
     | \b(a\s+)?human,?\s+please\b
+    # A call back, a named person to write back, a reader at all
+    | \b(could|can|would|will)\s+(you|someone|somebody|one\s+of\s+you|your\s+team)\s+(please\s+)?(call|ring|phone)\s+me\b
+    | \bplease\s+(call|ring|phone)\s+me\b | \b(call|ring|phone)\s+me\s+back\b | \b(call|ring|phone)\s+me(?![\w\s]|\s+\w)
+    | \b(a|an)\s+call[\s-]?back\b | \bcall[\s-]?back\s+(please|request)\b
+    | \b(have|get|arrange|book|schedule|request)\s+a\s+(phone\s+)?call\s+(about|regarding|to\s+discuss|from\s+(you|someone|somebody))\b
+    | \bwho\s+(can|could|should|do|may)\s+i\s+(speak|talk)\s+(to|with)\b
+    | \b(manager|supervisor|colleague|team\s+leader|someone\s+senior|senior\s+member\s+of\s+staff)\s+to\s+(contact|e-?mail|call|ring
+        |phone|get\s+in\s+touch\s+with|reply\s+to|write\s+to)\s+me\b
+    | \b(is|are)\s+(there\s+)?(any(one|body)|some(one|body))\s+(actually\s+|even\s+|still\s+|ever\s+)?(reading|listening)\b
+    | \b(does|do)\s+(any(one|body)|some(one|body))\s+(actually\s+|even\s+|ever\s+)?read\s+(these|this|my|the)\b
+    | \b(is\s+)?(any(one|body)|some(one|body))\s+(out\s+)?there(?![\w\s]|\s+\w)
+    | \b(deal|dealing|talk|talking|speak|speaking|chat|chatting)\s+(with|to)\s+(a|the|your|another|some)\s+(bot|robot|chatbot|machine
+        |computer)\b
+    | \bstop\s+(sending\s+(me\s+)?)?(these\s+|your\s+|the\s+)?(automated|automatic|canned|templated?|generic|copy[\s-]?paste[d]?
+        |robotic)\s+(replies|answers|responses|messages|e-?mails)\b
+    | \bnot\s+(with\s+)?(a|an|another|your)\s+(templates?|canned\s+(reply|response|answer)|standard\s+(reply|response|answer)
+        |form\s+(letter|reply))\b
+    | \bcomplaints?\s+(department|dept|team|manager)\b
+    | \b(pass|put|transfer|forward|refer)\s+me\s+(on\s+)?(to|through\s+to)\s+(your|the|a)\s+(customer\s+(service|support|care)
+        |support|complaints?|human|real)\b
+    | \b(reply|respond|answer|write\s+back)\s+(to\s+me\s+)?(personally|yourself|in\s+person)\b
+    | \b(a|one)\s+proper\s+(person|human)\b
     # Spanish
     | \b(hablar|comunicarme)\s+con\s+(una\s+persona|un\s+(ser\s+)?humano|alguien|un\s+agente|un\s+asesor|un\s+operador
         |un\s+representante|atención\s+al\s+cliente)\b

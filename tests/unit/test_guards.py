@@ -13,6 +13,7 @@ import pytest
 
 from triage.classifier import Classification
 from triage.conversation import ContactHistory
+from triage.cues import asks_for_human
 from triage.emotion import EmotionReading
 from triage.message import Address, InboundMessage
 from triage.parsing.machine_mail import REPLY_MESSAGE_ID_PREFIX
@@ -827,3 +828,45 @@ def test_a_prize_mail_is_still_spam() -> None:
         item.startswith("fraud_report:")
         for item in sensitive_topics("I got a text saying my parcel is on its way.")
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Could you call me? I need to sort out the delivery for order 40021, it's easier by phone.",
+        "Please call me back.",
+        "How do I reset my password? I'd like a callback.",
+        "Can I request a call back about my order?",
+        "Could I have a phone call about this?",
+        "Who can I speak to about this?",
+        "Who can I talk to about my refund?",
+        "Please ask a manager to contact me.",
+        "I'd like your supervisor to call me.",
+        "Is anyone actually reading these? This is my third email about order 66201.",
+        "Anybody there?",
+        "I'd rather not deal with a bot, please. Where is my order 50982?",
+        "Stop sending me automated replies and tell me where my order 12009 actually is.",
+        "Put me through to your complaints department. My order 88812 is two weeks late.",
+        "Please pass me to your customer service team.",
+        "Please reply yourself, not with a template.",
+        "Can someone reply personally?",
+        "I want a proper person to look at this.",
+    ],
+)
+def test_more_requests_for_a_person_are_heard(text: str) -> None:
+    assert asks_for_human(text), text
+    assert run(mail(text)).reason is Reason.HUMAN_REQUESTED  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My kids call me every day about the parcel, where is it?",  # a bare "call me" is not a request
+        "Is anyone there on Sunday to hand over the parcel?",
+        "What is the callback URL for your webhook?",
+        "Who can I send the return label to?",
+        "How do I make a complaint about late delivery?",
+    ],
+)
+def test_routine_questions_are_not_requests_for_a_person(text: str) -> None:
+    assert not asks_for_human(text)
