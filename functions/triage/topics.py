@@ -149,12 +149,25 @@ SENSITIVE: dict[str, Phrases] = {
         |(text|sms|e-?mail|mail|message|call|caller|letter)\s+(\w+\s+){0,3}asking\s+(me\s+)?(for|to\s+(confirm|enter|update|give|verify))
         \s+(my\s+)?(card|bank|account|payment|security)\s+(details|number|info(rmation)?|code|pin)
         |(saying|claiming|said|says)\s+(that\s+)?(they|he|she)\s+(were|was|are|is|worked\s+for|works\s+for)\s+(from\s+)?(you|your)
+        |changed\s+(but|and|even\s+though|although|when|yet)\s+i\s+(didn['’]?t|did\s+not|never|haven['’]?t|have\s+not)\s+(change|do|request)
+        |(don['’]?t|do\s+not|didn['’]?t|did\s+not|can['’]?t)\s+recogni[sz]e|(changed|used|placed|made|accessed|opened|ordered|logged
+        \s+into)\s+(\w+\s+){0,2}by\s+some(one|body)\s+else|some(one|body)\s+else\s+(has\s+|is\s+)?(changed|used|using|placed|made
+        |ordered|ordering)
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque)\b""",
         _FLAGS,
         lazy=True,
     ),
     "refund_after_failure": Phrases(
-        r"""\b((stopped|stops)\s+working|(won'?t|will\s+not|doesn'?t|does\s+not)\s+(turn|switch|power)\s+on
+        r"""\b((stopped|stops)\s+working
+        |(?<!\bi\s)(?<!\bwe\s)(?<!\bthey\s)(?<!\bhe\s)(?<!\bshe\s)(?<!\bi['’]ve\s)(?<!\bi\shave\s)
+        (stopped|stops)\s+(?!(trying|doing|looking|wanting|thinking|talking|caring|worrying|wasting|watching|reading|receiving|getting|sending|using|ordering|buying|paying|following|shopping|subscribing|tracking
+        |updating|showing|delivering|emailing|texting|calling|coming|going|being|having|waiting|contacting|selling|offering
+        |stocking|charging\s+(me|my|us))\b)\w+ing|(won['’]?t|will\s+not|doesn['’]?t|does\s+not|no\s+longer|isn['’]?t|is\s+not)
+        \s+(charge|charging|hold\s+(a\s+)?charge|heat\s+up|heating)(?!\s+(me|you|us|my|for|the|a|an|extra|shipping|vat
+        |customers?|anything|fees?|twice)\b)|leaks|leaking|leaked|leaky
+        |(missing|without\s+(the|any))\s+(parts?|pieces?|screws?|bolts?|components?|fittings?)
+        |(parts?|pieces?|screws?|bolts?|components?|fittings?)\s+(were\s+|are\s+|was\s+|is\s+)?missing
+        |half\s+(of\s+)?the\s+(\w+\s+){1,2}(were\s+|are\s+|was\s+|is\s+)?missing|(won'?t|will\s+not|doesn'?t|does\s+not)\s+(turn|switch|power)\s+on
         |(arrived|came)\s+(broken|damaged|cracked|smashed)|broke\s+(after|within)|defective|faulty|dead\s+on\s+arrival
         |no\s+funciona|llegó\s+roto|defekt|kaputt|funktioniert\s+nicht|ne\s+fonctionne\s+(pas|plus)|arrivé\s+cassé)\b""",
         _FLAGS,

@@ -870,3 +870,37 @@ def test_more_requests_for_a_person_are_heard(text: str) -> None:
 )
 def test_routine_questions_are_not_requests_for_a_person(text: str) -> None:
     assert not asks_for_human(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        (
+            "The kettle I bought from you stopped heating after a week. What is your refund policy?",
+            "refund_after_failure",
+        ),
+        ("My headphones won't charge anymore, only had them 10 days.", "refund_after_failure"),
+        ("The bottle leaks all over my bag.", "refund_after_failure"),
+        ("The wardrobe came with half the screws missing so I can't build it.", "refund_after_failure"),
+        ("The desk arrived with missing parts.", "refund_after_failure"),
+        ("I got an email saying my password was changed but I didn't change it.", "fraud_report"),
+        ("There are orders in my account history I don't recognise.", "fraud_report"),
+        ("I think the email address on my account was changed by someone else.", "fraud_report"),
+    ],
+)
+def test_product_failures_and_account_takeovers_go_to_a_person(text: str, topic: str) -> None:
+    assert any(item.startswith(f"{topic}:") for item in sensitive_topics(text)), sensitive_topics(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I stopped receiving your newsletter, how do I subscribe again?",
+        "The tracking stopped updating yesterday, where is my parcel?",
+        "You won't charge me twice for delivery, will you?",
+        "Do you charge for delivery to Cork?",
+        "How do I change the email address on my account?",
+    ],
+)
+def test_routine_questions_are_not_failures_or_takeovers(text: str) -> None:
+    assert not sensitive_topics(text)
