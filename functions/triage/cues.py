@@ -401,7 +401,14 @@ _NEGATIVE_PHRASES = Phrases(
       |frustrat(ed|ing)|infuriat(e|ed|ing|es)|so\s+annoy(ed|ing)|(really|very|getting)\s+annoy(ed|ing)|annoyed
       |(complete|total|utter)\s+waste|waste\s+of\s+(my\s+)?time|god\s?damn(ed)?|damn|lost\s+(all\s+)?hope
       |(doesn['’]?t|does\s+not)\s+(even\s+)?make\s+(any\s+)?sense|what['’]?s\s+wrong\s+with\s+(you|this|your)
-      |still\s+not\s+(fixed|solved|resolved)|(wasn['’]?t|isn['’]?t|not)\s+what\s+i\s+(was\s+)?expect(ed|ing)?)\b
+      |still\s+not\s+(fixed|solved|resolved)|(wasn['’]?t|isn['’]?t|not)\s+what\s+i\s+(was\s+)?expect(ed|ing)?
+      |last\s+(order|purchase|thing)\s+i\s+(will\s+|['’]ll\s+)?ever|gutted|(lost|losing)\s+(a|another|my)\s+(loyal\s+|long[-\s]time\s+)?(customer|custom)
+      |take\s+my\s+(business|custom|money)\s+elsewhere|(shop|shopping|order|ordering|buy|buying)\s+elsewhere
+      |love\s+that\s+for\s+me|so[-\s]called\s+(help|service|support|customer\s+(service|support|care)|assistance)
+      |(third|fourth|fifth|\d+(rd|th))\s+time\s+(asking|i['’]ve\s+asked|i\s+have\s+asked|writing|i['’]ve\s+written|emailing|chasing))\b
+    # Scare quotes round what we gave ("thanks for all your 'help'"), not a label of our site ("your 'help' page")
+    | \b(your|the|all\s+the)\s+['‘"“](help|service|support|assistance|customer\s+(service|support|care))['’"”](?!\s*(page|section|button
+      |centre|center|menu|tab|link|desk|icon|area|pages)\b)
     # Spanish / German / French
     | \b(inaceptable|vergonzoso|estafa|furioso|furiosa|harto|harta|abogado|denuncia)\b
     | \b(unverschämt|inakzeptabel|betrug|wütend|frechheit|anwalt|enttäuscht)\b

@@ -92,3 +92,34 @@ def test_forget_texts_drops_the_cached_cues() -> None:
     cues.forget_texts()
     assert cues._negative_cues.cache_info().currsize == 0
     assert cues.negative_cues(text) == first
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This will be the last order I ever place with you. Where is order 90876?",
+        "I am honestly gutted. I wanted to pay with PayPal and it isn't offered any more.",
+        "Thanks so much for all your 'help' so far. I'd still like the invoice for order 67001.",
+        "Thanks for your “support”, I suppose.",
+        "Lovely, it has said 'in transit' for 12 days now. Really love that for me.",
+        "Third time asking. How do I reset my password?",
+        "You have lost a loyal customer.",
+        "I will take my business elsewhere.",
+        "Your so-called customer service never answers.",
+    ],
+)
+def test_clear_dissatisfaction_is_a_negative_cue(text: str) -> None:
+    assert negative_cues(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Where is the 'Help' section of your app?",
+        "I clicked your 'help' page link but it is empty.",
+        "Is this the last order I can place before Christmas?",
+        "Can I order it in gunmetal grey?",
+    ],
+)
+def test_routine_questions_are_not_negative_cues(text: str) -> None:
+    assert not negative_cues(text)
