@@ -394,12 +394,20 @@ HUMAN_REQUEST = Phrases(
 _NEGATIVE_PHRASES = Phrases(
     r"""
     \b(ridiculous|unacceptable|outrageous|disgusting|disgusted|furious|livid|appalled|appalling|angry|pathetic
-      |useless|incompetent|horrible|terrible|awful|worst|scam|scammers?|fraud|fraudulent|rip-?off|shameful
+      |useless|incompetent|worst
+      # "terrible" and co. about the weather or one's own skills ("I'm terrible with technology") are no complaint
+      |(?<!weather\s)(?<!weather\sis\s)(?<!weather\swas\s)(?<!weather\sis\sso\s)(?<!weather\swas\sso\s)(?<!weather\shas\sbeen\s)
+       (?<!weather\shere\sis\s)(?<!weather\shere\shas\sbeen\s)(?<!weather['’]s\s)(?<!weather\sbeen\s)
+       (horrible|terrible|awful)(?!\s+(weather|rain|traffic|storms?|snow|winds?|heat|cold|flu|colds?|headache|hangover)\b)
+       (?!\s+(with|at)\s+(technology|tech|computers?|phones?|passwords?|names|remembering|these\s+things|this\s+(sort|kind)\s+of
+       |maths?|spelling|english|directions|admin|paperwork|online|the\s+internet)\b)
+      |scam|scammers?|fraud|fraudulent|rip-?off|shameful
       |fed\s+up|sick\s+of|had\s+enough|never\s+again|last\s+time\s+i|i\s+am\s+done|so\s+disappointed|very\s+disappointed
       |extremely\s+disappointed|lawyers?|attorney|legal\s+action|sue\s+you|small\s+claims|chargeback|charge\s+back
       |dispute\s+the\s+charge|report\s+you|consumer\s+protection|trading\s+standards
       |frustrat(ed|ing)|infuriat(e|ed|ing|es)|so\s+annoy(ed|ing)|(really|very|getting)\s+annoy(ed|ing)|annoyed
-      |(complete|total|utter)\s+waste|waste\s+of\s+(my\s+)?time|god\s?damn(ed)?|damn|lost\s+(all\s+)?hope
+      |(complete|total|utter)\s+waste|waste\s+of\s+(my\s+)?time|god\s?damn(ed)?
+      |damn(?!\s+(good|fine|great|nice|tasty|delicious|well|lovely|brilliant|amazing|quick|fast|happy|glad|proud|best)\b)|lost\s+(all\s+)?hope
       |(doesn['’]?t|does\s+not)\s+(even\s+)?make\s+(any\s+)?sense|what['’]?s\s+wrong\s+with\s+(you|this|your)
       |still\s+not\s+(fixed|solved|resolved)|(wasn['’]?t|isn['’]?t|not)\s+what\s+i\s+(was\s+)?expect(ed|ing)?
       |last\s+(order|purchase|thing)\s+i\s+(will\s+|['’]ll\s+)?ever|gutted|(lost|losing)\s+(a|another|my)\s+(loyal\s+|long[-\s]time\s+)?(customer|custom)

@@ -73,7 +73,10 @@ _CALM = Phrases(
 _SAFETY = Phrases(
     r"""
     \b(injur(y|ies|ed)|hurt\s+(my|him|her|them|himself|herself|myself)|wounded|bleeding|hospital|ambulance
-      |caught\s+fire|on\s+fire|fire(?!\s*(tv|stick|tablet|hd|fox)\b)|flames?|smoke|smoking|burn(s|t|ed|ing)?
+      |caught\s+fire|on\s+fire|fire(?!\s*(tv|stick|tablet|hd|fox|pits?|places?|side|wood|guards?|screens?|bowls?|baskets?
+        |starters?|lighters?|extinguishers?|proof|resistant|retardant|blankets?|doors?|irons?|bricks?|sets?)\b)|flames?
+      |smoke(?!\s*(grey|gray|glass|blue|white|tinted|alarms?|detectors?|machine|effect|colou?r)\b)|smoking
+      |burn(s|t|ed|ing)?(?!\s+(orange|sienna|umber|sugar|caramel|amber|copper|gold|toffee|oak|red|brown|question)\b)
       |scald(ed)?|allergic\s+reaction|anaphyla\w*|electric(al)?\s+shock|electrocut\w*|shock\s+from
       |sparks?|spark(ed|ing)|explod(e|ed|ing)|explosion|overheat(s|ed|ing)?|melt(ed|ing)
       |gas\s+leak|carbon\s+monoxide|poison(ed|ing|ous)?|chok(e|ed|ing)|swallowed
@@ -95,7 +98,9 @@ _CHILD = Phrases(
 
 _LEGAL = Phrases(
     r"""
-    \b(lawyers?|attorneys?|solicitors?|legal\s+(action|advice|proceedings|team)|lawsuit|sue|suing|court|courts
+    \b(lawyers?|attorneys?|solicitors?|legal\s+(action|advice|proceedings|team)|lawsuit|sue\s+(you|your|them|the\s+company|for|over)
+      |(will|going\s+to|gonna|shall|i['’]ll|could|would|might)\s+sue|suing|(?<!\bfood\s)(?<!\btennis\s)court(?!\s+(shoes?|heels?|pumps?)\b)
+      |courts
       |small\s+claims|chargebacks?|charge\s+back|regulators?|ombudsman|gdpr|data\s+protection
       |subject\s+access\s+request|dsar|trading\s+standards|consumer\s+protection|ftc|cfpb)\b
     # Spanish / German / French

@@ -123,3 +123,24 @@ def test_clear_dissatisfaction_is_a_negative_cue(text: str) -> None:
 )
 def test_routine_questions_are_not_negative_cues(text: str) -> None:
     assert not negative_cues(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hi, I'm terrible with technology, how do I reset my password?",
+        "The weather here has been awful, do you have a delivery option where the courier leaves it in a safe place?",
+        "We have had awful weather, can the courier leave it in the shed?",
+        "Your coffee is damn good! How long does delivery to Cork take?",
+    ],
+)
+def test_figures_of_speech_are_not_negative_cues(text: str) -> None:
+    assert not negative_cues(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Your service is terrible.", "You are terrible at communicating.", "Damn, where is my order?", "Awful."],
+)
+def test_plain_anger_is_still_a_negative_cue(text: str) -> None:
+    assert negative_cues(text)

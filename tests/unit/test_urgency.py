@@ -182,3 +182,34 @@ def test_the_lower_case_fast_path_finds_what_the_caseless_patterns_find(
     fast = assess_urgency(text, emotion="anger", today=date(2026, 11, 4))
     monkeypatch.setattr(urgency, "exact_lower", lambda _text: None)
     assert assess_urgency(text, emotion="anger", today=date(2026, 11, 4)) == fast
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How long does delivery take for the corner sofa in smoke grey? I'd like it before Friday.",
+        "What delivery options do you have for the burnt orange armchair? Can it come by the weekend?",
+        "How long does delivery of the garden fire pit usually take?",
+        "Do you sell fire guards for a fireplace?",
+        "Is the smoke alarm in stock? I need two smoke detectors.",
+        "Hi, Sue here. Can it come by Friday?",
+        "Do the court shoes come in a size 6?",
+    ],
+)
+def test_colours_product_names_and_names_are_not_safety_or_legal(text: str) -> None:
+    assert not families(assess_urgency(text)) & {"safety", "legal"}, assess_urgency(text).cues
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The sofa caught fire last night.",
+        "There was smoke coming out of the charger.",
+        "The heater burnt my hand.",
+        "The fire alarm went off because the toaster was on fire.",
+        "I will sue you.",
+        "See you in court.",
+    ],
+)
+def test_hazards_and_threats_still_count(text: str) -> None:
+    assert families(assess_urgency(text)) & {"safety", "legal"}
