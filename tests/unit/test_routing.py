@@ -300,3 +300,18 @@ def test_the_escalation_keeps_the_topics_when_anger_fires_first() -> None:
     # Then the topics are on it and customer relations gets it, not billing
     assert {topic.partition(":")[0] for topic in built.topics} == {"legal", "chargeback"}
     assert route(built, "retail", CONFIG).team == "complaints"
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "self_harm:ending it all",
+        "safeguarding:not safe at home",
+        "bereavement:passed away",
+        "vulnerability:hardship",
+    ],
+)
+def test_a_vulnerable_customer_reaches_customer_relations_whatever_they_asked(topic: str) -> None:
+    """A password question from a customer who mentions self-harm is not an accounts task."""
+    built = escalation("recover_password", Reason.SENSITIVE_TOPIC, (topic,), topics=(topic,))
+    assert route(built, "retail", CONFIG).team == "complaints"
