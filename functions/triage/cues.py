@@ -104,9 +104,10 @@ def _first_char_set(tree: Any, flags: int) -> list[Any]:
     return charset
 
 
-# A pattern is merged by first letters only while that makes at most this many alternatives in all (a phrase table
-# here makes a few hundred at most).
-_MAX_ALTERNATIVES = 2000
+# A pattern is merged by first letters only while that makes at most this many alternatives in all. The guards'
+# union (topics._ANY_GUARD) needs more than 2,000 since the phrase tables grew; unmerged, its search cost 15 times
+# more (0.18 ms instead of 0.012 ms on a routine mail).
+_MAX_ALTERNATIVES = 4000
 
 
 class _TooMany(Exception):
@@ -391,14 +392,31 @@ HUMAN_REQUEST = Phrases(
     lazy=True,  # a routine message reaches it only through topics' guard union
 )
 
+# "The weather here has been awful": look-behinds that hold the word itself, so they are read only where the word
+# matched (written before the word, they ran at every word of every message).
+_WEATHER_LEADS = (
+    r"weather\s",
+    r"weather\sis\s",
+    r"weather\swas\s",
+    r"weather\sis\sso\s",
+    r"weather\swas\sso\s",
+    r"weather\shas\sbeen\s",
+    r"weather\shere\sis\s",
+    r"weather\shere\shas\sbeen\s",
+    r"weather['’]s\s",
+    r"weather\sbeen\s",
+)
+_NOT_AFTER_WEATHER = "".join(
+    f"(?<!{lead}{word})" for lead in _WEATHER_LEADS for word in ("horrible", "terrible", "awful")
+)
 _NEGATIVE_PHRASES = Phrases(
     r"""
     \b(ridiculous|unacceptable|outrageous|disgusting|disgusted|furious|livid|appalled|appalling|angry|pathetic
       |useless|incompetent|worst
       # "terrible" and co. about the weather or one's own skills ("I'm terrible with technology") are no complaint
-      |(?<!weather\s)(?<!weather\sis\s)(?<!weather\swas\s)(?<!weather\sis\sso\s)(?<!weather\swas\sso\s)(?<!weather\shas\sbeen\s)
-       (?<!weather\shere\sis\s)(?<!weather\shere\shas\sbeen\s)(?<!weather['’]s\s)(?<!weather\sbeen\s)
-       (horrible|terrible|awful)(?!\s+(weather|rain|traffic|storms?|snow|winds?|heat|cold|flu|colds?|headache|hangover)\b)
+      |(horrible|terrible|awful)"""
+    + _NOT_AFTER_WEATHER
+    + r"""(?!\s+(weather|rain|traffic|storms?|snow|winds?|heat|cold|flu|colds?|headache|hangover)\b)
        (?!\s+(with|at)\s+(technology|tech|computers?|phones?|passwords?|names|remembering|these\s+things|this\s+(sort|kind)\s+of
        |maths?|spelling|english|directions|admin|paperwork|online|the\s+internet)\b)
       |scam|scammers?|fraud|fraudulent|rip-?off|shameful
