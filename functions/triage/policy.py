@@ -6,7 +6,6 @@ of them is answered automatically. When in doubt, a person reads it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -27,6 +26,7 @@ from triage.topics import (
     may_hold_guard_phrases,
     out_of_office,
     out_of_scope,
+    points_at_attachment,
     reports_fraud,
     sensitive_topics,
     spam,
@@ -158,17 +158,16 @@ def classification_text(message: InboundMessage) -> str:
 # From this many words on, the language guess names every English text of the Bitext corpus (at 10-14 words it
 # misses 4.5 %, below 10 half): a text this long with no guess is in a language we do not know.
 UNKNOWN_LANGUAGE_MIN_WORDS = 15
-_POINTS_AT_ATTACHMENT = re.compile(
-    r"\b(attach(ed|ment|ments)|enclosed|see\s+the\s+(file|pdf|document|screenshot|photo|letter)|adjunt[oa]s?|anhang|angehängt"
-    r"|beigefügt|ci-joint|pièce\s+jointe|en\s+pièce)\b",
-    re.IGNORECASE,
-)
 _BELOW_CHARS = 1500  # a sign-off, a signature and a PS; not a whole quoted thread
 
 
 def _below_the_new_text(message: InboundMessage) -> str:
     """The body just below what the customer wrote this time: a request for a person counts there too, because
-    the reading of the new text may have cut a "PS: let me talk to a person" below a sign-off as signature."""
+    the reading of the new text may have cut a "PS: let me talk to a person" below a sign-off as signature.
+
+    Every message pays for this, so it is a cut of the body (quoted history may follow), not
+    ``quoting.below_the_reply``, which reads the quotes again to stop exactly where they start; the closing guard,
+    which needs that exactness and runs on a few messages, uses that one."""
     body, new = message.full_text, message.text
     start = body.find(new) if new else 0
     start = start + len(new) if start >= 0 else 0
@@ -230,9 +229,10 @@ def decide(
         return escalate(Reason.NO_REPLY_ADDRESS, message.defects)
     phrases_possible = may_hold_guard_phrases(text)  # else the phrase guards below find nothing
     human_phrases = asks_for_human(text) if phrases_possible else []
-    below = _below_the_new_text(message)
-    if not human_phrases and below and may_hold_guard_phrases(below):
-        human_phrases = asks_for_human(below)
+    if not human_phrases:
+        below = _below_the_new_text(message)
+        if below and may_hold_guard_phrases(below):
+            human_phrases = asks_for_human(below)
     if human_phrases:
         return escalate(Reason.HUMAN_REQUESTED, human_phrases)
     junk = spam(text) if phrases_possible else []
@@ -319,7 +319,7 @@ def decide(
     if weak:
         return escalate(Reason.AUTO_REPLY_SUPPRESSED, weak)
     doubtful = [defect for defect in message.defects if defect.split(":")[0] in DOUBTFUL_DEFECTS]
-    if message.attachments and _POINTS_AT_ATTACHMENT.search(text):
+    if message.attachments and points_at_attachment(text):
         # "Please see attached": what the customer asks is in a file the model never reads.
         doubtful.append("content_in_attachment")
     if doubtful:

@@ -212,11 +212,16 @@ _CUSTOMER_MATTER = re.compile(
     |\b(mi|mis)\s+(pedido|paquete|cuenta)|\bmeine?\s+(bestellung|paket|konto)|\b(ma|mon)\s+(commande|colis|compte)""",
     _FLAGS,
 )
-# Words a closing's "name" is never made of: "Thanks. Never Arrived." is not signed by Never Arrived.
+# How mail clients begin the subject of an automatic reply ("Automatic reply: …", "Auto: …", "OOO …").
 _AUTOMATIC_SUBJECT = re.compile(
     r"""\s*(auto(matic)?[\s-]?(reply|response|answer)|autoreply|auto\s*:|ooo\b|away\b|absen(ce|t)\b|abwesend|vacation
     |holiday\s+(notice|reply)|on\s+leave)""",
     _FLAGS,
+)
+_POINTS_AT_ATTACHMENT = re.compile(
+    r"\b(attach(ed|ment|ments)|enclosed|see\s+the\s+(file|pdf|document|screenshot|photo|letter)|adjunt[oa]s?|anhang|angehängt"
+    r"|beigefügt|ci-joint|pièce\s+jointe|en\s+pièce)\b",
+    re.IGNORECASE,
 )
 _NOTICE_MAX_WORDS = 60  # the longest out-of-office notice among the fixtures has 45
 _QUESTION_MARKS = ("?", "¿", "？")
@@ -333,20 +338,24 @@ def out_of_office(subject: str, text: str) -> list[str]:
     on holiday until the 12th: could you hold my order?"): no phrases, so the other guards read it."""
     if any(mark in text for mark in _QUESTION_MARKS) or len(text.split()) > _NOTICE_MAX_WORDS:
         return []
-    if _CUSTOMER_MATTER.search(
-        text
-    ):  # "I am on leave until Monday, please hold my parcel": a customer's request
+    # "I am on leave until Monday, please hold my parcel": a customer's request, not a notice.
+    if _CUSTOMER_MATTER.search(text):
         return []
     head = "\n".join(text.strip().splitlines()[:6])
     searched = f"{subject}\n{head}"
     return _OUT_OF_OFFICE.found(searched, exact_lower(searched))
 
 
+def points_at_attachment(text: str) -> bool:
+    """ "Please see attached", "enclosed", "pièce jointe": what is asked is in a file the model never reads."""
+    return _POINTS_AT_ATTACHMENT.search(text) is not None
+
+
 def subject_marks_absence(subject: str) -> bool:
     """The subject says the mail is an absence notice or an automatic reply ("Out of office: …", "Automatic reply:
     …", "Abwesenheitsnotiz"), as mail clients write it; a person's own subject names their matter."""
     return (
-        bool(_OUT_OF_OFFICE.found(subject, exact_lower(subject)))
+        _OUT_OF_OFFICE.search(subject, exact_lower(subject)) is not None
         or _AUTOMATIC_SUBJECT.match(subject) is not None
     )
 
