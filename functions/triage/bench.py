@@ -14,7 +14,8 @@ seen from here (interpreter start-up and exit included; ``interpreter_s`` splits
 the floor). Creating boto3 clients is in neither (both pay it).
 The functions' bytecode is compiled first (``compile_functions``), as the build ships it to Lambda and as any
 machine has it after one import: otherwise an environment with ``PYTHONDONTWRITEBYTECODE`` set would have every
-child compile our modules from source, a cost no deployed worker pays.
+child compile our modules from source, a cost no deployed worker pays. So is the phrase tables' regular-expression
+code (``save_regex_code``, ``triage.regex_code``), which the build also ships.
 
 ``baseline_cold_start_s`` is the same child, except that instead of our numpy scorer it imports joblib and
 loads a scikit-learn ``Pipeline`` of the *same* linear model (rebuilt here from ``intent.npz``, checked to
@@ -208,6 +209,21 @@ def compile_functions(root: Path = FUNCTIONS_DIR) -> None:
     where ``PYTHONDONTWRITEBYTECODE`` is set, which only stops the import system from caching)."""
     if not compileall.compile_dir(str(root), quiet=2):
         raise RuntimeError(f"cannot compile the modules under {root}")
+
+
+def save_regex_code(python: str = sys.executable) -> None:
+    """Write the phrase tables' compiled code for ``python`` (``triage.regex_code``, in a fresh interpreter), as the
+    build ships it to Lambda for the runtime's Python."""
+    saved = subprocess.run(  # noqa: S603 - this interpreter, running our own module
+        [python, "-m", "triage.regex_code"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=str(FUNCTIONS_DIR),
+        env={**os.environ, "PYTHONPATH": str(FUNCTIONS_DIR)},
+    )
+    if saved.returncode != 0:
+        raise RuntimeError(f"cannot save the compiled regular expressions:\n{saved.stderr[-3000:]}")
 
 
 # Set by the Lambda runtime in every execution environment. They change what the imports do: with LAMBDA_TASK_ROOT
@@ -458,6 +474,7 @@ def run_bench(
     email_text = classification_text(read_email(raw, Settings.from_env()))
     check_parity(pipeline, model, [*PARITY_TEXTS, email_text])
     compile_functions()
+    save_regex_code()
 
     ours: list[dict[str, Any]] = []
     baseline: list[dict[str, Any]] = []

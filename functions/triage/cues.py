@@ -12,11 +12,13 @@ import re._compiler as _compiler
 import re._parser as _parser
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import Any, ClassVar
+
+from triage import regex_code
 
 # Characters that re.IGNORECASE matches to a Latin letter although str.lower() keeps them apart (Python's sre
 # equivalences: dotless i, long s and the ligatures below); a text holding one takes the slow, caseless path.
-_CASE_TRAPS = re.compile("[\u0131\u017f\u1e9b\ufb05\ufb06]")
+_CASE_TRAPS = regex_code.compile("[\u0131\u017f\u1e9b\ufb05\ufb06]")
 
 
 def exact_lower(text: str) -> str | None:
@@ -33,12 +35,16 @@ def exact_lower(text: str) -> str | None:
     return lowered
 
 
+_ESCAPE_OR_GROUP_NAME = regex_code.compile(r"\\.|\(\?P<\w+>")
+_COMMENT = regex_code.compile(r"#[^\n]*")
+
+
 def _checked_lower(pattern: str, flags: int) -> str:
     """``pattern`` if its letters are lower case (outside escapes, group names and comments), else ValueError: an
     upper-case letter could never match lower-cased text."""
-    source = re.sub(r"\\.|\(\?P<\w+>", "", pattern)
+    source = _ESCAPE_OR_GROUP_NAME.sub("", pattern)
     if flags & re.VERBOSE:
-        source = re.sub(r"#[^\n]*", "", source)
+        source = _COMMENT.sub("", source)
     if source != source.lower():
         raise ValueError(f"pattern has upper-case letters: {pattern[:60]!r}")
     return pattern
@@ -118,8 +124,8 @@ class _TooMany(Exception):
 # of it), a comment (verbose patterns only). Matched, these stay as written; a "(" not followed by "?" becomes "(?:".
 _KEPT = r"\\[\s\S]|\[\^?\]?(?:\\[\s\S]|[^\]\\])*\]"
 _PLAIN_GROUP = (
-    re.compile(rf"({_KEPT})|\((?!\?)"),
-    re.compile(rf"({_KEPT}|#[^\n]*)|\((?!\?)"),
+    regex_code.compile(rf"({_KEPT})|\((?!\?)"),
+    regex_code.compile(rf"({_KEPT}|#[^\n]*)|\((?!\?)"),
 )
 
 
@@ -257,8 +263,11 @@ def compile_skipping(pattern: str, flags: int = 0, *, whole_matches: bool = Fals
     compiled without its groups, and its alternatives merged by first letters (``_by_first_letter``): the same
     matches, a third to two thirds quicker for a phrase table. A pattern with named groups keeps them all.
     """
+    flags = int(flags)  # as re.compile does: a RegexFlag would make every flag test in the compiler slow
+    key = (pattern, flags, "whole" if whole_matches else "skipping")
+    if (saved := regex_code.compiled(key)) is not None:  # the code the build saved for this interpreter
+        return saved
     try:
-        flags = int(flags)  # as re.compile does: a RegexFlag would make every flag test in the compiler slow
         tree = None
         if whole_matches:
             tree = _parser.parse(_without_groups(pattern, bool(flags & re.VERBOSE)), flags)
@@ -277,6 +286,7 @@ def compile_skipping(pattern: str, flags: int = 0, *, whole_matches: bool = Fals
         compiled: re.Pattern[str] = _sre.compile(
             pattern, flags, code, tree.state.groups - 1, tree.state.groupdict, tuple(indexgroup)
         )
+        regex_code.remember(key, flags, code, tree.state.groups - 1, tree.state.groupdict, indexgroup)
     except Exception:  # re's private modules changed (another Python): the plain compile is always right
         return re.compile(pattern, flags)
     return compiled
@@ -294,8 +304,14 @@ class Phrases:
     groups keeps no groups (``compile_skipping``'s ``whole_matches``).
     """
 
+    _made: ClassVar[
+        list[Phrases]
+    ] = []  # every table, kept only while the build records them (``regex_code``)
+
     def __init__(self, pattern: str, flags: int = 0, *, lazy: bool = False) -> None:
         self.pattern, self.flags = _checked_lower(pattern, flags), flags & ~re.IGNORECASE
+        if regex_code.recording():
+            Phrases._made.append(self)
         if not lazy:  # compiled with the module (a Lambda's init), not by the first message
             _ = self.lower
 
@@ -310,6 +326,11 @@ class Phrases:
             raise ValueError("a union needs tables with the same flags")
         end = "\n" if tables[0].flags & re.VERBOSE else ""  # a verbose table may end in a comment
         return cls("|".join(f"(?:{table.pattern}{end})" for table in tables), flags.pop(), lazy=lazy)
+
+    @classmethod
+    def made(cls) -> list[Phrases]:
+        """The tables made while the build recorded (``regex_code.record_package``)."""
+        return list(cls._made)
 
     @cached_property
     def lower(self) -> re.Pattern[str]:
@@ -444,7 +465,7 @@ _NEGATIVE_PHRASES = Phrases(
 )
 _EXCLAMATIONS = compile_skipping(r"!{2,}|\?+!|!\?+")
 _SHOUTED_WORD = compile_skipping(r"\b[A-Z]{3,}\b")
-_WORD = re.compile(r"\b[^\W\d_]{3,}\b")
+_WORD = regex_code.compile(r"\b[^\W\d_]{3,}\b")
 _COMMON_ACRONYMS = frozenset(
     {"USA", "FAQ", "PDF", "SMS", "USD", "EUR", "GBP", "ASAP", "UPS", "DHL", "TNT", "FEDEX"}
 )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from triage import regex_code
 from triage.cues import negative_cues
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; the Lambda imports this module without scikit-learn
@@ -226,7 +227,7 @@ class EmotionReading:
         )
 
 
-_DISAPPOINTED_CUE = re.compile(r"disappointed|enttäuscht|déçue?|decepcionad[oa]", re.IGNORECASE)
+_DISAPPOINTED_CUE = regex_code.compile(r"disappointed|enttäuscht|déçue?|decepcionad[oa]", re.IGNORECASE)
 
 
 def _lexicon_label(cues: Sequence[str]) -> str:

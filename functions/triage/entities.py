@@ -6,6 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict
 
+from triage import regex_code
 from triage.cues import Phrases, exact_lower
 from triage.urgency import MONTH_PATTERN
 
@@ -19,10 +20,10 @@ _ORDER = Phrases(
     """,
     re.VERBOSE,
 )
-_AMOUNT = re.compile(
+_AMOUNT = regex_code.compile(
     r"(?:[$€£]\s?\d[\d.,]*\d?|\b\d[\d.,]*\s?(?:usd|eur|gbp|dollars?|euros?|pounds?)\b)", re.IGNORECASE
 )
-_DATE = re.compile(
+_DATE = regex_code.compile(
     rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{2,4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTH_PATTERN})\b\.?"
     rf"(?:\s+\d{{4}})?|(?:{MONTH_PATTERN})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
     r"|(?:last|next|this)\s+(?:week|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|yesterday|today)",

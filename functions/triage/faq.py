@@ -62,6 +62,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from triage import regex_code
 from triage.features import normalise
 from triage.message import parse_timestamp
 from triage.observability import logger
@@ -78,7 +79,7 @@ MAX_MEMBERS: Final = 10
 MAX_MESSAGES: Final = 5000  # n² float32 similarities: 100 MB at 5,000 messages
 QUESTION_MAX_CHARS: Final = 200
 DRAFT_MARK: Final = "[DRAFT – from agents' replies]"
-_ID = re.compile(r"^faq-[0-9a-f]{16}$")
+_ID = regex_code.compile(r"^faq-[0-9a-f]{16}$")
 
 
 class FaqError(ValueError):

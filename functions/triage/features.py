@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 
+from triage import regex_code
+
 # Bitext writes entities as {{Order Number}}; real mail writes #A-48213 or 55120. Both become one token.
-_PLACEHOLDER = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
-_NUMBERISH = re.compile(r"(?<![\w])[#]?(?=[\w-]*\d)[\w-]{2,}")
-_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-_DIGITS = re.compile(r"\d+")  # every _NUMBERISH match holds one
+_PLACEHOLDER = regex_code.compile(r"\{\{\s*([^}]*?)\s*\}\}")
+_NUMBERISH = regex_code.compile(r"(?<![\w])[#]?(?=[\w-]*\d)[\w-]{2,}")
+_URL = regex_code.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
+_EMAIL = regex_code.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_DIGITS = regex_code.compile(r"\d+")  # every _NUMBERISH match holds one
 _NUMBER_PLACEHOLDER_WORDS = ("number", "id", "amount", "date", "phone", "zip", "code")
 
 NUMBER_TOKEN = "zznum"
@@ -22,8 +24,8 @@ ENTITY_TOKEN = "zzentity"
 URL_TOKEN = "zzurl"
 EMAIL_TOKEN = "zzemail"
 
-WORD_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
-_WHITE_SPACES = re.compile(r"\s\s+")  # scikit-learn's whitespace folding for char_wb
+WORD_TOKEN = regex_code.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
+_WHITE_SPACES = regex_code.compile(r"\s\s+")  # scikit-learn's whitespace folding for char_wb
 
 
 def _placeholder(match: re.Match[str]) -> str:

@@ -8,8 +8,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)  # runs of letters
-_ASCII_WORD = re.compile(r"[a-z]+")
+from triage import regex_code
+
+_WORD = regex_code.compile(r"[^\W\d_]+", re.UNICODE)  # runs of letters
+_ASCII_WORD = regex_code.compile(r"[a-z]+")
 
 _STOP_WORDS: dict[str, frozenset[str]] = {
     "en": frozenset(

@@ -8,11 +8,12 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from triage import regex_code
 from triage.parsing.machine_mail import RELAYED_SENDER
 
 # "Re:", "AW:", "SV:", "VS:", "Odp:", "Antwort:", "RES:", "回复：", "Fwd:" …, any number, a counter ("Re[2]:"), a
 # full-width colon: what mail clients in many languages put before a subject they answer or forward.
-_REPLY_PREFIX = re.compile(
+_REPLY_PREFIX = regex_code.compile(
     r"^\s*((re|aw|sv|vs|antw|antwort|r|rv|res|ref|odp|ynt|fw|fwd|wg|tr|enc|doorst|回复|回覆|答复|转发|轉寄)\s*(\[\d+\])?\s*[:：]\s*)+",
     re.IGNORECASE,
 )

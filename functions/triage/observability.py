@@ -5,13 +5,14 @@ Logs carry ids, intents, confidences, decisions, reasons and the model version: 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+
+from triage import regex_code
 
 SERVICE = "triage"
 METRICS_NAMESPACE = "SupportTriage"
@@ -29,7 +30,7 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 # What a trace keeps of an error's message: botocore's own sentence (the error code and the operation). The rest of an
 # AWS error is the service's text, and SES's sandbox refusal names the recipient; any other exception's message may
 # quote what it failed on (a body, an address). Its type and where it was raised stay in the trace.
-_AWS_ERROR = re.compile(
+_AWS_ERROR = regex_code.compile(
     r"An error occurred \([\w.]+\) when calling the \w+ operation(?: \(reached max retries: \d+\))?"
 )
 WITHHELD = "(message withheld from traces: it may quote a customer)"

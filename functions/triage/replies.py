@@ -18,6 +18,7 @@ from string import Template
 
 from pydantic import BaseModel, ConfigDict
 
+from triage import regex_code
 from triage.entities import order_numbers
 from triage.message import Address, InboundMessage, without_reply_prefixes
 from triage.parsing.machine_mail import LOOP_HEADER, REPLY_MESSAGE_ID_PREFIX
@@ -27,7 +28,7 @@ MAX_REFERENCES = 20
 # Thread headers stay on one line (RFC 5322 allows 998): some clients thread badly on folded In-Reply-To.
 _POLICY = SMTP.clone(max_line_length=998)
 
-_LINE_BREAKS = re.compile(r"[\r\n\x00-\x1f\x7f]+")
+_LINE_BREAKS = regex_code.compile(r"[\r\n\x00-\x1f\x7f]+")
 # A title (then the name is a surname), or a team, role or company word: the display name holds no first name.
 _NOT_A_FIRST_NAME_TEXT = (
     "mr mrs ms miss mx dr prof sir madam madame herr frau mme mlle sr sra srta don dona doña the team accounts "
@@ -35,7 +36,7 @@ _NOT_A_FIRST_NAME_TEXT = (
     "department dept finance purchasing procurement reception family"
 )
 _NOT_A_FIRST_NAME = frozenset(_NOT_A_FIRST_NAME_TEXT.split())
-_NAME = re.compile(r"^[^\W\d_][^\W\d_'’-]{1,30}$")
+_NAME = regex_code.compile(r"^[^\W\d_][^\W\d_'’-]{1,30}$")
 
 
 class ReplyContent(BaseModel):
@@ -213,8 +214,8 @@ def compose_mime(
 
 # The footer ends below a signature separator ("--" alone on a line; RFC 3676 writes "-- ") with a notice that the
 # answer is automatic: true of what we send, false of the same words sent by a person.
-_SIGNATURE_SEPARATOR = re.compile(r"^--[ \t]?$", re.MULTILINE)
-_AUTOMATIC = re.compile(r"\bautomat(ic|ed|ically)\b", re.IGNORECASE)
+_SIGNATURE_SEPARATOR = regex_code.compile(r"^--[ \t]?$", re.MULTILINE)
+_AUTOMATIC = regex_code.compile(r"\bautomat(ic|ed|ically)\b", re.IGNORECASE)
 
 
 def without_automatic_notice(body: str) -> str:

@@ -27,13 +27,13 @@ validated at start-up; a bad field stops the function with a message that names 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
+from triage import regex_code
 from triage.policy import Reason
 
 if TYPE_CHECKING:
@@ -44,8 +44,8 @@ Confidence = Annotated[float, Field(ge=0.0, le=1.0)]
 PRIORITIES: tuple[Priority, ...] = ("urgent", "normal")  # the order agents pull in
 DEFAULT_QUEUE_PREFIX = "triage-esc-"
 MAX_QUEUE_NAME = 80
-_QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-_TEAM_NAME = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_QUEUE_NAME = regex_code.compile(r"^[A-Za-z0-9_-]+$")
+_TEAM_NAME = regex_code.compile(r"^[A-Za-z0-9_-]{1,40}$")
 
 
 class RoutingError(ValueError):

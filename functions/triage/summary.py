@@ -28,6 +28,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from triage import regex_code
 from triage.cues import negative_cues
 from triage.emotion import NEUTRAL, EmotionReading
 from triage.entities import Entities, extract_entities
@@ -54,47 +55,47 @@ PRODUCTS_MAX = 5
 DRAFT_MARK = "[DRAFT – edit before sending]"
 SENT_MARK = "[ALREADY SENT – our automatic reply in this thread; do not send it again]"
 
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
-_GREETING_OR_CLOSING = re.compile(
+_SENTENCE = regex_code.compile(r"(?<=[.!?])\s+|\n+")
+_GREETING_OR_CLOSING = regex_code.compile(
     r"^(hi|hello|hey|dear|good (morning|afternoon|evening)|thanks?|thank you|many thanks|best|regards|kind regards|"
     r"cheers|sincerely|hola|buenos días|gracias|saludos|hallo|guten tag|danke|bonjour|merci|cordialement)\b[^.?!]{0,40}$",
     re.IGNORECASE,
 )
-_LEADING_GREETING = re.compile(
+_LEADING_GREETING = regex_code.compile(
     r"^(hi|hello|hey|dear|good (morning|afternoon|evening))\b[^,!.]{0,25}[,!]\s*", re.I
 )
-_REQUEST = re.compile(
+_REQUEST = regex_code.compile(
     r"\?|\b(please|could you|can you|would you|i want|i need|i'd like|i would like|when|where|how|why|"
     r"refund|cancel|help|urgent|asap|still|never|not received|broken|damaged|wrong)\b",
     re.IGNORECASE,
 )
 # A message that only thanks or says the matter is settled.
-_CLOSING = re.compile(
+_CLOSING = regex_code.compile(
     r"\b(thanks?|thank you|cheers|that (worked|did it|helped)|works (now|again)|all (good|sorted|set)|sorted|"
     r"solved|resolved|fixed|you can close|no longer need|never mind|gracias|danke|merci)\b",
     re.IGNORECASE,
 )
 
-_THANKS_FOR_HELP = re.compile(
+_THANKS_FOR_HELP = regex_code.compile(
     r"\bthanks?( you)? (so much |very much )?for (all )?(your|the) help\b", re.IGNORECASE
 )
 
 
 # --- masking --------------------------------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+_EMAIL = regex_code.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+_IBAN = regex_code.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 # 13-19 digits, grouped by spaces, dashes or dots ("4111 1111 1111 1111", "5500.0000.0000.0004").
-_CARD = re.compile(r"(?<![\w-])\d(?:[ .-]?\d){12,18}(?![\w-])")
-_PHONE = re.compile(r"(?<![\w.,/-])(?:\+|\b00)?\(?\d[\d ().-]{4,18}\d(?![\w-])")
-_PHONE_CUE = re.compile(
+_CARD = regex_code.compile(r"(?<![\w-])\d(?:[ .-]?\d){12,18}(?![\w-])")
+_PHONE = regex_code.compile(r"(?<![\w.,/-])(?:\+|\b00)?\(?\d[\d ().-]{4,18}\d(?![\w-])")
+_PHONE_CUE = regex_code.compile(
     r"\b(phone|tel|telephone|mobile|cell|call me|text me|whatsapp|móvil|teléfono|handy)\W{0,12}$", re.I
 )
-_ORDER_CUE = re.compile(
+_ORDER_CUE = regex_code.compile(
     r"(\b(order|invoice|ticket|case|pedido|bestellung|commande|tracking|reference|ref)\b[\w .:#-]{0,12}|#\s?)$",
     re.I,
 )
-_DATE_LIKE = re.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
+_DATE_LIKE = regex_code.compile(r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b")
 _STREET_WORDS = (
     "Street|St|Road|Rd|Avenue|Ave|Lane|Ln|Boulevard|Blvd|Drive|Dr|Way|Court|Ct|Place|Pl|Square|Sq|Terrace|Close|"
     "Crescent|Highway|Hwy|Parkway|Row|Gardens|Mews"
@@ -103,19 +104,23 @@ _NOT_A_STREET_NAME = r"(?!(?i:the|a|an|on|in|to|down|up|of|my|your|for|and|at|fr
 # Case matters in English: "221B Baker Street" is an address, "2 days on the road" is not.
 _STREETS = (
     # 221B Baker Street, 4 Mill Ct.
-    re.compile(rf"\b\d{{1,5}}[A-Za-z]?,?[ \t]+(?:[A-Z][\w'’.-]*[ \t]+){{1,3}}(?:{_STREET_WORDS})\b\.?"),
+    regex_code.compile(
+        rf"\b\d{{1,5}}[A-Za-z]?,?[ \t]+(?:[A-Z][\w'’.-]*[ \t]+){{1,3}}(?:{_STREET_WORDS})\b\.?"
+    ),
     # 12 elm road (lower case: only the unmistakable street words, at most two name words)
-    re.compile(
+    regex_code.compile(
         rf"\b\d{{1,5}}[a-z]?,?[ \t]+(?:{_NOT_A_STREET_NAME}[a-z][\w'’-]*[ \t]+){{1,2}}(?:street|road|avenue|boulevard)\b"
     ),
     # Hauptstraße 5, Lindenweg 12a
-    re.compile(r"\b[\wäöüßÄÖÜ-]*(?i:straße|strasse|str\.|weg|gasse|allee|platz)[ \t]+\d{1,4}[a-z]?\b"),
+    regex_code.compile(
+        r"\b[\wäöüßÄÖÜ-]*(?i:straße|strasse|str\.|weg|gasse|allee|platz)[ \t]+\d{1,4}[a-z]?\b"
+    ),
     # Calle Mayor 7, Avenida de la Paz 12
-    re.compile(
+    regex_code.compile(
         r"(?i:\b(?:calle|c/|avenida|avda\.?|plaza|paseo|carrer|camino))[ \t]+(?:[\w'’.-]+[ \t]+){0,4}?\d{1,4}\b"
     ),
     # 12 rue de la Paix, 3 bis avenue Foch
-    re.compile(
+    regex_code.compile(
         r"\b\d{1,4}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|quai|place)"
         r"(?:[ \t]+(?:d['’]|de|du|des|la|le|les))*[ \t]*[A-Z][\w'’-]*(?:[ -][A-Z][\w'’-]*){0,2}"
     ),
@@ -251,22 +256,22 @@ class Summariser(Protocol):
 
 # A line break inside a paragraph is the sender's client wrapping at ~72 columns, not the end of a sentence; a
 # line that starts a list item, or follows a line ending in ':' or punctuation, stays a break.
-_WRAPPED = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[^\s\-*•>\d])")
+_WRAPPED = regex_code.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[^\s\-*•>\d])")
 
 
 # A sentence that says nothing but "is anyone there": "Hello??", "Hi!", "Anyone?".
-_CONTENT_FREE = re.compile(
+_CONTENT_FREE = regex_code.compile(
     r"^(?:(?:hi|hello+|hey|hallo|hola|bonjour|anyone|anybody|someone|hello there|hi there)\b[\s,]*)+"
     r"(?:there|again|team|all)?[\s?!.,]*$",
     re.IGNORECASE,
 )
 # A quote's attribution line the quote reader left behind ("On Thu wrote:"): not the customer's words.
-_ATTRIBUTION = re.compile(
+_ATTRIBUTION = regex_code.compile(
     r"^(?:on|am|le|el)\b.{0,120}\b(?:wrote|schrieb|a écrit|escribió)\s?:$", re.IGNORECASE
 )
-_PARAGRAPH = re.compile(r"\n[ \t]*\n")
+_PARAGRAPH = regex_code.compile(r"\n[ \t]*\n")
 # "Jane", "Priya Raman", "J. Smith", "Mary-Jane O'Neil": capitalised words only, no digits, no punctuation at the end.
-_NAME_LINE = re.compile(r"^[ \t]*(?:[A-ZÀ-Þ][\w'’.-]*[ \t]+){0,3}[A-ZÀ-Þ][\w'’-]*[ \t]*$")
+_NAME_LINE = regex_code.compile(r"^[ \t]*(?:[A-ZÀ-Þ][\w'’.-]*[ \t]+){0,3}[A-ZÀ-Þ][\w'’-]*[ \t]*$")
 SIGNATURE_MAX_LINES = 6
 
 
@@ -370,13 +375,15 @@ _PRODUCT_NOUNS = (
     "air fryer|fryer|bike|bicycle|scooter|helmet|stroller|pram|car seat|tent"
 )
 # "my Vitamix blender", "the new kettle", "your Oslo chairs": optional brand words, then a known product noun.
-_KNOWN_PRODUCT = re.compile(
+_KNOWN_PRODUCT = regex_code.compile(
     rf"\b(?i:my|the|your|our|this|that|a|an)\s+(?:(?i:new|old|broken|faulty|damaged|replacement)\s+)?"
     rf"(?P<name>(?:[A-Z][\w'-]*\s+){{0,3}}(?:(?![a-z]+(?:ed|ing)\s)[a-z]+\s+)?(?i:{_PRODUCT_NOUNS})(?i:e?s)?)\b"
 )
 # "the AeroPress Go I ordered": a capitalised phrase after my/the/your in a sentence about an order.
-_NAMED_PRODUCT = re.compile(r"\b(?:[Mm]y|[Tt]he|[Yy]our)\s+(?P<name>[A-Z][\w'-]+(?:\s+[A-Z0-9][\w'-]*){0,3})")
-_ORDER_WORDS = re.compile(
+_NAMED_PRODUCT = regex_code.compile(
+    r"\b(?:[Mm]y|[Tt]he|[Yy]our)\s+(?P<name>[A-Z][\w'-]+(?:\s+[A-Z0-9][\w'-]*){0,3})"
+)
+_ORDER_WORDS = regex_code.compile(
     r"\b(order(ed)?|bought|purchased?|deliver(y|ed)|arrived?|parcel|package|shipment|shipped|received)\b",
     re.I,
 )
@@ -455,16 +462,21 @@ def _entities(texts: Sequence[str]) -> AgentEntities:
 _EXPECTATIONS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "refund",
-        re.compile(r"\b(refund(ed)?|money back|reimburse(ment|d)?|reembolso|erstattung|rembourse)", re.I),
+        regex_code.compile(
+            r"\b(refund(ed)?|money back|reimburse(ment|d)?|reembolso|erstattung|rembourse)", re.I
+        ),
     ),
-    ("replacement", re.compile(r"\b(replace(ment|d)?|send (me )?(a )?new one|exchange)\b", re.I)),
-    ("cancellation", re.compile(r"\bcancel", re.I)),
-    ("callback", re.compile(r"\b(call me( back)?|callback|call back|phone me|ring me)\b", re.I)),
-    ("delivery", re.compile(r"\b(deliver(ed|y)?|arrive|ship(ped)?)\s+(by|before|within|until)\b", re.I)),
-    ("a reply", re.compile(r"\b(reply|respond|answer|get back to me|hear (back )?from you)\b", re.I)),
+    ("replacement", regex_code.compile(r"\b(replace(ment|d)?|send (me )?(a )?new one|exchange)\b", re.I)),
+    ("cancellation", regex_code.compile(r"\bcancel", re.I)),
+    ("callback", regex_code.compile(r"\b(call me( back)?|callback|call back|phone me|ring me)\b", re.I)),
+    (
+        "delivery",
+        regex_code.compile(r"\b(deliver(ed|y)?|arrive|ship(ped)?)\s+(by|before|within|until)\b", re.I),
+    ),
+    ("a reply", regex_code.compile(r"\b(reply|respond|answer|get back to me|hear (back )?from you)\b", re.I)),
 )
 _WEEKDAY = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-_DEADLINE = re.compile(
+_DEADLINE = regex_code.compile(
     rf"""
     \b(?:by|before|until|no\s+later\s+than)\s+
       (?:today|tonight|tomorrow|(?:this\s+|next\s+)?(?:{_WEEKDAY}|week(?:end)?)|the\s+\d{{1,2}}(?:st|nd|rd|th)?
@@ -476,10 +488,10 @@ _DEADLINE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 # "today" or "asap" is a deadline only when the sentence asks for something ("I need it today", not "I wrote today").
-_SOFT_DEADLINE = re.compile(
+_SOFT_DEADLINE = regex_code.compile(
     r"\b(today|tonight|tomorrow|asap|as soon as possible|right away|immediately)\b", re.I
 )
-_NEED = re.compile(r"\b(need|want|expect|must|have to|please|require|demand)\b", re.I)
+_NEED = regex_code.compile(r"\b(need|want|expect|must|have to|please|require|demand)\b", re.I)
 
 
 def _deadline(sentence: str) -> str | None:
@@ -487,7 +499,7 @@ def _deadline(sentence: str) -> str | None:
     return " ".join(match.group(0).split()) if match else None
 
 
-_NEGATED = re.compile(r"\b(not|no|never|don['’]?t|without|rather than|instead of)\b", re.I)
+_NEGATED = regex_code.compile(r"\b(not|no|never|don['’]?t|without|rather than|instead of)\b", re.I)
 
 
 def _wanted(pattern: re.Pattern[str], sentence: str) -> bool:
@@ -520,7 +532,7 @@ def _emotion_line(reading: EmotionReading | None, text: str) -> str | None:
     return f"{line}: {cues}" if cues else line
 
 
-_LAST_OUTCOME = re.compile(r"^\s*(?P<what>[\w-]+)\s*:\s*(?P<intent>[\w-]+)\s*,\s*(?P<when>\S+)\s*$")
+_LAST_OUTCOME = regex_code.compile(r"^\s*(?P<what>[\w-]+)\s*:\s*(?P<intent>[\w-]+)\s*,\s*(?P<when>\S+)\s*$")
 
 
 def _history_line(history: CustomerHistory) -> str:
@@ -684,7 +696,7 @@ _SYSTEM_PROMPT = (
 )
 PROMPT_TEXT_MAX_WORDS = 1500
 PROMPT_TURN_MAX_WORDS = 200
-_FENCE = re.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.IGNORECASE)
+_FENCE = regex_code.compile(r"^\s*```(?:json)?\s*|\s*```\s*$", re.IGNORECASE)
 
 
 class _ModelAnswer(BaseModel):

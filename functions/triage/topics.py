@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from triage import cues
+from triage import cues, regex_code
 from triage.cues import Phrases, exact_lower
 from triage.parsing.quoting import NOT_A_NAME
 
@@ -177,7 +177,7 @@ SENSITIVE: dict[str, Phrases] = {
     ),
 }
 
-_CLOSING = re.compile(
+_CLOSING = regex_code.compile(
     r"""^\W*(
         (ok(ay)?|great(\s+news)?|perfect|cool|brilliant|excellent|awesome|super|fine|got\s+it|understood|noted|received
           |all\s+good|sounds\s+good|much\s+appreciated)
@@ -196,16 +196,16 @@ _CLOSING = re.compile(
     _FLAGS,
 )
 _CLOSING_MAX_WORDS = 25
-_GREETING = re.compile(r"^\W*(hi|hello|hey|dear|hola|hallo|bonjour)\b", re.IGNORECASE)
+_GREETING = regex_code.compile(r"^\W*(hi|hello|hey|dear|hola|hallo|bonjour)\b", re.IGNORECASE)
 
-_REQUEST_WORDS = re.compile(
+_REQUEST_WORDS = regex_code.compile(
     r"""\b(please|pls|plz|can|could|would|need|want|how|where|when|why|what|which|help|cancel|refund|return|change
     |reset|update|send|delete|close|stop|por\s+favor|ayuda|necesito|quiero|bitte|hilfe|brauche|möchte|svp|aide
     |besoin|voudrais)\b""",
     _FLAGS,
 )
 # What a notice never says and a customer away from home does: their order, parcel or account, or our own reply.
-_CUSTOMER_MATTER = re.compile(
+_CUSTOMER_MATTER = regex_code.compile(
     r"""\b(my|our)\s+(\w+\s+)?(orders?|parcels?|package|delivery|account|refund|money|card|subscription|data|invoice
     |payment|booking|purchase|password)\b|\border\s*(no\.?|number|nr\.?|\#)?\s*\d{3,}|\byour\s+(auto(matic)?[\s-]?
     (reply|response|answer)|courier|driver|shop|store|website|app)\b|\b(cancel|refund|return|deliver|ship|hold|delete)\b
@@ -213,12 +213,12 @@ _CUSTOMER_MATTER = re.compile(
     _FLAGS,
 )
 # How mail clients begin the subject of an automatic reply ("Automatic reply: …", "Auto: …", "OOO …").
-_AUTOMATIC_SUBJECT = re.compile(
+_AUTOMATIC_SUBJECT = regex_code.compile(
     r"""\s*(auto(matic)?[\s-]?(reply|response|answer)|autoreply|auto\s*:|ooo\b|away\b|absen(ce|t)\b|abwesend|vacation
     |holiday\s+(notice|reply)|on\s+leave)""",
     _FLAGS,
 )
-_POINTS_AT_ATTACHMENT = re.compile(
+_POINTS_AT_ATTACHMENT = regex_code.compile(
     r"\b(attach(ed|ment|ments)|enclosed|see\s+the\s+(file|pdf|document|screenshot|photo|letter)|adjunt[oa]s?|anhang|angehängt"
     r"|beigefügt|ci-joint|pièce\s+jointe|en\s+pièce)\b",
     re.IGNORECASE,
@@ -263,7 +263,7 @@ _SPAM = Phrases(
 SPAM_MIN_CUES = 2
 # Cues a customer's own mail can hold ("Can I pay with bitcoin? When I click here nothing happens"): they count
 # towards spam only beside a cue no customer writes (a prize, a lottery, guaranteed returns, ...).
-_CUSTOMER_PLAUSIBLE = re.compile(
+_CUSTOMER_PLAUSIBLE = regex_code.compile(
     r"bitcoin|crypto|wire\s+transfer|click\s|reply\s+with|no\s+experience|offer\s+ends"
     # A bereaved customer sorting out an estate, a loyalty member quoting our own "claim your reward" mail.
     r"|next\s+of\s+kin|inheritance|claim\s+your\s+reward"

@@ -17,6 +17,7 @@ import pytest
 
 import triage.cues as cues
 import triage.entities as entities
+import triage.regex_code as regex_code
 import triage.topics as topics
 import triage.urgency as urgency
 from conftest import EMAIL_CASES, SHARED_DATA
@@ -24,6 +25,14 @@ from triage.cues import Phrases, _compiler, _parser, compile_skipping
 from triage.policy import classification_text
 from triage.service import read_email
 from triage.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def _compile_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every pattern compiled in this process (some tests change the compiler), not read from the code a local
+    build saved (``triage.regex_code``)."""
+    monkeypatch.setattr(regex_code, "_entries", {})
+
 
 DATA_SETS = (  # file, rows taken (spread over the file)
     ("bitext_customer_support/bitext_27k_v11_instruction_intent.csv", 2000),

@@ -26,6 +26,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 from typing import TYPE_CHECKING
 
+from triage import regex_code
 from triage.language import detect_language
 from triage.message import Address, Attachment, Channel, InboundMessage, RawPointer
 from triage.parsing import machine_mail
@@ -46,15 +47,15 @@ _BLANK_LINE = re.compile(rb"\n\r?\n")
 # The content types whose body the stdlib's parser splits into parts.
 _PARTED = frozenset({"multipart", "message"})
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = regex_code.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Bidi embeddings/overrides/isolates (a subject "Invoice <RLO>fdp.exe" reads as "exe.pdf") and invisible
 # zero-width characters that split words past phrase matching. ZWJ/ZWNJ stay: emoji sequences and scripts need them.
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff" + "".join(_BIDI)))
 # Charsets whose label mail clients use for windows-1252 text (as the WHATWG encoding standard reads them).
 _CP1252_LABELS = frozenset({"us-ascii", "ascii", "iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1"})
-_BLANK_RUN = re.compile(r"\n{3,}")
-_ANGLE_ID = re.compile(r"<[^<>\s]+>")
+_BLANK_RUN = regex_code.compile(r"\n{3,}")
+_ANGLE_ID = regex_code.compile(r"<[^<>\s]+>")
 _HTML_DROP = ("script", "style", "head", "title", "meta", "noscript", "template")
 _HTML_BLOCKS = (
     "p",
@@ -335,8 +336,8 @@ def _decode_words(value: str, reader: _Reader | None = None) -> str:
 # machine-mail checks). Decoding all of them through the modern header registry cost ~1.3 ms per message.
 _DECODED = frozenset({"subject", "content-language", "x-autoreply-from"})
 _ADDRESS_HEADERS = ("from", "to", "cc", "reply-to", "sender")
-_ADDR_SPEC = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
-_ANGLE_ADDR = re.compile(r"<\s*([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)\s*>")
+_ADDR_SPEC = regex_code.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+_ANGLE_ADDR = regex_code.compile(r"<\s*([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)\s*>")
 # The mailbox forms nearly all mail uses, for _simple_addresses: "a@b.c", "<a@b.c>", "Ana Lima <a@b.c>" and
 # '"Lima, Ana" <a@b.c>', comma-separated. ASCII addr-specs only (dot-atoms, no IDN, no domain literal); a phrase
 # of atoms (non-ASCII letters and encoded-words allowed) or one quoted string without escapes or controls; no
@@ -347,13 +348,13 @@ _SIMPLE_SPEC = rf"{_ATEXT}+(?:\.{_ATEXT}+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
 # characters it takes, it needs a range up to U+10FFFF, which cost re ~2.5 ms to compile (twice per cold start).
 _PHRASE_CHAR = r"""[^\x00-\x20"(),:;<>@\[\\\]\x7f]"""
 _PHRASE_ATOM = rf"{_PHRASE_CHAR}+"
-_SIMPLE_MAILBOX = re.compile(
+_SIMPLE_MAILBOX = regex_code.compile(
     rf"[ \t]*(?:(?P<spec>{_SIMPLE_SPEC})"
     rf'|(?:"(?P<quoted>[^"\\\x00-\x1f\x7f]*)"|(?P<phrase>{_PHRASE_ATOM}(?:[ \t]+{_PHRASE_ATOM})*))?'
     rf"[ \t]*<(?P<angle>{_SIMPLE_SPEC})>)"
     r"[ \t]*(?:(?P<comma>,)|\Z)"
 )
-_BLANKS = re.compile(r"[ \t]+")
+_BLANKS = regex_code.compile(r"[ \t]+")
 
 
 @dataclass(frozen=True)
@@ -525,8 +526,8 @@ def _safe_content_type(part: Message, reader: _Reader) -> str:
 # A Content-Type whose parameters the stdlib reads as written, for _content_charset: "type/subtype" and plain
 # "name=token" or 'name="text"' parameters. No RFC 2231 "name*", no escape, no ";" or control in quotes.
 _MIME_ATOM = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
-_SIMPLE_MEDIA_TYPE = re.compile(rf"[ \t\r\n]*{_MIME_ATOM}/{_MIME_ATOM}[ \t\r\n]*")
-_SIMPLE_PARAM = re.compile(
+_SIMPLE_MEDIA_TYPE = regex_code.compile(rf"[ \t\r\n]*{_MIME_ATOM}/{_MIME_ATOM}[ \t\r\n]*")
+_SIMPLE_PARAM = regex_code.compile(
     rf'[ \t\r\n]*([A-Za-z0-9!#$%&\'+.^_`|~-]+)[ \t\r\n]*=[ \t\r\n]*(?:({_MIME_ATOM})|"([^"\\;\x00-\x1f\x7f]*)")[ \t\r\n]*'
 )
 

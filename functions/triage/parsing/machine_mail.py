@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from triage import regex_code
+
 # Header names are compared in lower case; values trimmed and lower-cased.
 _PRECEDENCE_MACHINE = frozenset({"bulk", "list", "junk", "auto_reply"})
-_PRECEDENCE_END = re.compile(r"[\s;(]")
+_PRECEDENCE_END = regex_code.compile(r"[\s;(]")
 _AUTOREPLY_HEADERS = (
     "x-autoreply",
     "x-autorespond",
@@ -24,11 +26,11 @@ _LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "list-help", "list-
 _EXCHANGE_MACHINE_HEADERS = ("x-ms-exchange-inbox-rules-loop", "x-ms-exchange-generated-message-source")
 _SUPPRESS_VALUES = frozenset({"all", "autoreply", "oof"})
 _REPORT_TYPES = ("delivery-status", "disposition-notification")
-_SYSTEM_LOCAL_PART = re.compile(
+_SYSTEM_LOCAL_PART = regex_code.compile(
     r"^(mailer-daemon|postmaster|abuse|root|no-?reply.*|do-?not-?reply.*|donotreply.*|bounces?(\+.*|-.*)?)$",
     re.IGNORECASE,
 )
-SUBJECT_BOUNCE = re.compile(
+SUBJECT_BOUNCE = regex_code.compile(
     r"^\s*(delivery (status notification|failure)|undeliverable:|undelivered mail returned|"
     r"mail delivery (failed|failure|subsystem)|returned mail:)",
     re.IGNORECASE,
@@ -128,7 +130,7 @@ def header_signals(headers: Sequence[tuple[str, str]]) -> list[str]:
     return found
 
 
-_AUTH_RESULT = re.compile(r"\b(spf|dkim|dmarc)=(\w+)")
+_AUTH_RESULT = regex_code.compile(r"\b(spf|dkim|dmarc)=(\w+)")
 
 
 def _authentication_signals(results: list[str]) -> list[str]:

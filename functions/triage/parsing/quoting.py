@@ -32,6 +32,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from triage import regex_code
+
 SUPPORTED_LANGUAGES: Final[frozenset[str]] = frozenset({"en", "de", "fr", "es", "nl", "it", "pt"})
 
 SIGNATURE_MAX_LINES: Final = 5  # after a sign-off: name, title, company, phone, one web/email line
@@ -280,9 +282,9 @@ def _alternation(fragments: tuple[str, ...] | list[str]) -> str:
     return "|".join(f"(?:{fragment})" for fragment in fragments)
 
 
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
-_ODD_SPACES = re.compile("[\u00a0\u2007\u202f\t]")
-_WORDS = re.compile(r"\S+")
+_INVISIBLE = regex_code.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+_ODD_SPACES = regex_code.compile("[\u00a0\u2007\u202f\t]")
+_WORDS = regex_code.compile(r"\S+")
 # Words no name, title or company in a signature is made of: "Thanks. Never Arrived." is not signed by Never Arrived.
 _NOT_A_NAME_TEXT = (
     "never arrived wrong size cancel everything just great not still broken missing late again damaged refund help "
@@ -292,48 +294,50 @@ NOT_A_NAME = frozenset(_NOT_A_NAME_TEXT.split())
 # Lower-case words a signature line may hold ("Head of Sales", "Anna von Berg", "Sent via Acme Mail").
 _SIGNATURE_SMALL_TEXT = "from my for of and the at on via in to by sent von van der de la le du et und y"
 _SIGNATURE_SMALL_WORDS = frozenset(_SIGNATURE_SMALL_TEXT.split())
-_CONTACT_TOKEN = re.compile(r"[@\d/.]|^www|^https?")
+_CONTACT_TOKEN = regex_code.compile(r"[@\d/.]|^www|^https?")
 # "PS:", "P.S.", "PPS -", "P.P.S.": a postscript, not a company called "PS Systems" or a word like "Psychology".
-_POSTSCRIPT = re.compile(r"p\.?\s?p?\.?\s?s(\.|:|\s*[-–—])", re.IGNORECASE)
+_POSTSCRIPT = regex_code.compile(r"p\.?\s?p?\.?\s?s(\.|:|\s*[-–—])", re.IGNORECASE)
 
-_ATTRIBUTION = re.compile(
+_ATTRIBUTION = regex_code.compile(
     _alternation([rf"{opener}\s.+?\b{verb}\s*:" for _, opener, verb in ATTRIBUTION_FORMS])
 )
-_ADDRESS_ATTRIBUTION = re.compile(
+_ADDRESS_ATTRIBUTION = regex_code.compile(
     rf".{{0,200}}?[\w.+-]+@[\w-]+(?:\.[\w-]+)+>?\)?\s*(?:{_alternation(ADDRESS_ATTRIBUTION_VERBS)})\s*:"
 )
-_ATTRIBUTION_OPENER = re.compile(_alternation([rf"{opener}\s" for _, opener, _ in ATTRIBUTION_FORMS]))
-_ATTRIBUTION_EVIDENCE = re.compile(r"[\d@]")  # a date, a time or an address: "On Monday I wrote:" is not one
+_ATTRIBUTION_OPENER = regex_code.compile(_alternation([rf"{opener}\s" for _, opener, _ in ATTRIBUTION_FORMS]))
+_ATTRIBUTION_EVIDENCE = regex_code.compile(
+    r"[\d@]"
+)  # a date, a time or an address: "On Monday I wrote:" is not one
 
-_HISTORY_MARKER = re.compile(
+_HISTORY_MARKER = regex_code.compile(
     rf"-{{2,}}\s*(?:{_alternation(ORIGINAL_MESSAGE_TITLES + FORWARD_TITLES)})\s*-{{2,}}"
     rf"|(?:{_alternation(FORWARD_INTRODUCTIONS)})\s*:",
     re.IGNORECASE,
 )
-_RULE = re.compile(r"[_-]{10,}")
+_RULE = regex_code.compile(r"[_-]{10,}")
 
-_FROM_KEY = re.compile(
+_FROM_KEY = regex_code.compile(
     rf"\*{{0,2}}(?:{_alternation(sorted({keys[0] for keys in HEADER_BLOCK_KEYS.values()}))})\*{{0,2}}\s?:"
 )
-_HEADER_KEY = re.compile(
+_HEADER_KEY = regex_code.compile(
     rf"\*{{0,2}}(?:{_alternation(sorted({key for keys in HEADER_BLOCK_KEYS.values() for key in keys}))})"
     r"\*{0,2}\s?:(?:\s|\*|$)"
 )
 
 _SIGNATURE_DELIMITER = "--"  # RFC 3676 "-- ", whose trailing space many clients drop
-_CLIENT_FOOTER = re.compile(rf"(?:{_alternation(CLIENT_FOOTERS)}){CLIENT_FOOTER_REST}", re.IGNORECASE)
-_DISCLAIMER_START = re.compile(_alternation(DISCLAIMER_STARTS), re.IGNORECASE)
-_BANNER = re.compile(
+_CLIENT_FOOTER = regex_code.compile(rf"(?:{_alternation(CLIENT_FOOTERS)}){CLIENT_FOOTER_REST}", re.IGNORECASE)
+_DISCLAIMER_START = regex_code.compile(_alternation(DISCLAIMER_STARTS), re.IGNORECASE)
+_BANNER = regex_code.compile(
     rf"(?:{_alternation(BANNER_OPENINGS)})\b.{{0,200}}?\b(?:{_alternation(BANNER_WORDS)})\b", re.IGNORECASE
 )
 
 _NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w.'’-]*"
 _ANY_SIGN_OFF = _alternation([fragment for fragments in SIGN_OFFS.values() for fragment in fragments])
-_SIGN_OFF = re.compile(
+_SIGN_OFF = regex_code.compile(
     rf"(?i:(?:{_ANY_SIGN_OFF})(?:,?\s+(?:{_alternation(SIGN_OFF_CONJUNCTIONS)})\s+(?:{_ANY_SIGN_OFF}))?)"
     rf"[\s,.!;:–—-]*(?:{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,{SIGN_OFF_MAX_NAME_WORDS - 1}}}[\s,.!]*)?"
 )
-_GREETING = re.compile(rf"(?i:{_alternation(GREETINGS)})(?:\s[\w .'’-]{{0,40}})?[,!.:]?")
+_GREETING = regex_code.compile(rf"(?i:{_alternation(GREETINGS)})(?:\s[\w .'’-]{{0,40}})?[,!.:]?")
 
 
 # ---------------------------------------------------------------------------------------------------------------

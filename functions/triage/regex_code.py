@@ -1,0 +1,241 @@
+"""The phrase tables' compiled regular-expression code, saved by the build for the Python that runs it.
+
+Python compiles a regular expression in Python (``re._parser`` parses it, ``re._compiler`` turns the tree into the
+list of integers the C engine runs): the phrase tables of ``triage.cues`` and their unions cost ~50 ms of every cold
+start, in every process. As ``.pyc`` files do for modules, the build writes that code once per pattern to a file in
+``triage/__pycache__`` named for the interpreter (its cache tag: Python's minor version) and the engine's code
+format (``_sre.MAGIC``), and a process reads it once: a pattern found there is one ``_sre.compile`` call (C, which
+validates the code it is given); any other is compiled as usual.
+
+Never stale: entries are keyed by the pattern's text, flags and form, and the whole file by a hash of the code that
+compiles them (``cues.py``, this module). A file that does not read, does not match, or holds code the engine
+refuses is ignored, and the pattern compiled as it would be without it. Nothing is written at run time (Lambda's
+code is read-only): ``python -m triage.regex_code`` writes the file for the interpreter running it (``triage
+bench`` does, as the build would); the Lambda build writes it for the runtime's Python from the list of patterns
+(``--sources``/``--from``), since that interpreter cannot import the dependencies built for Lambda's platform.
+"""
+
+from __future__ import annotations
+
+import _sre
+import hashlib
+import marshal
+import os
+import re
+import re._compiler as _compiler
+import re._parser as _parser
+import sys
+from array import array
+from collections.abc import Sequence
+
+# (pattern, flags, form): form "re" for ``compile`` (as ``re.compile`` makes it), else the way
+# ``cues.compile_skipping`` made it ("skipping", "whole").
+Key = tuple[str, int, str]
+# What ``_sre.compile`` takes besides the pattern: flags, code (as bytes), groups, group index, index group.
+Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+TAG = f"{sys.implementation.cache_tag}-{_sre.MAGIC}"
+DEFAULT_PATH = os.path.join(_HERE, "__pycache__", f"regex-code.{TAG}.marshal")
+# The modules whose source decides the code a key compiles to.
+_COMPILER_SOURCES = ("cues.py", "regex_code.py")
+_TYPECODE = next((code for code in "IL" if array(code).itemsize == _sre.CODESIZE), "")
+_FORMAT = 1
+
+
+def compiler_hash(directory: str = _HERE) -> str:
+    """A hash of the modules that compile the patterns, as they are in ``directory`` ('' when one cannot be read)."""
+    digest = hashlib.sha256(TAG.encode())
+    try:
+        for name in _COMPILER_SOURCES:
+            with open(os.path.join(directory, name), "rb") as source:
+                digest.update(source.read())
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def read(path: str = DEFAULT_PATH, *, expected_hash: str | None = None) -> dict[Key, Entry]:
+    """The entries of the file at ``path``; empty when it is missing, unreadable, or written for another
+    interpreter or another version of the compiler (``expected_hash``: this one's, by default)."""
+    try:
+        with open(path, "rb") as handle:
+            # marshal: the format of the .pyc files beside it, written by the same build and as trusted as they are
+            loaded = marshal.loads(handle.read())  # noqa: S302
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    expected = compiler_hash() if expected_hash is None else expected_hash
+    if not (
+        isinstance(loaded, tuple)
+        and len(loaded) == 3
+        and loaded[:2] == (_FORMAT, expected)
+        and expected
+        and isinstance(loaded[2], dict)
+    ):
+        return {}
+    return loaded[2]
+
+
+def write(entries: dict[Key, Entry], path: str = DEFAULT_PATH) -> None:
+    """Write ``entries`` to ``path`` (atomically: a reader sees the old file or the new one)."""
+    import tempfile
+
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    payload = marshal.dumps((_FORMAT, compiler_hash(), dict(sorted(entries.items()))))
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".regex-code-")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(payload)
+        os.chmod(temporary, 0o644)  # as the modules beside it: Lambda reads the code as another user
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+_entries: dict[Key, Entry] | None = None  # read on first need
+_recorded: dict[Key, Entry] | None = None  # what this process compiled, while recording (the build)
+
+
+def compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile(pattern, flags)``, from the saved code when there is some: the same code, groups and flags."""
+    flags = int(flags)
+    key = (pattern, flags, "re")
+    if (saved := compiled(key)) is not None:
+        return saved
+    tree = _parser.parse(pattern, flags)  # what re._compiler.compile does, keeping the code it makes
+    code = _compiler._code(tree, flags)
+    indexgroup: list[str | None] = [None] * tree.state.groups
+    for name, index in tree.state.groupdict.items():
+        indexgroup[index] = name
+    made: re.Pattern[str] = _sre.compile(
+        pattern,
+        flags | tree.state.flags,
+        code,
+        tree.state.groups - 1,
+        tree.state.groupdict,
+        tuple(indexgroup),
+    )
+    remember(key, flags | tree.state.flags, code, tree.state.groups - 1, tree.state.groupdict, indexgroup)
+    return made
+
+
+def compiled(key: Key) -> re.Pattern[str] | None:
+    """The pattern of ``key`` from the saved code, or None when it has none (or the engine refuses it)."""
+    global _entries
+    if _entries is None:
+        _entries = read(DEFAULT_PATH) if _TYPECODE else {}
+    entry = _entries.get(key)
+    if entry is None:
+        return None
+    flags, code, groups, groupindex, indexgroup = entry
+    try:
+        pattern: re.Pattern[str] = _sre.compile(
+            key[0], flags, array(_TYPECODE, code).tolist(), groups, groupindex, indexgroup
+        )
+    except (RuntimeError, TypeError, ValueError, OverflowError):  # code the engine does not accept
+        return None
+    return pattern
+
+
+def recording() -> bool:
+    """Whether this process records what it compiles (the build does)."""
+    return _recorded is not None
+
+
+def remember(
+    key: Key,
+    flags: int,
+    code: list[int],
+    groups: int,
+    groupindex: dict[str, int],
+    indexgroup: Sequence[str | None],
+) -> None:
+    """Keep what ``key`` compiled to, when this process is recording (the build); else nothing."""
+    if _recorded is not None and _TYPECODE:
+        _recorded[key] = (
+            flags,
+            array(_TYPECODE, code).tobytes(),
+            groups,
+            dict(groupindex),
+            tuple(indexgroup),
+        )
+
+
+def record_package() -> dict[Key, Entry]:
+    """Import every module of the ``triage`` package and compile every phrase table, lazy ones included; what that
+    compiled, by key. The modules' own tables compile as they always do (the saved code is not read)."""
+    global _recorded, _entries
+    import importlib
+    import pkgutil
+
+    _recorded, _entries = {}, {}
+    try:
+        import triage
+        from triage import cues
+
+        for module in pkgutil.walk_packages(triage.__path__, "triage."):
+            importlib.import_module(module.name)
+        for table in cues.Phrases.made():
+            _ = table.lower
+        return dict(_recorded)
+    finally:
+        _recorded, _entries = None, None
+
+
+def record_keys(keys: Sequence[Key]) -> dict[Key, Entry]:
+    """Compile ``keys`` (``cues.compile_skipping``) with this interpreter; what that compiled, by key."""
+    global _recorded, _entries
+    from triage import cues
+
+    _recorded, _entries = {}, {}
+    try:
+        for pattern, flags, form in keys:
+            if form == "re":
+                compile(pattern, flags)
+            else:
+                cues.compile_skipping(pattern, flags, whole_matches=form == "whole")
+        return dict(_recorded)
+    finally:
+        _recorded, _entries = None, None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(
+        prog="python -m triage.regex_code", description=(__doc__ or "").split("\n\n")[0]
+    )
+    parser.add_argument("--out", default=DEFAULT_PATH, help="where to write the code (default: %(default)s)")
+    parser.add_argument(
+        "--sources", metavar="FILE.json", help="write the list of patterns (for another interpreter) instead"
+    )
+    parser.add_argument(
+        "--from", dest="from_", metavar="FILE.json", help="compile the patterns listed in FILE"
+    )
+    args = parser.parse_args(argv)
+    if args.from_:
+        with open(args.from_, encoding="utf-8") as listed:
+            keys: list[Key] = [(str(p), int(f), str(form)) for p, f, form in json.load(listed)]
+        entries = record_keys(keys)
+    else:
+        entries = record_package()
+    if args.sources:
+        with open(args.sources, "w", encoding="utf-8") as out:
+            json.dump(sorted(entries), out)
+        print(f"{len(entries)} patterns listed in {args.sources}")
+        return 0
+    write(entries, args.out)
+    size = sum(len(entry[1]) for entry in entries.values())
+    print(f"{len(entries)} patterns ({size / 1e6:.2f} MB of code) written to {args.out}")
+    return 0
+
+
+if (
+    __name__ == "__main__"
+):  # run as the package's module, whose state cues.py reads, not as a copy named __main__
+    from triage import regex_code
+
+    sys.exit(regex_code.main())
