@@ -126,7 +126,7 @@ def compiled(key: Key) -> re.Pattern[str] | None:
     global _entries
     if _entries is None:
         _entries = read(DEFAULT_PATH) if _TYPECODE else {}
-    entry = _entries.get(key)
+    entry = _entries.pop(key, None)  # read once: its code goes when the pattern has it
     if entry is None:
         return None
     flags, code, groups, groupindex, indexgroup = entry
