@@ -15,6 +15,7 @@ import secrets
 import signal
 import smtplib
 import socket
+import sys
 import threading
 import time
 import urllib.request
@@ -403,7 +404,33 @@ def show_sent(aws_url: str, say: Printer = print) -> int:
 # --- the command -------------------------------------------------------------------------------------------------
 
 
+class PortError(Exception):
+    """A port the stack was told to listen on cannot be used (taken, or not a port)."""
+
+
+def check_ports(**ports: int) -> None:
+    """Each of ``ports`` (option name → port; 0: any free one) can be bound on 127.0.0.1, else PortError naming the
+    option, before anything starts."""
+    for option, port in ports.items():
+        flag = "--" + option.replace("_", "-")
+        if not 0 <= port <= 65535:
+            raise PortError(f"{flag} {port}: not a port (0-65535; 0 picks a free one)")
+        if port == 0:
+            continue
+        with socket.socket() as probe:
+            # As the servers bind: a port left in TIME_WAIT by the last run is free, a listening one is not.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError as error:
+                raise PortError(
+                    f"{flag} {port}: cannot listen there ({error.strerror or error}); is another `triage serve`"
+                    " running? Pass another port, or 0 for a free one"
+                ) from None
+
+
 def run(smtp_port: int, http_port: int, aws_port: int) -> int:
+    check_ports(smtp_port=smtp_port, http_port=http_port, aws_port=aws_port)
     stack = LocalStack(smtp_port=smtp_port, http_port=http_port, aws_port=aws_port)
     stopping = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stopping.set())
@@ -534,4 +561,8 @@ def main(args: Any) -> int:
         )
         print(json.dumps(run_load(args.load, args.big_share, args.big_mb, args.load_timeout), indent=2))
         return 0
-    return run(args.smtp_port, args.http_port, args.aws_port)
+    try:
+        return run(args.smtp_port, args.http_port, args.aws_port)
+    except PortError as error:
+        print(f"triage: {error}", file=sys.stderr)
+        return 2
