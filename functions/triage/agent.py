@@ -16,7 +16,7 @@ The claim ID handed to the agent is opaque: base64url of the team, priority, mes
 a token new with every pull. Resolving needs the escalation's facts (model intent, reason, key points …) after the
 pull, possibly from another process, so ``pull`` writes them — never the customer's text beyond the summary's key
 points — with the token to ``claims/<message key>.json`` in the feedback bucket; ``resolve`` and ``release`` remove
-it (give the prefix a one-day lifecycle rule for claims abandoned mid-work).
+it (the stack's bucket expires claims abandoned mid-work after a day: template.yaml's ``ExpireAbandonedClaims``).
 
 A claim whose timeout ran out may be pulled by another agent, and SQS does not always refuse the old receipt handle
 (moto never does; AWS may accept a DeleteMessage with it). So ``extend``, ``release`` and ``resolve`` first compare

@@ -452,6 +452,28 @@ def test_raw_mail_bucket_encrypts_at_rest_and_expires_raw_mail(template: Templat
     assert inbound, f"{bucket_id}: raw mail under inbound/ never expires"
 
 
+def test_every_prefix_holding_customer_words_expires_and_no_pointer_outlives_its_payload(
+    template: Template,
+) -> None:
+    _, props = the_bucket(template)
+    expiry = {
+        rule["Prefix"]: rule["ExpirationInDays"]
+        for rule in props["LifecycleConfiguration"]["Rules"]
+        if rule.get("Status") == "Enabled" and "Prefix" in rule and "ExpirationInDays" in rule
+    }
+    # What the functions and the agent desk write there: raw mail, decision records, large escalations, claims.
+    assert {"inbound/", "decisions/", "escalations/", "claims/"} <= set(expiry)
+    # A large escalation's pointer waits on a team queue, then in its DLQ (until the retention counted from the first
+    # send), and may be redriven once: its payload must outlive both periods.
+    retention = max(
+        int(queue["Properties"]["MessageRetentionPeriod"])
+        for name, queue in resources_of_type(template, "AWS::SQS::Queue").items()
+        if name.startswith("Esc")  # the team queues, their DLQs and the single escalation queue
+    )
+    assert expiry["escalations/"] * 86400 >= 2 * retention
+    assert expiry["claims/"] == 1
+
+
 def test_receipt_rule_stores_mail_under_inbound_without_client_side_encryption(template: Template) -> None:
     bucket_id, _ = the_bucket(template)
     rules = resources_of_type(template, "AWS::SES::ReceiptRule")
