@@ -37,8 +37,8 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.REPLY_TO_AUTO_REPLY: "The customer answered our automatic reply: it did not solve the problem.",
     Reason.AUTO_REPLY_SUPPRESSED: (
         "Not for an automatic reply: the sender asked for none, we were only in Bcc, the sender could not be "
-        "verified, a form sent it for the customer, or it may be a mail loop (our own domain, a relay). A person "
-        "decides."
+        "verified, a form sent it for the customer, it reads like a system's notification or receipt, or it may be "
+        "a mail loop (our own domain, a relay). A person decides."
     ),
     Reason.SENSITIVE_TOPIC: (
         "A sensitive matter (legal, money after a failure, safety, bereavement, personal data, fraud)."

@@ -19,6 +19,18 @@ _REPLY_PREFIX = regex_code.compile(
 )
 
 
+# The prefixes among those that mark a forward (Fwd:, FW:, WG:, TR:, ENC:, RV:, Doorst:, 转发: …).
+_FORWARD_PREFIX = regex_code.compile(
+    r"(?:^|[\s:：\]])(fw|fwd|wg|tr|enc|rv|doorst|转发|轉寄)\s*(\[\d+\])?\s*[:：]", re.IGNORECASE
+)
+
+
+def subject_forwards(subject: str) -> bool:
+    """The subject starts with a forward's prefix, alone or among reply prefixes ("Fwd:", "Re: FW:")."""
+    match = _REPLY_PREFIX.match(subject)
+    return match is not None and _FORWARD_PREFIX.search(match.group(0)) is not None
+
+
 def without_reply_prefixes(subject: str) -> tuple[str, bool]:
     """The subject without the prefixes of replies and forwards, and whether it had one."""
     match = _REPLY_PREFIX.match(subject)

@@ -17,12 +17,13 @@ from triage.classifier import Classification
 from triage.conversation import ContactHistory
 from triage.cues import asks_for_human, negative_cues
 from triage.emotion import EmotionReading
-from triage.message import Channel, InboundMessage, without_reply_prefixes
+from triage.message import Channel, InboundMessage, subject_forwards, without_reply_prefixes
 from triage.parsing.machine_mail import WEAK_SIGNALS, replies_to_auto_reply
-from triage.parsing.quoting import below_the_reply, reads_as_signature
+from triage.parsing.quoting import below_the_reply, marks_a_forward, reads_as_signature
 from triage.profiles import Mode, Profile
 from triage.topics import (
     closing_message,
+    machine_text,
     may_hold_guard_phrases,
     out_of_office,
     out_of_scope,
@@ -237,6 +238,13 @@ def decide(
         return escalate(Reason.HUMAN_REQUESTED, human_phrases)
     junk = spam(text) if phrases_possible else []
     if junk and not reports_fraud(text):
+        if subject_forwards(message.subject) or marks_a_forward(message.full_text):
+            # A customer passing on a mail they got ("Fwd: You have won …"), words of their own or not: most
+            # likely a scam in our name, for a person to look at. (Spam dressed as a forward reaches a person too.)
+            return escalate(
+                Reason.SENSITIVE_TOPIC,
+                ["fraud_report:forwarded", *(f"fraud_report:{cue}" for cue in junk[:2])],
+            )
         return no_reply(Reason.SPAM, junk)
     if emotion is None:
         emotion = EmotionReading.from_cues(negative_cues(text))
@@ -316,6 +324,12 @@ def decide(
     if profile.mode is Mode.OFF:
         return escalate(Reason.AUTOMATION_OFF, [f"segment {segment}" if segment else "profile"])
     weak = [signal for signal in message.auto_signals if signal in WEAK_SIGNALS]
+    # A notification, receipt or alert with none of the headers such mail should carry ("This is an automated
+    # message", "You are receiving this email because"): read in the whole body, where the new text may have cut
+    # it as a footer. An answer would go to a machine; a customer who forwarded one below their words is a person's.
+    machine = machine_text(message.full_text or message.text)
+    if machine:
+        weak += ["machine_text", *machine[:2]]
     if weak:
         return escalate(Reason.AUTO_REPLY_SUPPRESSED, weak)
     doubtful = [defect for defect in message.defects if defect.split(":")[0] in DOUBTFUL_DEFECTS]

@@ -233,6 +233,27 @@ _OUT_OF_OFFICE = Phrases(
     _FLAGS,
 )
 
+# What a system writes into its notifications, receipts and alerts, and no customer writes to us of their own: an
+# automatic answer to such a mail goes to a machine (a no-reply box, a ticket tracker that opens another ticket).
+_MACHINE_TEXT = Phrases(
+    r"""\b(this\s+is\s+an\s+(automated|automatic|auto-?generated|(automatically|system)[\s-]generated)\s+(message|e-?mail|notification
+      |notice|reminder|receipt|alert|response|reply)
+    |this\s+(message|e-?mail|notification|notice)\s+(was|has\s+been|is)\s+(sent|generated|created)\s+automatically
+    |(please\s+)?do\s+not\s+(reply|respond)\s+(directly\s+)?to\s+this\s+(e-?mail|message|notification|address)
+    |please\s+don['’]?t\s+(reply|respond)\s+(directly\s+)?to\s+this\s+(e-?mail|message|notification)
+    |(this|the\s+sender['’]?s?)\s+(mailbox|inbox|e-?mail\s+address|address)\s+is\s+(not\s+monitored|unmonitored)
+    |(sent\s+from\s+an?\s+)?unmonitored\s+(mailbox|inbox|e-?mail\s+address)
+    |replies\s+to\s+this\s+(e-?mail|message)\s+(are\s+not\s+monitored|will\s+not\s+be\s+(read|answered|seen|received))
+    |you\s+(are\s+receiving|received|have\s+received|receive)\s+this\s+(e-?mail|message|notification)\s+because
+    |to\s+stop\s+receiving\s+(these|this|such)\s+(e-?mails|messages|notifications|alerts|updates)
+    |(manage|update|change)\s+your\s+(notification|e-?mail|subscription|communication)\s+(settings|preferences)
+    |unsubscribe\s+from\s+(these|this|our|all)\s+(e-?mails|messages|notifications|alerts|lists?|mailings?)
+    |este\s+es\s+un\s+(mensaje|correo)\s+(automático|generado\s+automáticamente)|por\s+favor,?\s+no\s+responda\s+a\s+este\s+(correo|mensaje)
+    |diese\s+(e-?mail|nachricht)\s+wurde\s+automatisch|bitte\s+antworten\s+sie\s+nicht\s+auf\s+diese\s+(e-?mail|nachricht)
+    |ceci\s+est\s+un\s+(message|e-?mail|courriel)\s+automatique|merci\s+de\s+ne\s+pas\s+répondre\s+à\s+ce\s+(message|courriel|e-?mail))\b""",
+    _FLAGS,
+)
+
 OUT_OF_SCOPE: dict[str, Phrases] = {
     "job_application": Phrases(
         r"""\b(apply(ing)?\s+for\s+(the|a|your)\s+[\w\s-]{0,40}(position|role|job|vacancy|opening|internship)|job\s+application
@@ -291,6 +312,12 @@ def _per_table(tables: dict[str, Phrases], any_table: Phrases, text: str) -> lis
     if any_table.search(text, lowered) is None:
         return []
     return [f"{name}:{phrase}" for name, table in tables.items() for phrase in table.found(text, lowered)[:2]]
+
+
+def machine_text(text: str) -> list[str]:
+    """The phrases of ``text`` that only a system's notification, receipt or alert holds ("This is an automated
+    message", "You are receiving this email because …"; empty when none)."""
+    return _MACHINE_TEXT.found(text, exact_lower(text))
 
 
 def sensitive_topics(text: str) -> list[str]:

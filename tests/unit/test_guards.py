@@ -821,6 +821,45 @@ def test_a_customer_describing_a_scam_they_received_is_a_fraud_report(text: str)
     assert run(mail(text)).action is Action.ESCALATE  # type: ignore[attr-defined]
 
 
+_SCAM = "Dear customer, you have won a $500 gift card from Example Shop! Click here to claim your prize."
+
+
+@pytest.mark.parametrize(
+    ("subject", "full_text"),
+    [
+        ("Fwd: Congratulations!", _SCAM),
+        ("FW: Congratulations!", _SCAM),
+        ("Re: Fwd: Congratulations!", _SCAM),
+        ("WG: Gewinn", _SCAM),
+        ("转发：恭喜", _SCAM),
+        # No prefix on the subject, the client's forward marker in the body (the new text is the forwarded mail).
+        (
+            "Congratulations!",
+            "\n---------- Forwarded message ---------\nFrom: Rewards <r@examp1e-shop.win>\nSubject: Congrats\n\n"
+            + _SCAM,
+        ),
+        ("Look at this", "Begin forwarded message:\n\nFrom: Rewards <r@examp1e-shop.win>\n\n" + _SCAM),
+    ],
+)
+def test_a_forwarded_scam_without_words_of_the_customer_goes_to_a_person(
+    subject: str, full_text: str
+) -> None:
+    """A customer passing on a scam mail they got, with no words of their own, was dropped as spam: they were
+    reporting it (a mail in our name), and got nothing."""
+    decision = run(mail(_SCAM, subject=subject, full_text=full_text))
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.SENSITIVE_TOPIC)  # type: ignore[attr-defined]
+    assert decision.detail[0] == "fraud_report:forwarded"  # type: ignore[attr-defined]
+    assert "fraud_report:you have won" in decision.detail  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "subject", ["Congratulations!", "Re: Congratulations!", "Forwarding options", "Tr ansfer"]
+)
+def test_spam_that_is_not_a_forward_is_still_dropped(subject: str) -> None:
+    decision = run(mail(_SCAM, subject=subject))
+    assert (decision.action, decision.reason) == (Action.NO_REPLY, Reason.SPAM)  # type: ignore[attr-defined]
+
+
 def test_a_prize_mail_is_still_spam() -> None:
     assert spam("Congratulations, you have won! Click here to claim your prize.")
     assert spam("Dear friend, as next of kin you are due an inheritance of 4.5 million dollars.")

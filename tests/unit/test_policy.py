@@ -71,6 +71,54 @@ def test_weak_signal_goes_to_a_person_not_to_silence() -> None:
 
 
 @pytest.mark.parametrize(
+    ("body", "phrase"),
+    [
+        (
+            "Receipt from Example Shop\n\nAmount paid: $49.00\nPayment method: Visa ending 4242\n\n"
+            "You are receiving this email because you made a purchase at Example Shop.",
+            "you are receiving this email because",
+        ),
+        (
+            "Your password was changed today. If this was you, nothing else is needed.\n\n"
+            "This is an automated message. Please do not reply to this email.",
+            "this is an automated message",
+        ),
+        (
+            "Where is my parcel? It left last week.\n\n-----Original Message-----\nYour order has shipped.\n"
+            "Replies to this email are not monitored.",
+            "replies to this email are not monitored",
+        ),
+        (
+            "Ceci est un message automatique. Merci de ne pas répondre à ce courriel.",
+            "ceci est un message automatique",
+        ),
+    ],
+)
+def test_a_systems_notification_without_headers_goes_to_a_person(body: str, phrase: str) -> None:
+    # The text a receipt or an alert carries, with none of the headers machine mail should have: an automatic
+    # answer would go to a machine. A person reads it (a customer may have forwarded one below their words).
+    new_words = body.split("\n\n-----Original Message-----")[0]
+    decision = decide(message(new_words, full_text=body, language=None), classified(), RULES)
+    assert decision.action is Action.ESCALATE
+    assert decision.reason is Reason.AUTO_REPLY_SUPPRESSED
+    assert decision.detail[0] == "machine_text"
+    assert phrase in decision.detail
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Where is my parcel? Please do not send me the tracking link again, it does not work.",
+        "You are receiving my complaint because nobody answered the phone.",
+        "Where do I manage my email address? I changed it.",
+    ],
+)
+def test_a_customers_own_words_near_those_phrases_are_not_machine_text(text: str) -> None:
+    decision = decide(message(text), classified(), RULES)
+    assert "machine_text" not in decision.detail
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Please let me talk to a real person about my parcel.",

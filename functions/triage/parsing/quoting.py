@@ -314,6 +314,10 @@ _HISTORY_MARKER = regex_code.compile(
     rf"|(?:{_alternation(FORWARD_INTRODUCTIONS)})\s*:",
     re.IGNORECASE,
 )
+_FORWARD_MARKER = regex_code.compile(
+    rf"-{{2,}}\s*(?:{_alternation(FORWARD_TITLES)})\s*-{{2,}}|(?:{_alternation(FORWARD_INTRODUCTIONS)})\s*:",
+    re.IGNORECASE,
+)
 _RULE = regex_code.compile(r"[_-]{10,}")
 
 _FROM_KEY = regex_code.compile(
@@ -390,6 +394,12 @@ def reads_as_signature(block: str) -> bool:
             ):
                 return False
     return True
+
+
+def marks_a_forward(text: str) -> bool:
+    """``text`` holds a forward's marker ("---------- Forwarded message ---------", "Begin forwarded message:", in
+    the languages of ``FORWARD_TITLES`` and ``FORWARD_INTRODUCTIONS``)."""
+    return _FORWARD_MARKER.search(text) is not None
 
 
 def below_the_reply(text: str) -> str:
