@@ -104,19 +104,24 @@ def compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
     key = (pattern, flags, "re")
     if (saved := compiled(key)) is not None:
         return saved
-    tree = _parser.parse(pattern, flags)  # what re._compiler.compile does, keeping the code it makes
-    code = _compiler._code(tree, flags)
-    indexgroup: list[str | None] = [None] * tree.state.groups
-    for name, index in tree.state.groupdict.items():
-        indexgroup[index] = name
-    made: re.Pattern[str] = _sre.compile(
-        pattern,
-        flags | tree.state.flags,
-        code,
-        tree.state.groups - 1,
-        tree.state.groupdict,
-        tuple(indexgroup),
-    )
+    try:
+        tree = _parser.parse(pattern, flags)  # what re._compiler.compile does, keeping the code it makes
+        code = _compiler._code(tree, flags)
+        indexgroup: list[str | None] = [None] * tree.state.groups
+        for name, index in tree.state.groupdict.items():
+            indexgroup[index] = name
+        made: re.Pattern[str] = _sre.compile(
+            pattern,
+            flags | tree.state.flags,
+            code,
+            tree.state.groups - 1,
+            tree.state.groupdict,
+            tuple(indexgroup),
+        )
+    except re.error:
+        raise
+    except Exception:  # re's private modules differ (another Python): re.compile is always right
+        return re.compile(pattern, flags)
     remember(key, flags | tree.state.flags, code, tree.state.groups - 1, tree.state.groupdict, indexgroup)
     return made
 

@@ -190,3 +190,14 @@ def test_code_the_engine_refuses_is_compiled_again(monkeypatch: pytest.MonkeyPat
     assert [
         match.group(0) for match in table.finditer("I want to talk to a human", "i want to talk to a human")
     ] == ["talk to a human"]
+
+
+@pytest.mark.usefixtures("nothing_saved")
+def test_a_python_whose_private_re_differs_gets_re_compile(monkeypatch: pytest.MonkeyPatch) -> None:
+    # This module's view of re._compiler, as another Python might have it (re itself keeps the real one).
+    monkeypatch.setattr(regex_code, "_compiler", object())
+    pattern = regex_code.compile(r"\b(order|parcel)\s+(?P<number>\d+)", re.IGNORECASE)
+    assert pattern == re.compile(r"\b(order|parcel)\s+(?P<number>\d+)", re.IGNORECASE)
+    assert pattern.search("Parcel 4411")["number"] == "4411"  # type: ignore[index]
+    with pytest.raises(re.error):
+        regex_code.compile(r"(unbalanced")
