@@ -386,6 +386,10 @@ HUMAN_REQUEST = Phrases(
     | \b(is|are)\s+(there\s+)?(any(one|body)|some(one|body))\s+(actually\s+|even\s+|still\s+|ever\s+)?(reading|listening)\b
     | \b(does|do)\s+(any(one|body)|some(one|body))\s+(actually\s+|even\s+|ever\s+)?read\s+(these|this|my|the)\b
     | \b(is\s+)?(any(one|body)|some(one|body))\s+(out\s+)?there(?![\w\s]|\s+\w)
+    | \b(is|are)\s+(there\s+)?(any(one|body)|some(one|body))\s+(alive|awake|real|human|home)\b | \bwith\s+a\s+(pulse|brain)\b
+    | \b(a|an)\s+(living|breathing|live)\s+(person|human|being|soul)\b
+    | \b(let|have|get|need)\s+some(one|body)\s+(competent|qualified|senior|knowledgeable|experienced|real|human)\b
+    | \b(let|have|get)\s+some(one|body)\s+(\w+\s+)?(to\s+)?(look\s+(at|into|over)|check|review)\s+(my|this|it|the)\b
     | \b(deal|dealing|talk|talking|speak|speaking|chat|chatting)\s+(with|to)\s+(a|the|your|another|some)\s+(bot|robot|chatbot|machine
         |computer)\b
     | \bstop\s+(sending\s+(me\s+)?)?(these\s+|your\s+|the\s+)?(automated|automatic|canned|templated?|generic|copy[\s-]?paste[d]?
@@ -452,7 +456,11 @@ _NEGATIVE_PHRASES = Phrases(
       |last\s+(order|purchase|thing)\s+i\s+(will\s+|['’]ll\s+)?ever|gutted|(lost|losing)\s+(a|another|my)\s+(loyal\s+|long[-\s]time\s+)?(customer|custom)
       |take\s+my\s+(business|custom|money)\s+elsewhere|(shop|shopping|order|ordering|buy|buying)\s+elsewhere
       |love\s+that\s+for\s+me|so[-\s]called\s+(help|service|support|customer\s+(service|support|care)|assistance)
-      |(third|fourth|fifth|\d+(rd|th))\s+time\s+(asking|i['’]ve\s+asked|i\s+have\s+asked|writing|i['’]ve\s+written|emailing|chasing))\b
+      |(third|fourth|fifth|\d+(rd|th))\s+time\s+(asking|i['’]ve\s+asked|i\s+have\s+asked|writing|i['’]ve\s+written|emailing|chasing)
+      # Distress: a customer in tears over an order is a person's to answer, however routine the question.
+      |wits['’]?\s+end|(i['’]?ve|i\s+have|i)\s+(cried|been\s+crying)|in\s+tears|crying|beside\s+myself|losing\s+my\s+mind
+      |(so|really|very|extremely|completely)\s+(stressed|distressed|anxious|upset)|worried\s+sick|(can['’]?t|cannot)\s+cope
+      |panicking|desperate)\b
     # Scare quotes round what we gave ("thanks for all your 'help'"), not a label of our site ("your 'help' page")
     | \b(your|the|all\s+the)\s+['‘"“](help|service|support|assistance|customer\s+(service|support|care))['’"”](?!\s*(page|section|button
       |centre|center|menu|tab|link|desk|icon|area|pages)\b)

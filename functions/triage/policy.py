@@ -308,6 +308,10 @@ def decide(
         return escalate(Reason.SEND_UNCERTAIN, ["this message already claimed an automatic reply"])
     if history.auto_replied_by:
         return escalate(Reason.THREAD_ALREADY_ANSWERED)
+    if any(turn.action == "escalate" for turn in history.turns):
+        # A person has this thread: "Ok thanks, in that case please cancel it" answers what they wrote, however
+        # long ago. A robot's template in the middle of that conversation is the wrong answer.
+        return escalate(Reason.REPEAT_CONTACT, ["thread_with_a_person"])
     repeats = history.recent_contacts(now or datetime.now(UTC), repeat_contact_days)
     if repeats:
         return escalate(Reason.REPEAT_CONTACT, [f"{repeats} earlier in {repeat_contact_days} days"])

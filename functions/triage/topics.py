@@ -86,6 +86,9 @@ SENSITIVE: dict[str, Phrases] = {
     "safety": Phrases(
         r"""\b(caught\s+fire|on\s+fire|burn(ed|t|s)?\s+(my|his|her|our)|fire\s+hazard|smok(e|ing)\s+(came|coming)|overheat(ed|ing)?
         |explod(ed|ing)|electric(al)?\s+shock|electrocuted|injur(y|ies|ed)|hospital|choking|poison(ed|ing)?|allergic\s+reaction
+        |(swelled|swelling|swollen|blistered|blistering)(\s+up)?|(face|lips?|throat|eyes?|tongue|skin)\s+(swelled|swelling|swollen)
+        |a\s?&\s?e|emergency\s+(room|department)|(rushed|taken|went|go|ended\s+up)\s+(to|in|at)\s+(the\s+)?(er|a\s?&\s?e|emergency)
+        |(a|an|the|her|his|my|their)\s+(rash|hives|blisters)|made\s+(me|him|her|us|them|my\s+\w+)\s+(really\s+|very\s+)?(sick|ill)
         |incendio|se\s+quemó|quemadura|herid[oa]|in\s+brand\s+geraten|verbrannt|verletzt|verletzung|stromschlag|incendie|brûlé|blessé|blessure)\b""",
         _FLAGS,
         lazy=True,
@@ -95,6 +98,7 @@ SENSITIVE: dict[str, Phrases] = {
         |late\s+(husband|wife|father|mother|son|daughter)|(my|our|his|her)\s+late\s+{_RELATIVE}
         |{_RELATIVE}\s+(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?died
         |(my|our)\s+{_RELATIVE}\s+(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?passed{_PASSED_WHEN}
+        |(he|she)\s+(has\s+|had\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?passed{_PASSED_WHEN}|memorial(?!\s+day\b)
         |lost\s+(my|our)\s+(dear\s+|beloved\s+)?{_RELATIVE}(?![\w'’-])(?!\s+(card|phone|login|password|details|order|parcel))
         |falleci(ó|do|da)|fallecimiento|verstorben|gestorben|sterbeurkunde|décédée?|décès)\b""",
         _FLAGS,
@@ -105,7 +109,11 @@ SENSITIVE: dict[str, Phrases] = {
         r"""\b((can['’]?t|cannot|can\s+not|couldn['’]?t)\s+(really\s+|even\s+)?afford
         (?!\s+((this|that|the|my|these|those)\s+)?(last\s+|new\s+)?(orders?|purchases?|items?|products?|articles?|\{))|financial(ly)?\s+(difficult(y|ies)|hardship
         |trouble|problems|struggl(e|es|ing))|(money|debt)\s+(problems|troubles|worries|advice)|struggling\s+(financially|to\s+pay)
-        |behind\s+on\s+(all\s+)?(my\s+|our\s+)?(bills|rent|payments|mortgage)|debt\s+collectors?|bankrupt(cy)?|food\s*bank
+        |behind\s+on\s+(all\s+)?(my\s+|our\s+)?(bills|rent|payments|mortgage)|debt\s+collect(ors?|ion)|collection\s+agency|bailiffs?
+        |bankrupt(cy)?|food\s*bank|credit\s+(score|rating|file)
+        # What someone's health depends on: a late parcel of insulin is not a routine delivery question.
+        |insulin|epi-?pens?|inhalers?|dialysis|oxygen\s+(tank|machine|supply|concentrator)|chemo(therapy)?|wheelchair|mobility\s+(aid|scooter)
+        |(my|his|her|their|our)\s+(medication|medicine|prescription)s?|medical\s+(supplies|equipment|device|condition|emergency)
         |(lost|losing)\s+my\s+job|made\s+redundant|terminal(ly)?\s+ill|terminal\s+(cancer|illness|diagnosis|condition)
         |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])\s+(and|years?\s+old|yrs?\s+old|y/?o)
         |dificultades\s+económicas|finanzielle\s+(not|schwierigkeiten)|difficultés\s+financières)\b""",
@@ -114,7 +122,8 @@ SENSITIVE: dict[str, Phrases] = {
     ),
     "data_protection": Phrases(
         r"""\b(gdpr|dsgvo|rgpd|ccpa|data\s+protection|right\s+to\s+(be\s+forgotten|erasure|access)|(subject\s+)?access\s+request|dsar
-        |(delete|erase|remove)\s+(all\s+)?(of\s+)?my\s+(personal\s+)?(data|information)|copy\s+of\s+(all\s+)?(the\s+)?(personal\s+)?data
+        |(delete|erase|remove)\s+(all\s+)?(of\s+)?my\s+(personal\s+)?(data|information)
+        |my\s+(personal\s+)?(data|information)\s+(to\s+be\s+)?(deleted|erased|removed|wiped)|copy\s+of\s+(all\s+)?(the\s+)?(personal\s+)?data
         |what\s+(personal\s+)?data\s+you\s+(hold|have|store)|datos\s+personales|protección\s+de\s+datos|personenbezogene(n)?\s+daten
         |datenschutz|données\s+personnelles|protection\s+des\s+données)\b""",
         _FLAGS,
@@ -171,6 +180,9 @@ SENSITIVE: dict[str, Phrases] = {
         |(parts?|pieces?|screws?|bolts?|components?|fittings?)\s+(were\s+|are\s+|was\s+|is\s+)?missing
         |half\s+(of\s+)?the\s+(\w+\s+){1,2}(were\s+|are\s+|was\s+|is\s+)?missing|(won'?t|will\s+not|doesn'?t|does\s+not)\s+(turn|switch|power)\s+on
         |(arrived|came)\s+(broken|damaged|cracked|smashed)|broke\s+(after|within)|defective|faulty|dead\s+on\s+arrival
+        # Charged more than the price: money the customer wants back after our mistake.
+        |over-?charg(ed|ing)|double[-\s]charged|(charged|billed)\s+(me\s+|us\s+)?(twice|double|too\s+much|more\s+than|the\s+wrong\s+(amount|price))
+        |(shows|says|states|charged|billed)\s+(me\s+)?[$€£]?\d[\d,.]*\s*(€|eur|usd|gbp|dollars|euros|pounds)?\s+(but|while|whereas|although)
         |no\s+funciona|llegó\s+roto|defekt|kaputt|funktioniert\s+nicht|ne\s+fonctionne\s+(pas|plus)|arrivé\s+cassé)\b""",
         _FLAGS,
         lazy=True,

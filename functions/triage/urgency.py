@@ -189,8 +189,14 @@ _DEADLINE_BEFORE_DATE = Phrases(
 
 _REPEAT = Phrases(
     r"""
-    \b((second|third|fourth|fifth|\d+(st|nd|rd|th))\s+time|(\d+|two|three|four|five|several|many|multiple)\s+times
+    \b((second|third|fourth|fifth|\d+(st|nd|rd|th))\s+(time|e-?mail|message|request|letter)
+      # "Typed it wrong too many times" is no earlier contact.
+      |(\d+|two|three|four|five|several|(?<!too\s)many|multiple)\s+times
       |already\s+(emailed|written|wrote|called|contacted|asked|reported|sent)|still\s+(waiting|no\s+(reply|answer|response))
+      |per\s+my\s+(previous|last|earlier)\s+(e-?mail|message|request|letter)
+      |as\s+(i\s+)?(said|mentioned|explained|stated|wrote)\s+(before|previously|earlier|in\s+my\s+(last|previous|earlier))
+      |(your|a|one\s+of\s+your)\s+(colleagues?|agents?|representatives?|reps?|advisors?|advisers?|staff)\s+(\w+\s+){0,5}(promised|assured|told)
+      |(i\s+was|we\s+were)\s+(promised|assured)
       |no\s+(one|body)\s+(has\s+)?(replied|answered|responded|got\s+back)|(haven'?t|have\s+not|never)\s+(heard|received\s+a\s+(reply|response))
       |following\s+up|follow[-\s]up\s+on|chasing|again\s+and\s+again|yet\s+again)\b
     | \b(sigo\s+esperando|ya\s+(les\s+)?(escribí|llamé)|todavía\s+no\s+(hay\s+)?respuesta)\b
@@ -204,7 +210,8 @@ _REPEAT = Phrases(
 
 # The text itself says this is at least the third contact.
 _MANY_REPEATS = Phrases(
-    r"\b((third|fourth|fifth|\d+(rd|th))\s+time|([3-9]|\d\d|three|four|five|several|many|multiple)\s+times)\b",
+    r"\b((third|fourth|fifth|\d+(rd|th))\s+(time|e-?mail|message|request|letter)"
+    r"|([3-9]|\d\d|three|four|five|several|(?<!too\s)many|multiple)\s+times)\b",
     _FLAGS,  # verbose like the others, to join their union: it has no white space or "#" to read otherwise
     lazy=True,
 )

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from triage.classifier import Classification
-from triage.conversation import ContactHistory
+from triage.conversation import ContactHistory, ContactRecord
 from triage.cues import asks_for_human
 from triage.emotion import EmotionReading
 from triage.message import Address, InboundMessage
@@ -453,6 +453,92 @@ def test_urgency_threshold_is_per_profile() -> None:
 def test_old_contacts_are_not_repeat_contacts() -> None:
     history = ContactHistory(earlier_contacts=(NOW - timedelta(days=8),))
     assert run(mail(), history=history).reason is Reason.ROUTINE_INTENT  # type: ignore[attr-defined]
+
+
+def test_a_thread_a_person_has_stays_with_people_however_old() -> None:
+    """ "Ok thanks. In that case please cancel it" answers an agent's message: the model read delivery_options and
+    the thread's escalation was more than 7 days old, so the customer got a template in the middle of it."""
+    agent_had_it = ContactHistory(
+        turns=(
+            ContactRecord(at=NOW - timedelta(days=10), message_key="m0", action="escalate", reason="urgent"),
+        ),
+    )
+    decision = run(mail("Ok thanks. In that case please cancel it."), history=agent_had_it)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.REPEAT_CONTACT)  # type: ignore[attr-defined]
+    assert decision.detail == ("thread_with_a_person",)  # type: ignore[attr-defined]
+    # A thread whose earlier messages were only answered by nobody (machine mail, a closing) is not a person's.
+    silent = ContactHistory(
+        turns=(ContactRecord(at=NOW - timedelta(days=10), message_key="m0", action="no_reply"),)
+    )
+    assert run(mail(), history=silent).reason is Reason.ROUTINE_INTENT  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "cue"),
+    [
+        # Health and safety, in words other than the table's first ones.
+        (
+            "My daughter used the face cream from order 55160, her face swelled up and we ended up at A&E. "
+            "What is in it?",
+            Reason.SENSITIVE_TOPIC,
+            "safety:",
+        ),
+        (
+            "Where is order 55377? It's the cool bag for my insulin and I fly on Thursday.",
+            Reason.SENSITIVE_TOPIC,
+            "vulnerability:",
+        ),
+        (
+            "Where is order 55345? It's the memorial frame for my husband's photo, he passed last month.",
+            Reason.SENSITIVE_TOPIC,
+            "bereavement:",
+        ),
+        # A person asked for in words of the customer's own.
+        ("Is anybody alive over there? How do I reset my password?", Reason.HUMAN_REQUESTED, ""),
+        (
+            "The reset link doesn't work. Please let someone competent look at my account.",
+            Reason.HUMAN_REQUESTED,
+            "",
+        ),
+        (
+            "Where is my order 55340? I'm at my wits' end, I've cried twice today over this.",
+            Reason.NEGATIVE_EMOTION,
+            "",
+        ),
+        # Money and data the customer needs a person for.
+        (
+            "How do I reset my password? Once in, I want the account and my data deleted.",
+            Reason.SENSITIVE_TOPIC,
+            "data_protection:",
+        ),
+        (
+            "Can I have the invoice for order 53870? A debt collection agency says I still owe it.",
+            Reason.SENSITIVE_TOPIC,
+            "vulnerability:",
+        ),
+        (
+            "The invoice for order 55301 shows 129.00 but the product page said 99.00. Can you refund it?",
+            Reason.SENSITIVE_TOPIC,
+            "refund_after_failure:",
+        ),
+    ],
+)
+def test_risky_messages_in_unlisted_words_go_to_a_person(text: str, reason: Reason, cue: str) -> None:
+    decision = run(mail(text))
+    assert (decision.action, decision.reason) == (Action.ESCALATE, reason)  # type: ignore[attr-defined]
+    assert any(item.startswith(cue) for item in decision.detail)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is the Memorial Day discount still on for order 4411?",
+        "Where is my parcel? The courier passed it to my neighbour, she said.",
+        "Can I get a copy of my invoice? I checked my account twice.",
+    ],
+)
+def test_routine_words_near_those_phrases_stay_routine(text: str) -> None:
+    assert run(mail(text)).reason is Reason.ROUTINE_INTENT  # type: ignore[attr-defined]
 
 
 def test_a_per_intent_floor_is_stricter_than_the_profile() -> None:

@@ -213,3 +213,28 @@ def test_colours_product_names_and_names_are_not_safety_or_legal(text: str) -> N
 )
 def test_hazards_and_threats_still_count(text: str) -> None:
     assert families(assess_urgency(text)) & {"safety", "legal"}
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("This is my fourth email about order 55015. Where is my order?", "contacts:fourth email"),
+        ("Per my previous email, I still can't reset my password.", "contacts:per my previous email"),
+        ("As I said before, the parcel never came.", "contacts:as i said before"),
+        ("Your colleague on the phone on Friday promised the invoice would be sent.", "contacts:your colleague"),
+    ],
+)
+def test_a_customer_saying_they_wrote_before_is_a_repeat_contact(text: str, cue: str) -> None:
+    assert any(found.startswith(cue) for found in assess_urgency(text).cues), assess_urgency(text).cues
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I need to reset my password, I typed it wrong too many times.",
+        "My card was blocked after I entered the PIN too many times.",
+        "My second attempt at paying went through.",
+    ],
+)
+def test_tries_of_the_customers_own_are_no_earlier_contact(text: str) -> None:
+    assert not [cue for cue in assess_urgency(text).cues if cue.startswith("contacts:")]
