@@ -109,16 +109,19 @@ endef
 # The phrase tables' compiled regular-expression code for the runtime's Python (see triage/regex_code.py: ~50 ms of
 # every cold start otherwise). The virtualenv lists the patterns (importing the modules needs the dependencies);
 # $(PYC_PYTHON) compiles them, importing only the standard library.
+VENV_PYTHON = $(if $(filter /%,$(VENV)),$(VENV),$(REPO_ROOT)$(VENV))/bin/python
 define save-regex-code
-	@if $(PYC_PYTHON) -c "import sys; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' != '$(LAMBDA_PYTHON)')" 2>/dev/null \
-		&& test -x $(REPO_ROOT)$(BIN)/python; then \
+	@if ! $(PYC_PYTHON) -c "import sys; sys.exit(f'{sys.version_info[0]}.{sys.version_info[1]}' != '$(LAMBDA_PYTHON)')" 2>/dev/null; then \
+		echo "WARNING: $(PYC_PYTHON) is not Python $(LAMBDA_PYTHON): $(1) ships without the patterns' compiled code" \
+			"and every cold start compiles them. Set PYC_PYTHON to a python$(LAMBDA_PYTHON) interpreter." >&2; \
+	elif ! test -x $(VENV_PYTHON); then \
+		echo "WARNING: no virtualenv at $(VENV_PYTHON): $(1) ships without the patterns' compiled code and every" \
+			"cold start compiles them. Run \`make sam-build\`, which makes it first." >&2; \
+	else \
 		sources="$$(mktemp)" \
-		&& PYTHONPATH=$(REPO_ROOT)functions $(REPO_ROOT)$(BIN)/python -m triage.regex_code --sources "$$sources" >/dev/null \
+		&& PYTHONPATH=$(REPO_ROOT)functions $(VENV_PYTHON) -m triage.regex_code --sources "$$sources" >/dev/null \
 		&& (cd "$(1)" && PYTHONDONTWRITEBYTECODE=1 PYTHONPATH=. $(PYC_PYTHON) -m triage.regex_code --from "$$sources") \
 		; status=$$?; rm -f "$$sources"; exit $$status; \
-	else \
-		echo "WARNING: $(PYC_PYTHON) is not Python $(LAMBDA_PYTHON) or there is no virtualenv: $(1) ships without" \
-			"the phrase tables' compiled code and every cold start compiles them. Run \`make sam-build\`." >&2; \
 	fi
 endef
 

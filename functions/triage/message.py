@@ -14,14 +14,15 @@ from triage.parsing.machine_mail import RELAYED_SENDER
 # "Re:", "AW:", "SV:", "VS:", "Odp:", "Antwort:", "RES:", "回复：", "Fwd:" …, any number, a counter ("Re[2]:"), a
 # full-width colon: what mail clients in many languages put before a subject they answer or forward.
 _REPLY_PREFIX = regex_code.compile(
-    r"^\s*((re|aw|sv|vs|antw|antwort|r|rv|res|ref|odp|ynt|fw|fwd|wg|tr|enc|doorst|回复|回覆|答复|转发|轉寄)\s*(\[\d+\])?\s*[:：]\s*)+",
+    r"^\s*((re|aw|sv|vs|antw|antwort|r|rv|res|ref|odp|ynt|fw|fwd|wg|tr|enc|doorst|vb|vl|pd|回复|回覆|答复|转发|轉寄)\s*(\[\d+\])?\s*[:：]\s*)+",
     re.IGNORECASE,
 )
 
 
-# The prefixes among those that mark a forward (Fwd:, FW:, WG:, TR:, ENC:, RV:, Doorst:, 转发: …).
+# The prefixes among those that mark a forward (Fwd:, FW:, WG:, TR:, ENC:, RV:, Doorst:, VB:, VL:, PD:, 转发: …).
+# "VS:" is a Danish or Norwegian forward and a Finnish reply: read as a forward (what it decides is who reads it).
 _FORWARD_PREFIX = regex_code.compile(
-    r"(?:^|[\s:：\]])(fw|fwd|wg|tr|enc|rv|doorst|转发|轉寄)\s*(\[\d+\])?\s*[:：]", re.IGNORECASE
+    r"(?:^|[\s:：\]])(fw|fwd|wg|tr|enc|rv|doorst|vb|vl|vs|pd|转发|轉寄)\s*(\[\d+\])?\s*[:：]", re.IGNORECASE
 )
 
 

@@ -329,9 +329,13 @@ def decide(
         return escalate(Reason.AUTOMATION_OFF, [f"segment {segment}" if segment else "profile"])
     weak = [signal for signal in message.auto_signals if signal in WEAK_SIGNALS]
     # A notification, receipt or alert with none of the headers such mail should carry ("This is an automated
-    # message", "You are receiving this email because"): read in the whole body, where the new text may have cut
-    # it as a footer. An answer would go to a machine; a customer who forwarded one below their words is a person's.
+    # message", "You are receiving this email because"), which the new text may have cut away as a footer. An
+    # answer would go to a machine, so a person looks at it.
     machine = machine_text(message.full_text or message.text)
+    if machine and message.full_text != message.text:
+        # Not in the history a reply quotes: customers answer our shipping notices, footers and all. Only the new
+        # words and what was cut below them (a notification's footer reads as a signature or disclaimer).
+        machine = machine_text(f"{message.text}\n{below_the_reply(message.full_text)}")
     if machine:
         weak += ["machine_text", *machine[:2]]
     if weak:

@@ -22,9 +22,12 @@ import hashlib
 import marshal
 import os
 import re
+import re._casefix as _casefix
 import re._compiler as _compiler
+import re._constants as _constants
 import re._parser as _parser
 import sys
+import zlib
 from array import array
 from collections.abc import Sequence
 
@@ -37,18 +40,25 @@ Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
 _HERE = os.path.dirname(os.path.abspath(__file__))
 TAG = f"{sys.implementation.cache_tag}-{_sre.MAGIC}"
 DEFAULT_PATH = os.path.join(_HERE, "__pycache__", f"regex-code.{TAG}.marshal")
-# The modules whose source decides the code a key compiles to.
+# The modules whose source decides the code a key compiles to: ours, and the standard library's compiler (a patch
+# release of Python may change what it makes without changing _sre.MAGIC).
 _COMPILER_SOURCES = ("cues.py", "regex_code.py")
+_RE_SOURCES = tuple(
+    getattr(module, "__file__", None) or "" for module in (_compiler, _parser, _casefix, _constants)
+)
 _TYPECODE = next((code for code in "IL" if array(code).itemsize == _sre.CODESIZE), "")
-_FORMAT = 1
+# The file: one header line (format, compiler hash, CRC-32 of the rest), then the marshalled entries. The CRC
+# keeps a damaged file from feeding the engine code that validates but matches something else, or crashes it.
+_FORMAT = b"triage-regex-code-2"
 
 
 def compiler_hash(directory: str = _HERE) -> str:
-    """A hash of the modules that compile the patterns, as they are in ``directory`` ('' when one cannot be read)."""
+    """A hash of the modules that compile the patterns, ours as they are in ``directory`` ('' when one cannot be
+    read)."""
     digest = hashlib.sha256(TAG.encode())
     try:
-        for name in _COMPILER_SOURCES:
-            with open(os.path.join(directory, name), "rb") as source:
+        for path in (*(os.path.join(directory, name) for name in _COMPILER_SOURCES), *_RE_SOURCES):
+            with open(path, "rb") as source:
                 digest.update(source.read())
     except OSError:
         return ""
@@ -56,24 +66,27 @@ def compiler_hash(directory: str = _HERE) -> str:
 
 
 def read(path: str = DEFAULT_PATH, *, expected_hash: str | None = None) -> dict[Key, Entry]:
-    """The entries of the file at ``path``; empty when it is missing, unreadable, or written for another
+    """The entries of the file at ``path``; empty when it is missing, unreadable, damaged, or written for another
     interpreter or another version of the compiler (``expected_hash``: this one's, by default)."""
     try:
         with open(path, "rb") as handle:
-            # marshal: the format of the .pyc files beside it, written by the same build and as trusted as they are
-            loaded = marshal.loads(handle.read())  # noqa: S302
-    except (OSError, EOFError, ValueError, TypeError):
+            data = handle.read()
+    except OSError:
         return {}
+    header, newline, _ = data.partition(b"\n")
+    fields = header.split(b" ")
     expected = compiler_hash() if expected_hash is None else expected_hash
-    if not (
-        isinstance(loaded, tuple)
-        and len(loaded) == 3
-        and loaded[:2] == (_FORMAT, expected)
-        and expected
-        and isinstance(loaded[2], dict)
-    ):
+    if not newline or len(fields) != 3 or fields[:2] != [_FORMAT, expected.encode()] or not expected:
         return {}
-    return loaded[2]
+    payload = memoryview(data)[len(header) + 1 :]
+    if fields[2] != b"%08x" % zlib.crc32(payload):
+        return {}
+    try:
+        # marshal: the format of the .pyc files beside it, written by the same build and as trusted as they are
+        entries = marshal.loads(payload)  # noqa: S302
+    except (EOFError, ValueError, TypeError):
+        return {}
+    return entries if isinstance(entries, dict) else {}
 
 
 def write(entries: dict[Key, Entry], path: str = DEFAULT_PATH) -> None:
@@ -82,11 +95,12 @@ def write(entries: dict[Key, Entry], path: str = DEFAULT_PATH) -> None:
 
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
-    payload = marshal.dumps((_FORMAT, compiler_hash(), dict(sorted(entries.items()))))
+    payload = marshal.dumps(dict(sorted(entries.items())))
+    header = b" ".join((_FORMAT, compiler_hash().encode(), b"%08x" % zlib.crc32(payload)))
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".regex-code-")
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(payload)
+            out.write(header + b"\n" + payload)
         os.chmod(temporary, 0o644)  # as the modules beside it: Lambda reads the code as another user
         os.replace(temporary, path)
     except BaseException:

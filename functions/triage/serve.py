@@ -411,12 +411,16 @@ class PortError(Exception):
 def check_ports(**ports: int) -> None:
     """Each of ``ports`` (option name → port; 0: any free one) can be bound on 127.0.0.1, else PortError naming the
     option, before anything starts."""
+    taken: dict[int, str] = {}
     for option, port in ports.items():
         flag = "--" + option.replace("_", "-")
         if not 0 <= port <= 65535:
             raise PortError(f"{flag} {port}: not a port (0-65535; 0 picks a free one)")
         if port == 0:
             continue
+        if port in taken:
+            raise PortError(f"{flag} {port}: {taken[port]} is given the same port; each needs its own (or 0)")
+        taken[port] = flag
         with socket.socket() as probe:
             # As the servers bind: a port left in TIME_WAIT by the last run is free, a listening one is not.
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -248,21 +248,28 @@ _OUT_OF_OFFICE = Phrases(
 # What a system writes into its notifications, receipts and alerts, and no customer writes to us of their own: an
 # automatic answer to such a mail goes to a machine (a no-reply box, a ticket tracker that opens another ticket).
 _MACHINE_TEXT = Phrases(
-    r"""\b(this\s+is\s+an\s+(automated|automatic|auto-?generated|(automatically|system)[\s-]generated)\s+(message|e-?mail|notification
-      |notice|reminder|receipt|alert|response|reply)
-    |this\s+(message|e-?mail|notification|notice)\s+(was|has\s+been|is)\s+(sent|generated|created)\s+automatically
-    |(please\s+)?do\s+not\s+(reply|respond)\s+(directly\s+)?to\s+this\s+(e-?mail|message|notification|address)
-    |please\s+don['’]?t\s+(reply|respond)\s+(directly\s+)?to\s+this\s+(e-?mail|message|notification)
+    r"""\b(this\s+is\s+an?\s+(automated|automatic|auto-?generated|(automatically|system|computer)[\s-]generated)\s+(message|e-?mail
+      |notification|notice|reminder|receipt|alert|response|reply)
+    |this\s+(message|e-?mail|notification|notice)\s+(was|has\s+been|is)\s+((sent|generated|created)\s+automatically
+      |(automatically|auto-?|system-?)\s*(sent|generated|created))
     |(this|the\s+sender['’]?s?)\s+(mailbox|inbox|e-?mail\s+address|address)\s+is\s+(not\s+monitored|unmonitored)
-    |(sent\s+from\s+an?\s+)?unmonitored\s+(mailbox|inbox|e-?mail\s+address)
+    |unmonitored\s+(mailbox|inbox|e-?mail\s+address)
     |replies\s+to\s+this\s+(e-?mail|message)\s+(are\s+not\s+monitored|will\s+not\s+be\s+(read|answered|seen|received))
     |you\s+(are\s+receiving|received|have\s+received|receive)\s+this\s+(e-?mail|message|notification)\s+because
+    |este\s+es\s+un\s+(mensaje|correo)\s+(automático|generado\s+automáticamente)|diese\s+(e-?mail|nachricht)\s+wurde\s+automatisch
+    |ceci\s+est\s+un\s+(message|e-?mail|courriel)\s+automatique)\b""",
+    _FLAGS,
+)
+# What notifications say and a customer may write or quote too ("I want to stop receiving these emails", "your mail
+# said do not reply to this email"): machine text only two together, or beside one of the table above.
+_MACHINE_HINTS = Phrases(
+    r"""\b((please\s+)?do\s+not\s+(reply|respond)\s+(directly\s+)?to\s+this\s+(e-?mail|message|notification|address)
+    |please\s+don['’]?t\s+(reply|respond)\s+(directly\s+)?to\s+this\s+(e-?mail|message|notification)
     |to\s+stop\s+receiving\s+(these|this|such)\s+(e-?mails|messages|notifications|alerts|updates)
     |(manage|update|change)\s+your\s+(notification|e-?mail|subscription|communication)\s+(settings|preferences)
     |unsubscribe\s+from\s+(these|this|our|all)\s+(e-?mails|messages|notifications|alerts|lists?|mailings?)
-    |este\s+es\s+un\s+(mensaje|correo)\s+(automático|generado\s+automáticamente)|por\s+favor,?\s+no\s+responda\s+a\s+este\s+(correo|mensaje)
-    |diese\s+(e-?mail|nachricht)\s+wurde\s+automatisch|bitte\s+antworten\s+sie\s+nicht\s+auf\s+diese\s+(e-?mail|nachricht)
-    |ceci\s+est\s+un\s+(message|e-?mail|courriel)\s+automatique|merci\s+de\s+ne\s+pas\s+répondre\s+à\s+ce\s+(message|courriel|e-?mail))\b""",
+    |por\s+favor,?\s+no\s+responda\s+a\s+este\s+(correo|mensaje)|bitte\s+antworten\s+sie\s+nicht\s+auf\s+diese\s+(e-?mail|nachricht)
+    |merci\s+de\s+ne\s+pas\s+répondre\s+à\s+ce\s+(message|courriel|e-?mail))\b""",
     _FLAGS,
 )
 
@@ -328,8 +335,11 @@ def _per_table(tables: dict[str, Phrases], any_table: Phrases, text: str) -> lis
 
 def machine_text(text: str) -> list[str]:
     """The phrases of ``text`` that only a system's notification, receipt or alert holds ("This is an automated
-    message", "You are receiving this email because …"; empty when none)."""
-    return _MACHINE_TEXT.found(text, exact_lower(text))
+    message", "You are receiving this email because …"), or two of those a customer may also write ("do not reply to
+    this email", "manage your notification settings"); empty when there are none."""
+    lowered = exact_lower(text)
+    found, hints = _MACHINE_TEXT.found(text, lowered), _MACHINE_HINTS.found(text, lowered)
+    return found + hints if found or len(hints) >= 2 else []
 
 
 def sensitive_topics(text: str) -> list[str]:

@@ -918,6 +918,9 @@ _SCAM = "Dear customer, you have won a $500 gift card from Example Shop! Click h
         ("Re: Fwd: Congratulations!", _SCAM),
         ("WG: Gewinn", _SCAM),
         ("转发：恭喜", _SCAM),
+        ("VS: Tillykke!", _SCAM),  # Danish, Norwegian
+        ("VB: Gefeliciteerd", _SCAM),  # Dutch Outlook
+        ("PD: Gratulacje", _SCAM),  # Polish
         # No prefix on the subject, the client's forward marker in the body (the new text is the forwarded mail).
         (
             "Congratulations!",

@@ -7,6 +7,7 @@ import pytest
 from triage.classifier import Classification
 from triage.message import Address, InboundMessage
 from triage.parsing.machine_mail import REPLY_MESSAGE_ID_PREFIX
+from triage.parsing.quoting import extract_reply
 from triage.policy import Action, Reason, classification_text, decide
 from triage.profiles import Profile
 
@@ -84,10 +85,11 @@ def test_weak_signal_goes_to_a_person_not_to_silence() -> None:
             "this is an automated message",
         ),
         (
-            "Where is my parcel? It left last week.\n\n-----Original Message-----\nYour order has shipped.\n"
+            "Your order has shipped.\n\nThanks,\nThe Shop\n\nThis email was sent automatically. "
             "Replies to this email are not monitored.",
             "replies to this email are not monitored",
         ),
+        ("This is a system-generated email.", "this is a system-generated email"),
         (
             "Ceci est un message automatique. Merci de ne pas répondre à ce courriel.",
             "ceci est un message automatique",
@@ -97,8 +99,8 @@ def test_weak_signal_goes_to_a_person_not_to_silence() -> None:
 def test_a_systems_notification_without_headers_goes_to_a_person(body: str, phrase: str) -> None:
     # The text a receipt or an alert carries, with none of the headers machine mail should have: an automatic
     # answer would go to a machine. A person reads it (a customer may have forwarded one below their words).
-    new_words = body.split("\n\n-----Original Message-----")[0]
-    decision = decide(message(new_words, full_text=body, language=None), classified(), RULES)
+    # The new words as the parser reads them (it may cut the footer as a signature: it is read there too).
+    decision = decide(message(extract_reply(body), full_text=body, language=None), classified(), RULES)
     assert decision.action is Action.ESCALATE
     assert decision.reason is Reason.AUTO_REPLY_SUPPRESSED
     assert decision.detail[0] == "machine_text"
@@ -111,11 +113,25 @@ def test_a_systems_notification_without_headers_goes_to_a_person(body: str, phra
         "Where is my parcel? Please do not send me the tracking link again, it does not work.",
         "You are receiving my complaint because nobody answered the phone.",
         "Where do I manage my email address? I changed it.",
+        "Where is my parcel? Also I want to stop receiving these emails.",
+        "How can I unsubscribe from these emails? And where is my parcel?",
+        "Your shipping email said do not reply to this email, so: where is my parcel?",
     ],
 )
 def test_a_customers_own_words_near_those_phrases_are_not_machine_text(text: str) -> None:
     decision = decide(message(text), classified(), RULES)
     assert "machine_text" not in decision.detail
+
+
+def test_a_reply_quoting_our_notification_is_the_customers_not_a_machines() -> None:
+    """Customers answer shipping notices: the footer of the notice in the quoted history is not theirs."""
+    body = (
+        "Where is my parcel? It left last week.\n\n-----Original Message-----\nFrom: The Shop\n"
+        "Your order has shipped.\nThis is an automated message. You are receiving this email because you ordered."
+    )
+    assert extract_reply(body) == "Where is my parcel? It left last week."
+    decision = decide(message(extract_reply(body), full_text=body), classified(), RULES)
+    assert decision.action is Action.AUTO_REPLY
 
 
 @pytest.mark.parametrize(

@@ -173,7 +173,20 @@ def test_files_that_are_stale_damaged_or_foreign_are_ignored(tmp_path: Path) -> 
     assert regex_code.read(str(path), expected_hash="another compiler") == {}
     assert regex_code.read(str(tmp_path / "missing")) == {}
     valid = path.read_bytes()
-    for damaged in (valid[: len(valid) // 2], b"", b"\x00garbage", marshal.dumps(["not", "a", "cache"])):
+    header_end = valid.index(b"\n") + 1
+    flipped = [
+        valid[:index] + bytes([valid[index] ^ 1 << bit]) + valid[index + 1 :]
+        for index in range(header_end, len(valid), max(1, (len(valid) - header_end) // 40))
+        for bit in (0, 5)
+    ]
+    for damaged in (
+        valid[: len(valid) // 2],
+        b"",
+        b"\x00garbage",
+        marshal.dumps(["not", "a", "cache"]),
+        valid[:header_end] + marshal.dumps(["not", "a", "cache"]),
+        *flipped,  # one bit of the code changed: it could validate and match something else, or crash the engine
+    ):
         path.write_bytes(damaged)
         assert regex_code.read(str(path)) == {}
 
@@ -201,3 +214,18 @@ def test_a_python_whose_private_re_differs_gets_re_compile(monkeypatch: pytest.M
     assert pattern.search("Parcel 4411")["number"] == "4411"  # type: ignore[index]
     with pytest.raises(re.error):
         regex_code.compile(r"(unbalanced")
+
+
+def test_the_hash_follows_the_standard_librarys_compiler_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A patch release of Python may change what re._compiler makes without changing _sre.MAGIC: code saved by
+    another patch release's compiler is then not read."""
+    compiler = tmp_path / "_compiler.py"
+    compiler.write_text("# one release\n")
+    monkeypatch.setattr(regex_code, "_RE_SOURCES", (str(compiler),))
+    before = regex_code.compiler_hash()
+    compiler.write_text("# the next\n")
+    assert regex_code.compiler_hash() not in ("", before)
+    compiler.unlink()
+    assert regex_code.compiler_hash() == ""  # no source to read: no saved code is trusted

@@ -55,3 +55,8 @@ def test_free_ports_and_zero_pass_the_check() -> None:
         probe.bind(("127.0.0.1", 0))
         free = int(probe.getsockname()[1])
     serve.check_ports(smtp_port=free, http_port=0, aws_port=0)
+
+
+def test_one_port_for_two_servers_is_refused_before_anything_starts() -> None:
+    with pytest.raises(serve.PortError, match="--http-port 8125: --smtp-port is given the same port"):
+        serve.check_ports(smtp_port=8125, http_port=8125, aws_port=0)

@@ -221,7 +221,10 @@ def test_hazards_and_threats_still_count(text: str) -> None:
         ("This is my fourth email about order 55015. Where is my order?", "contacts:fourth email"),
         ("Per my previous email, I still can't reset my password.", "contacts:per my previous email"),
         ("As I said before, the parcel never came.", "contacts:as i said before"),
-        ("Your colleague on the phone on Friday promised the invoice would be sent.", "contacts:your colleague"),
+        (
+            "Your colleague on the phone on Friday promised the invoice would be sent.",
+            "contacts:your colleague",
+        ),
     ],
 )
 def test_a_customer_saying_they_wrote_before_is_a_repeat_contact(text: str, cue: str) -> None:
