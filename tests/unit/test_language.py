@@ -73,6 +73,9 @@ def test_the_guess_is_the_word_by_word_reading_on_every_text() -> None:
         ("Hola, ¿dónde está mi pedido? Lo espero desde hace una semana y no sé nada.", "es"),
         ("Guten Tag, wo ist meine Bestellung? Ich warte seit einer Woche und habe nichts gehört.", "de"),
         ("Bonjour, où est ma commande ? J'attends depuis une semaine et je n'ai pas de nouvelles.", "fr"),
+        # "do", "as" and "a" are Portuguese words too: this was read as Portuguese and escalated as unsupported.
+        ("do you accept bitcoin or any other cryptocurrency as a payment method?", "en"),
+        ("Olá, onde está a minha encomenda? Fiz o pedido há uma semana e não recebi nada.", "pt"),
         ("Order 55120", None),  # too few stop words to tell
         ("", None),
     ],
