@@ -227,3 +227,28 @@ def test_several_reply_addresses_are_a_weak_signal() -> None:
     ]
     assert "several_reply_addresses" in WEAK_SIGNALS
     assert to_support("jane@example.org", ["Jane@example.org", "jane@example.org"]) == []
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "tracking@parcels.example.net",
+        "notifications@codehost.example.org",
+        "alerts+billing@cloud.example.com",
+        "Updates@shop.example.org",
+        "newsletter@brand.example.org",
+    ],
+)
+def test_a_sender_named_like_a_system_is_a_weak_signal(sender: str) -> None:
+    """A carrier's tracking update or a code host's notification, with no header that says so, was answered: a
+    robot's answer to a robot. Weak: a person looks, nothing is dropped."""
+    assert to_support(sender, []) == ["automated_sender"]
+    assert "automated_sender" in WEAK_SIGNALS
+
+
+@pytest.mark.parametrize(
+    "sender",
+    ["jane.tracking@example.org", "newsome@example.org", "info@smallshop.example.org", "alerta@example.es"],
+)
+def test_people_and_shared_boxes_are_not_automated_senders(sender: str) -> None:
+    assert "automated_sender" not in to_support(sender, [])

@@ -30,6 +30,14 @@ _SYSTEM_LOCAL_PART = regex_code.compile(
     r"^(mailer-daemon|postmaster|abuse|root|no-?reply.*|do-?not-?reply.*|donotreply.*|bounces?(\+.*|-.*)?)$",
     re.IGNORECASE,
 )
+# Role names that systems send from (tracking updates, code-host notifications, newsletters): weaker than no-reply,
+# since a shop owner may write from updates@ too, but never for a robot's answer to a robot.
+_AUTOMATED_LOCAL_PART = regex_code.compile(
+    r"^(notifications?|notify|alerts?|tracking|updates?|news|newsletters?|marketing|mailer|automated|automailer|system"
+    r"|robot|digest)([.+_-].*)?$",
+    re.IGNORECASE,
+)
+AUTOMATED_SENDER = "automated_sender"
 SUBJECT_BOUNCE = regex_code.compile(
     r"^\s*(delivery (status notification|failure)|undeliverable:|undelivered mail returned|"
     r"mail delivery (failed|failure|subsystem)|returned mail:)",
@@ -188,6 +196,10 @@ def address_signals(
             and not {_domain(address) for address in answer_to} & {_domain(address) for address in written_by}
         )
         found.append(RELAYED_SENDER if relayed else "system_sender")
+    elif any(
+        _AUTOMATED_LOCAL_PART.match(address.lower().rpartition("@")[0]) for address in authors if address
+    ):
+        found.append(AUTOMATED_SENDER)
     if any(address in own for address in sender_list):
         found.append("own_address_sender")
     elif own_domain and any(address.endswith("@" + own_domain) for address in sender_list):
@@ -234,6 +246,7 @@ WEAK_SIGNALS = frozenset(
         "x_loop",
         "exchange_generated",
         RELAYED_SENDER,
+        AUTOMATED_SENDER,
         SEVERAL_REPLY_ADDRESSES,
         # SES could not tell whether it is spam or a virus: a person looks before anyone answers.
         SES_SCAN_UNSURE,
