@@ -259,6 +259,7 @@ _MACHINE_TEXT = Phrases(
     |este\s+es\s+un\s+(mensaje|correo)\s+(automático|generado\s+automáticamente)|diese\s+(e-?mail|nachricht)\s+wurde\s+automatisch
     |ceci\s+est\s+un\s+(message|e-?mail|courriel)\s+automatique)\b""",
     _FLAGS,
+    lazy=True,
 )
 # What notifications say and a customer may write or quote too ("I want to stop receiving these emails", "your mail
 # said do not reply to this email"): machine text only two together, or beside one of the table above.
@@ -271,7 +272,9 @@ _MACHINE_HINTS = Phrases(
     |por\s+favor,?\s+no\s+responda\s+a\s+este\s+(correo|mensaje)|bitte\s+antworten\s+sie\s+nicht\s+auf\s+diese\s+(e-?mail|nachricht)
     |merci\s+de\s+ne\s+pas\s+répondre\s+à\s+ce\s+(message|courriel|e-?mail))\b""",
     _FLAGS,
+    lazy=True,
 )
+_ANY_MACHINE = Phrases.union([_MACHINE_TEXT, _MACHINE_HINTS])  # one search answers for both on most mail
 
 OUT_OF_SCOPE: dict[str, Phrases] = {
     "job_application": Phrases(
@@ -338,6 +341,8 @@ def machine_text(text: str) -> list[str]:
     message", "You are receiving this email because …"), or two of those a customer may also write ("do not reply to
     this email", "manage your notification settings"); empty when there are none."""
     lowered = exact_lower(text)
+    if _ANY_MACHINE.search(text, lowered) is None:
+        return []
     found, hints = _MACHINE_TEXT.found(text, lowered), _MACHINE_HINTS.found(text, lowered)
     return found + hints if found or len(hints) >= 2 else []
 
