@@ -14,7 +14,7 @@ from triage.message import Address, InboundMessage
 from triage.parsing.email import MAX_FULL_TEXT_CHARS, html_to_text, parse_email
 from triage.parsing.machine_mail import replies_to_auto_reply
 from triage.policy import Action
-from triage.service import read_email, triage_message
+from triage.service import own_addresses, read_email, triage_message
 from triage.settings import Settings
 
 EMAIL_DIR = Path(__file__).resolve().parents[2] / "events" / "email"
@@ -92,6 +92,28 @@ def test_a_message_asking_for_answers_at_several_addresses_gets_a_person_not_a_r
     # The same message with one Reply-To is answered there, as before.
     single = read_email(raw.replace(b"a1@example.org, a2@example.net", b"a1@example.org"), settings)
     assert triage_message(single, model, settings).decision.action is Action.AUTO_REPLY
+
+
+def test_a_mail_about_our_own_account_reaches_a_person_not_a_template(
+    settings: Settings, model: IntentModel
+) -> None:
+    """Another service's password-reset mail for the account registered with our support address, with no header
+    that marks it as machine mail, got our reset instructions: our address in the new words is a weak signal."""
+    ours = own_addresses(settings)[0]  # the support addresses, and the one we reply from
+    raw = (
+        f"From: CloudDesk <accounts@clouddesk.example.org>\r\nTo: {ours}\r\nSubject: Reset your password\r\n"
+        "Message-ID: <r1@clouddesk.example.org>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        f"Hi,\r\n\r\nWe received a request to reset the password for your CloudDesk account ({ours}).\r\n\r\n"
+        "Reset password: https://clouddesk.example.org/reset/8f2a91\r\n"
+    )
+    message = read_email(raw.encode(), settings)
+    assert "own_address_in_text" in message.auto_signals
+    decision = triage_message(message, model, settings).decision
+    assert (decision.action, decision.reason.value) == (Action.ESCALATE, "auto_reply_suppressed")
+    # The same question from a customer, naming their own address, is theirs to get answered.
+    customer = read_email(raw.replace(f"({ours})", "(jane@example.org)").encode(), settings)
+    assert "own_address_in_text" not in customer.auto_signals
 
 
 def test_a_customer_whose_subject_reads_like_a_bounce_reaches_a_person(

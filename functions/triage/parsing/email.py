@@ -163,6 +163,10 @@ def parse_email(
         authors=[a.address for a in from_],
     )
     signals += machine_mail.message_id_signals(message_id, own_domain)
+    if text and any(address and address.lower() in text.lower() for address in own_addresses):
+        # Our own address in the new words: a system writing to us as its customer ("a password reset was asked for
+        # your account (support@…)"), or a person naming where they wrote. Either way a person looks.
+        signals.append(machine_mail.OWN_ADDRESS_IN_TEXT)
 
     # The text first: Outlook stamps Content-Language from the editor's setting (en-US on a Spanish mail), so the
     # header is only a fallback when the text says nothing clear.

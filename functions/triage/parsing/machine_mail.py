@@ -38,6 +38,7 @@ _AUTOMATED_LOCAL_PART = regex_code.compile(
     re.IGNORECASE,
 )
 AUTOMATED_SENDER = "automated_sender"
+OWN_ADDRESS_IN_TEXT = "own_address_in_text"
 SUBJECT_BOUNCE = regex_code.compile(
     r"^\s*(delivery (status notification|failure)|undeliverable:|undelivered mail returned|"
     r"mail delivery (failed|failure|subsystem)|returned mail:)",
@@ -247,6 +248,7 @@ WEAK_SIGNALS = frozenset(
         "exchange_generated",
         RELAYED_SENDER,
         AUTOMATED_SENDER,
+        OWN_ADDRESS_IN_TEXT,
         SEVERAL_REPLY_ADDRESSES,
         # SES could not tell whether it is spam or a virus: a person looks before anyone answers.
         SES_SCAN_UNSURE,
