@@ -1,15 +1,16 @@
 """The phrase tables' compiled regular-expression code, saved by the build for the Python that runs it.
 
 Python compiles a regular expression in Python (``re._parser`` parses it, ``re._compiler`` turns the tree into the
-list of integers the C engine runs): the phrase tables of ``triage.cues`` and their unions cost ~50 ms of every cold
-start, in every process. As ``.pyc`` files do for modules, the build writes that code once per pattern to a file in
+list of integers the C engine runs): the project's ~140 module-level patterns, the phrase tables of ``triage.cues``
+and their unions above all, cost ~65 ms of the worker's cold start, in every process. As ``.pyc`` files do for modules, the build writes that code once per pattern to a file in
 ``triage/__pycache__`` named for the interpreter (its cache tag: Python's minor version) and the engine's code
 format (``_sre.MAGIC``), and a process reads it once: a pattern found there is one ``_sre.compile`` call (C, which
 validates the code it is given); any other is compiled as usual.
 
 Never stale: entries are keyed by the pattern's text, flags and form, and the whole file by a hash of the code that
-compiles them (``cues.py``, this module). A file that does not read, does not match, or holds code the engine
-refuses is ignored, and the pattern compiled as it would be without it. Nothing is written at run time (Lambda's
+compiles them (``cues.py``, this module, and the standard library's ``re`` compiler). A file that does not read,
+does not match, fails its CRC-32 or holds code the engine refuses is ignored, and the pattern compiled as it would
+be without it. Nothing is written at run time (Lambda's
 code is read-only): ``python -m triage.regex_code`` writes the file for the interpreter running it (``triage
 bench`` does, as the build would); the Lambda build writes it for the runtime's Python from the list of patterns
 (``--sources``/``--from``), since that interpreter cannot import the dependencies built for Lambda's platform.
