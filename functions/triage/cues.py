@@ -6,7 +6,6 @@ one even when the model reads the message as something else, and visible anger n
 
 from __future__ import annotations
 
-import _sre
 import re
 import re._compiler as _compiler
 import re._parser as _parser
@@ -280,16 +279,9 @@ def compile_skipping(pattern: str, flags: int = 0, *, whole_matches: bool = Fals
         if not caseless and code[:3] == [_parser.INFO, 4, 0] and (charset := _first_char_set(tree, flags)):
             code[:3] = [_parser.INFO, 4 + len(charset), _parser.SRE_INFO_CHARSET]
             code[5:5] = charset
-        indexgroup: list[str | None] = [None] * tree.state.groups
-        for name, index in tree.state.groupdict.items():
-            indexgroup[index] = name
-        compiled: re.Pattern[str] = _sre.compile(
-            pattern, flags, code, tree.state.groups - 1, tree.state.groupdict, tuple(indexgroup)
-        )
-        regex_code.remember(key, flags, code, tree.state.groups - 1, tree.state.groupdict, indexgroup)
+        return regex_code.from_code(key, flags, tree, code)
     except Exception:  # re's private modules changed (another Python): the plain compile is always right
         return re.compile(pattern, flags)
-    return compiled
 
 
 class Phrases:

@@ -31,6 +31,7 @@ import sys
 import zlib
 from array import array
 from collections.abc import Sequence
+from typing import Any
 
 # (pattern, flags, form): form "re" for ``compile`` (as ``re.compile`` makes it), else the way
 # ``cues.compile_skipping`` made it ("skipping", "whole").
@@ -121,24 +122,24 @@ def compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
         return saved
     try:
         tree = _parser.parse(pattern, flags)  # what re._compiler.compile does, keeping the code it makes
-        code = _compiler._code(tree, flags)
-        indexgroup: list[str | None] = [None] * tree.state.groups
-        for name, index in tree.state.groupdict.items():
-            indexgroup[index] = name
-        made: re.Pattern[str] = _sre.compile(
-            pattern,
-            flags | tree.state.flags,
-            code,
-            tree.state.groups - 1,
-            tree.state.groupdict,
-            tuple(indexgroup),
-        )
+        return from_code(key, flags | tree.state.flags, tree, _compiler._code(tree, flags))
     except re.error:
         raise
     except Exception:  # re's private modules differ (another Python): re.compile is always right
         return re.compile(pattern, flags)
-    remember(key, flags | tree.state.flags, code, tree.state.groups - 1, tree.state.groupdict, indexgroup)
-    return made
+
+
+def from_code(key: Key, flags: int, tree: Any, code: list[int]) -> re.Pattern[str]:
+    """The pattern ``key`` names, made from ``code`` (compiled from the parse ``tree``) as re's own compile makes it
+    (its groups and their names); kept for the file while this process records (``remember``)."""
+    indexgroup: list[str | None] = [None] * tree.state.groups
+    for name, index in tree.state.groupdict.items():
+        indexgroup[index] = name
+    pattern: re.Pattern[str] = _sre.compile(
+        key[0], flags, code, tree.state.groups - 1, tree.state.groupdict, tuple(indexgroup)
+    )
+    remember(key, flags, code, tree.state.groups - 1, tree.state.groupdict, indexgroup)
+    return pattern
 
 
 def compiled(key: Key) -> re.Pattern[str] | None:
