@@ -163,7 +163,8 @@ def parse_email(
         authors=[a.address for a in from_],
     )
     signals += machine_mail.message_id_signals(message_id, own_domain)
-    if text and any(address and address.lower() in text.lower() for address in own_addresses):
+    lowered = text.lower() if text and own_addresses else ""
+    if lowered and any(address and address.lower() in lowered for address in own_addresses):
         # Our own address in the new words: a system writing to us as its customer ("a password reset was asked for
         # your account (support@…)"), or a person naming where they wrote. Either way a person looks.
         signals.append(machine_mail.OWN_ADDRESS_IN_TEXT)

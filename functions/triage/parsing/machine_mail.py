@@ -157,8 +157,12 @@ def _authentication_signals(results: list[str]) -> list[str]:
     return []
 
 
+def _local_part(address: str) -> str:
+    return address.strip().lower().rpartition("@")[0]
+
+
 def is_system_address(address: str) -> bool:
-    local, _, _domain = address.strip().lower().rpartition("@")
+    local = _local_part(address)
     return bool(local) and bool(_SYSTEM_LOCAL_PART.match(local))
 
 
@@ -197,9 +201,7 @@ def address_signals(
             and not {_domain(address) for address in answer_to} & {_domain(address) for address in written_by}
         )
         found.append(RELAYED_SENDER if relayed else "system_sender")
-    elif any(
-        _AUTOMATED_LOCAL_PART.match(address.lower().rpartition("@")[0]) for address in authors if address
-    ):
+    elif any(_AUTOMATED_LOCAL_PART.match(_local_part(address)) for address in authors if address):
         found.append(AUTOMATED_SENDER)
     if any(address in own for address in sender_list):
         found.append("own_address_sender")
