@@ -393,6 +393,12 @@ HUMAN_REQUEST = Phrases(
         |support|complaints?|human|real)\b
     | \b(reply|respond|answer|write\s+back)\s+(to\s+me\s+)?(personally|yourself|in\s+person)\b
     | \b(a|one)\s+proper\s+(person|human)\b
+    # "I'd rather deal with a human", "don't send me the standard reply", "can human eyes look at it"
+    | \b(rather|prefer\s+to)\s+(deal|speak|talk)\s+(with|to)\s+(a|an)\s+(real\s+)?(human|person)\b | \bhuman\s+eyes\b
+    | \b(don['’]?t|do\s+not)\s+(send|give)\s+me\s+(the|a|another|your)\s+(same\s+)?(standard|generic|automated|automatic|canned|template[d]?
+        |copy[\s-]?paste[d]?|same)\s+(reply|answer|response|e-?mail|message|paragraph)\b
+    | \b(don['’]?t|do\s+not)\s+want\s+(a|an|another)\s+(bot|robot|automated|automatic|canned|template[d]?)\b
+    | \bread\s+my\s+(e-?mail|message|question)\s+(properly|carefully|again|this\s+time)\b
     # Spanish
     | \b(hablar|comunicarme)\s+con\s+(una\s+persona|un\s+(ser\s+)?humano|alguien|un\s+agente|un\s+asesor|un\s+operador
         |un\s+representante|atención\s+al\s+cliente)\b
@@ -447,7 +453,13 @@ _NEGATIVE_PHRASES = Phrases(
       |still\s+not\s+(fixed|solved|resolved)|(wasn['’]?t|isn['’]?t|not)\s+what\s+i\s+(was\s+)?expect(ed|ing)?
       |last\s+(order|purchase|thing)\s+i\s+(will\s+|['’]ll\s+)?ever|gutted|(lost|losing)\s+(a|another|my)\s+(loyal\s+|long[-\s]time\s+)?(customer|custom)
       |take\s+my\s+(business|custom|money)\s+elsewhere|(shop|shopping|order|ordering|buy|buying)\s+elsewhere
-      |love\s+that\s+for\s+me|so[-\s]called\s+(help|service|support|customer\s+(service|support|care)|assistance)
+      |love\s+that\s+for\s+me|slow\s+clap|so{3,}\s+helpful|(truly|what)\s+a\s+(joke|farce)|logistics\s+miracle
+      |(amazing|great|fantastic|wonderful|brilliant|stellar|excellent|superb|outstanding)\s+(customer\s+)?service\s+(as\s+(usual|always)|again)
+      |this\s+is\s+how\s+(you\s+treat|i\s+get\s+treated|i['’]?m\s+treated|you\s+repay)|(go(ing)?|went|sent\s+me)\s+round\s+in\s+circles
+      |(switch|switching|moving|move|go|going)\s+to\s+(one\s+of\s+)?(your\s+)?competitors?|(this|that)\s+(will\s+be|is)\s+(my|our)\s+(very\s+)?last\s+(order|purchase)
+      |never\s+(order|shop|buy)(ing)?\s+(from|with|here)|without\s+(telling|informing|notifying|warning)\s+(me|us)|how\s+(exactly\s+|on\s+earth\s+)?am\s+i\s+supposed\s+to
+      |(came|arrived|turned\s+up|was\s+delivered|were\s+delivered)\s+(a\s+(day|week|month)|(two|three|four|five|\d+)\s+(days|weeks))\s+late
+      |so[-\s]called\s+(help|service|support|customer\s+(service|support|care)|assistance)
       |(third|fourth|fifth|\d+(rd|th))\s+time\s+(asking|i['’]ve\s+asked|i\s+have\s+asked|writing|i['’]ve\s+written|emailing|chasing)
       # Distress: a customer in tears over an order is a person's to answer, however routine the question.
       |wits['’]?\s+end|(i['’]?ve|i\s+have|i)\s+(cried|been\s+crying)|in\s+tears|crying|beside\s+myself|losing\s+my\s+mind
@@ -466,9 +478,13 @@ _NEGATIVE_PHRASES = Phrases(
 _EXCLAMATIONS = compile_skipping(r"!{2,}|\?+!|!\?+")
 _SHOUTED_WORD = compile_skipping(r"\b[A-Z]{3,}\b")
 _WORD = regex_code.compile(r"\b[^\W\d_]{3,}\b")
-_COMMON_ACRONYMS = frozenset(
-    {"USA", "FAQ", "PDF", "SMS", "USD", "EUR", "GBP", "ASAP", "UPS", "DHL", "TNT", "FEDEX"}
+# Upper-case words that are names, not shouting: currencies, carriers, company forms, tax and bank terms, a
+# disclaimer's "IMPORTANT:".
+_COMMON_ACRONYMS_TEXT = (
+    "USA FAQ PDF SMS USD EUR GBP ASAP UPS DHL TNT FEDEX USPS VAT GST HST LTD LLP PLC LLC INC GMBH HMRC IRS IBAN BIC "
+    "SWIFT SKU EORI RMA ETA CEO CFO CTO COO NHS API URL FYI TBC TBD EMEA APAC IMPORTANT NOTE CONFIDENTIAL DISCLAIMER"
 )
+_COMMON_ACRONYMS = frozenset(_COMMON_ACRONYMS_TEXT.split())
 SHOUTING_MIN_WORDS = 3
 SHOUTING_MIN_SHARE = 0.25
 

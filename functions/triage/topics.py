@@ -18,7 +18,7 @@ _FLAGS = re.IGNORECASE | re.VERBOSE
 # A close relative, as bereavement and safeguarding phrases name them.
 _RELATIVE = (
     r"(husband|wife|father|mother|dad|daddy|mum|mom|mummy|mommy|son|daughter|partner|brother|sister|spouse|parents?"
-    r"|grand(mother|father|ma|pa|dad|son|daughter)|granddad|gran|granny|nan|nana|aunt|uncle|fianc[ée]e?|child|baby)"
+    r"|grand(mother|father|ma|pa|dad|son|daughter)|grandad|granddad|gran|granny|nan|nana|aunt|uncle|fianc[ée]e?|child|baby)"
 )
 # When a death happened, after "my husband passed": "passed" alone is also "passed the parcel", "passed on to".
 _PASSED_WHEN = (
@@ -38,6 +38,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(don['’]?t|do\s+not)\s+want\s+to\s+(live|be\s+alive)(?!\s+(in|with|without|near|at|on|there|here))
         |(can['’]?t|cannot|can\s+not)\s+go\s+on\s+(like\s+this|any\s?more|any\s+longer|living)
         |(can['’]?t|cannot|can\s+not)\s+go\s+on(?!\s*\w)
+        |(don['’]?t|do\s+not|can['’]?t|cannot)\s+see\s+(the|any)\s+point\s+(of|in)\s+(anything|living|life|going\s+on|carrying\s+on)
         |suicidio|quitarme\s+la\s+vida|selbstmord|suizid|umbringen|me\s+suicider|en\s+finir\s+avec\s+la\s+vie)\b""",
         _FLAGS,
         lazy=True,
@@ -52,6 +53,8 @@ SENSITIVE: dict[str, Phrases] = {
         |girlfriend|abuser)|(women['’]?s\s+)?refuge\s+(address|now)|restraining\s+order|non-?molestation\s+order
         |so\s+(that\s+)?(he|she|my\s+ex)\s+(can['’]?t|cannot|won['’]?t|doesn['’]?t|does\s+not)\s+(find|see|know|learn)\s+(out\s+)?(where|my\s+(new\s+)?address)
         |(he|she|my\s+ex)\s+(mustn['’]?t|must\s+not|must\s+never)\s+(find|see|know|learn)\s+(out\s+)?(where|my\s+(new\s+)?address)
+        |(he|she|they)\s+(was|is|were|has\s+been|have\s+been|kept)\s+(hurting|hitting|abusing|threatening|beating)\s+me
+        |(don['’]?t|do\s+not)\s+want\s+(him|her|them|my\s+ex)\s+to\s+(find|know|learn)\s+(out\s+)?where\s+i\s+(live|am|moved)
         |violencia\s+(doméstica|de\s+género)|häusliche\s+gewalt|violences?\s+conjugales?)\b""",
         _FLAGS,
         lazy=True,
@@ -63,7 +66,9 @@ SENSITIVE: dict[str, Phrases] = {
         |(take|taking|took|taken)\s+(you|this|it|them|the\s+matter)\s+to\s+court|ombudsman
         |(to|with|contact(ed|ing)?|inform(ed|ing)?|notif(y|ied|ying)|report(ed|ing)?\s+(you|this|it))\s+(to\s+)?the\s+(relevant\s+
         |industry\s+|financial\s+)?regulators?|trading\s+standards|citizens\s+advice|consumer\s+(rights|protection)(\s+act)?
-        |consumer\s+(law|affairs|council|ombudsman)|better\s+business\s+bureau|bbb|ftc|cfpb|attorney\s+general
+        |consumer\s+(law|affairs|council|ombudsman)|financial\s+conduct\s+authority|fca|cooling[-\s]off\s+period
+        |(i['’]?m|i\s+am|as)\s+a\s+(reporter|journalist)|(reporter|journalist)\s+(at|for|with)|writing\s+(a|an)\s+(piece|article|story)\s+(about|on)
+        |better\s+business\s+bureau|bbb|ftc|cfpb|attorney\s+general
         |(go(ing)?|went|gone|goes)\s+to\s+the\s+(press|media|papers|newspapers)|(contact(ing)?|tell(ing)?|alert(ing)?)\s+the\s+(press
         |media|newspapers)
         |abogad[oa]s?|demanda(r)?|acciones?\s+legal(es)?|denuncia(r)?|anwalt|anwältin|rechtsanwalt|rechtsanwältin
@@ -78,6 +83,8 @@ SENSITIVE: dict[str, Phrases] = {
         |(visa|mastercard|amex|paypal|klarna)\s+(dispute|claim|chargeback)
         |(spoken|spoke|talked|talking|speaking|been\s+in\s+touch|asked|asking|going|gone|went)\s+(to|with)\s+my\s+(bank|card\s+issuer
         |credit\s+card\s+company)\s+(about|to\s+get|regarding|for)\s+(getting\s+)?(my|the)\s+money\s+back
+        |section\s+75|(asked|told|contacted|called|asking|getting)\s+my\s+(bank|card\s+issuer|credit\s+card\s+(company|provider))\s+to\s+(look\s+into
+        |investigate|dispute|reverse|check|refund|claim)
         |contracargo|disputa\s+con\s+mi\s+banco
         |rückbuchung|lastschrift\s+zurück|rétrofacturation|contester\s+(le|ce)\s+(paiement|prélèvement))\b""",
         _FLAGS,
@@ -89,6 +96,10 @@ SENSITIVE: dict[str, Phrases] = {
         |(swelled|swelling|swollen|blistered|blistering)(\s+up)?|(face|lips?|throat|eyes?|tongue|skin)\s+(swelled|swelling|swollen)
         |a\s?&\s?e|emergency\s+(room|department)|(rushed|taken|went|go|ended\s+up)\s+(to|in|at)\s+(the\s+)?(er|a\s?&\s?e|emergency)
         |(a|an|the|her|his|my|their)\s+(rash|hives|blisters)|made\s+(me|him|her|us|them|my\s+\w+)\s+(really\s+|very\s+)?(sick|ill)
+        |(?<!in\s)stitches|(cut|sliced|gashed)\s+(open\s+)?(my|his|her|their|our)\s+([\w'’-]+\s+){0,2}(fingers?|hands?|thumbs?|arms?|legs?|foot|feet|face|head|lips?|knees?)
+        |(was|were|got|fell|been|became)\s+(really\s+|very\s+|seriously\s+|violently\s+)?ill\b|(was|were|got|been)\s+(violently\s+|really\s+|very\s+)?sick(?!\s+(of|and\s+tired))
+        |coeliac|celiac|anaphyla(xis|ctic)|allerg(y|ies|ens?)|ambulance|paramedics?|urgent\s+care|poison\s+control
+        |(hands?|skin|arms?|face|fingers?|eyes?|neck|lips?)\s+(went|turned)\s+(red|raw|numb|white|blue|purple)|stung
         |incendio|se\s+quemó|quemadura|herid[oa]|in\s+brand\s+geraten|verbrannt|verletzt|verletzung|stromschlag|incendie|brûlé|blessé|blessure)\b""",
         _FLAGS,
         lazy=True,
@@ -99,6 +110,8 @@ SENSITIVE: dict[str, Phrases] = {
         |{_RELATIVE}\s+(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?died
         |(my|our)\s+{_RELATIVE}\s+(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?passed{_PASSED_WHEN}
         |(he|she)\s+(has\s+|had\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?passed{_PASSED_WHEN}|memorial(?!\s+day\b)
+        |(my|our|his|her)\s+{_RELATIVE}['’]s\s+(funeral|memorial|wake|cremation|burial|service)(?!\s+(provider|plan|contract|account|history))
+        |(she|he)['’]?s\s+(no\s+longer\s+with\s+us|gone\s+now)
         |lost\s+(my|our)\s+(dear\s+|beloved\s+)?{_RELATIVE}(?![\w'’-])(?!\s+(card|phone|login|password|details|order|parcel))
         |falleci(ó|do|da)|fallecimiento|verstorben|gestorben|sterbeurkunde|décédée?|décès)\b""",
         _FLAGS,
@@ -114,7 +127,16 @@ SENSITIVE: dict[str, Phrases] = {
         # What someone's health depends on: a late parcel of insulin is not a routine delivery question.
         |insulin|epi-?pens?|inhalers?|dialysis|oxygen\s+(tank|machine|supply|concentrator)|chemo(therapy)?|wheelchair|mobility\s+(aid|scooter)
         |(my|his|her|their|our)\s+(medication|medicine|prescription)s?|medical\s+(supplies|equipment|device|condition|emergency)
-        |(lost|losing)\s+my\s+job|made\s+redundant|terminal(ly)?\s+ill|terminal\s+(cancer|illness|diagnosis|condition)
+        |(lost|losing)\s+my\s+job|made\s+redundant|(let\s+go|laid\s+off|fired|sacked)\s+from\s+(work|my\s+job)|(been|got|was|were|just\s+been)\s+(let\s+go|laid\s+off)
+        |unemployed|on\s+benefits|universal\s+credit|(can['’]?t|cannot)\s+keep\s+(up\s+with\s+(the\s+)?payments|paying)
+        |depress(ed|ion)|mental\s+health|(panic|anxiety)\s+attacks?|(i['’]?ve|i\s+have)\s+been\s+(really|very|so|feeling)\s+(low|down)
+        |(can['’]?t|cannot|couldn['’]?t|haven['’]?t\s+been\s+able\s+to|not\s+been\s+able\s+to)\s+get\s+out\s+of\s+bed
+        |registered\s+blind|(visually|hearing)\s+impaired|partially\s+sighted|screen\s?readers?|hard\s+of\s+hearing
+        |(i['’]?m|i\s+am|is|are)\s+(registered\s+)?disabled|disabilit(y|ies)|dementia|alzheimer['’]?s|memory\s+(problems|loss|issues)
+        |learning\s+difficult(y|ies)|care\s+home|elderly
+        |(mother|father|mum|mom|dad|gran|granny|grandma|grandmother|grandfather|grandad|granddad|nan|aunt|uncle)\s*\(\s*(7|8|9|1[01])\d\s*\)
+        |(7|8|9)\d[-\s]years?[-\s]old\s+(mother|father|mum|mom|dad|gran|granny|grandma|grandmother|grandfather|grandad|granddad|nan|aunt|uncle)
+        |terminal(ly)?\s+ill|terminal\s+(cancer|illness|diagnosis|condition)
         |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])\s+(and|years?\s+old|yrs?\s+old|y/?o)
         |dificultades\s+económicas|finanzielle\s+(not|schwierigkeiten)|difficultés\s+financières)\b""",
         _FLAGS,
@@ -124,7 +146,10 @@ SENSITIVE: dict[str, Phrases] = {
         r"""\b(gdpr|dsgvo|rgpd|ccpa|data\s+protection|right\s+to\s+(be\s+forgotten|erasure|access)|(subject\s+)?access\s+request|dsar
         |(delete|erase|remove)\s+(all\s+)?(of\s+)?my\s+(personal\s+)?(data|information)
         |my\s+(personal\s+)?(data|information)\s+(to\s+be\s+)?(deleted|erased|removed|wiped)|copy\s+of\s+(all\s+)?(the\s+)?(personal\s+)?data
-        |what\s+(personal\s+)?data\s+you\s+(hold|have|store)|datos\s+personales|protección\s+de\s+datos|personenbezogene(n)?\s+daten
+        |what\s+(personal\s+)?data\s+you\s+(hold|have|store)
+        |how\s+(do\s+|did\s+|come\s+)?you\s+(already\s+)?(have|got|get|obtained?)\s+my\s+(phone|number|mobile|address|home\s+address|details|data|information|e-?mail)
+        |where\s+did\s+you\s+get\s+my\s+(mobile\s+|phone\s+|home\s+|e-?mail\s+)?(details|data|number|address|e-?mail|information)|datos\s+personales|protección\s+de\s+datos|personenbezogene(n)?\s+daten
+        |(unsubscribed|opted\s+out)\s+([\w'’,.-]+\s+){0,12}still\s+(getting|receiving|being\s+sent)
         |datenschutz|données\s+personnelles|protection\s+des\s+données)\b""",
         _FLAGS,
         lazy=True,
@@ -162,6 +187,12 @@ SENSITIVE: dict[str, Phrases] = {
         |(don['’]?t|do\s+not|didn['’]?t|did\s+not|can['’]?t)\s+recogni[sz]e|(changed|used|placed|made|accessed|opened|ordered|logged
         \s+into)\s+(\w+\s+){0,2}by\s+some(one|body)\s+else|some(one|body)\s+else\s+(has\s+|is\s+)?(changed|used|using|placed|made
         |ordered|ordering)
+        |police|crime\s+reference|identity\s+theft|cloned|stolen
+        |(that|this|it)\s+(isn['’]?t|wasn['’]?t|was\s+not|is\s+not)\s+me\b|(i['’]?ve|i\s+have)\s+never\s+(signed\s+up|registered|created\s+an\s+account|had\s+an\s+account)
+        |(orders?|purchases?)\s+(that\s+)?i\s+(haven['’]?t|have\s+not|never|did\s+not|didn['’]?t)\s+(placed|made|ordered)
+        |some(one|body)\s+(else\s+)?(is\s+|has\s+been\s+)?using\s+my\s+(e-?mail|account|card|details|identity|address|name)
+        |no\s+longer\s+have\s+access\s+to|(don['’]?t|do\s+not)\s+have\s+access\s+to\s+(my|the|that)\s+(old\s+|account['’]s\s+)?(e-?mail|inbox|phone|number)
+        |(ordered|bought|purchased|used\s+(my|our)\s+card)\s+([\w'’-]+\s+){0,5}without\s+(asking|telling|my\s+(permission|consent|knowledge))
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque)\b""",
         _FLAGS,
         lazy=True,
@@ -179,7 +210,11 @@ SENSITIVE: dict[str, Phrases] = {
         |(missing|without\s+(the|any))\s+(parts?|pieces?|screws?|bolts?|components?|fittings?)
         |(parts?|pieces?|screws?|bolts?|components?|fittings?)\s+(were\s+|are\s+|was\s+|is\s+)?missing
         |half\s+(of\s+)?the\s+(\w+\s+){1,2}(were\s+|are\s+|was\s+|is\s+)?missing|(won'?t|will\s+not|doesn'?t|does\s+not)\s+(turn|switch|power)\s+on
-        |(arrived|came)\s+(broken|damaged|cracked|smashed)|broke\s+(after|within)|defective|faulty|dead\s+on\s+arrival
+        |(arrived|came)\s+(broken|damaged|cracked|smashed)|marked\s+as\s+delivered|(says|shows|showing|tracking\s+says)\s+(as\s+|it\s+was\s+|it['’]s\s+|that\s+it\s+was\s+)?delivered
+        ([\s,]+[\w:'’.-]+){0,6}[\s,]+(but|yet|although|even\s+though)|(was|were|been)\s+never\s+charged|never\s+(been\s+)?charged\s+(me|us|for)
+        |cancel(l)?ed([\s,]+[\w'’-]+){0,4}[\s,]+(but|yet|and)\s+(you\s+)?(still\s+)?(took|taken|charged|debited|kept)
+        |cancel(l)?ed([\s,]+[\w'’-]+){0,4}[\s,]+(but|yet|and)\s+(the\s+)?(money|payment|amount|charge)\s+(has\s+been|was|is|still)\s+(taken|charged|debited|showing)
+        |(huge|big|large|massive|deep|long)\s+(tear|rip|hole|dent|crack|scratch|scratches|stain|gash)|broke\s+(after|within)|defective|faulty|dead\s+on\s+arrival
         # Charged more than the price: money the customer wants back after our mistake.
         |over-?charg(ed|ing)|double[-\s]charged|(charged|billed)\s+(me\s+|us\s+)?(twice|double|too\s+much|more\s+than|the\s+wrong\s+(amount|price))
         |(shows|says|states|charged|billed)\s+(me\s+)?[$€£]?\d[\d,.]*\s*(€|eur|usd|gbp|dollars|euros|pounds)?\s+(but|while|whereas|although)
@@ -240,7 +275,8 @@ _QUESTION_MARKS = ("?", "¿", "？")
 _OUT_OF_OFFICE = Phrases(
     r"""\b(out\s+of\s+(the\s+)?office|on\s+(annual\s+)?(leave|vacation|holiday|parental\s+leave)\s+(until|till|from|and)
     |limited\s+access\s+to\s+(my\s+)?e-?mail|away\s+from\s+(my\s+desk|the\s+office)\s+until|auto(matic)?[\s-]?reply
-    |will\s+(be\s+back|return)\s+(on|in\s+the\s+office)|fuera\s+de\s+la\s+oficina|respuesta\s+automática
+    |will\s+(be\s+back|return)\s+(on|in\s+the\s+office)|(answer|reply|respond|get\s+back\s+to\s+you)\s+(when|once)\s+i['’]?m\s+back
+    |(i['’]?m|i\s+am)\s+currently\s+(away|travelling|traveling|on\s+a\s+trip|abroad)|fuera\s+de\s+la\s+oficina|respuesta\s+automática
     |abwesenheitsnotiz|nicht\s+im\s+büro|außer\s+haus|réponse\s+automatique|absent(e)?\s+du\s+bureau|en\s+congés?)\b""",
     _FLAGS,
 )
@@ -256,6 +292,7 @@ _MACHINE_TEXT = Phrases(
     |unmonitored\s+(mailbox|inbox|e-?mail\s+address)
     |replies\s+to\s+this\s+(e-?mail|message)\s+(are\s+not\s+monitored|will\s+not\s+be\s+(read|answered|seen|received))
     |you\s+(are\s+receiving|received|have\s+received|receive)\s+this\s+(e-?mail|message|notification)\s+because
+    |we\s+(have\s+|['’]ve\s+)?received\s+a\s+request\s+to\s+(reset|change)\s+(the|your)\s+password|click\s+the\s+(button|link)\s+below\s+to
     |este\s+es\s+un\s+(mensaje|correo)\s+(automático|generado\s+automáticamente)|diese\s+(e-?mail|nachricht)\s+wurde\s+automatisch
     |ceci\s+est\s+un\s+(message|e-?mail|courriel)\s+automatique)\b""",
     _FLAGS,
@@ -269,6 +306,13 @@ _MACHINE_HINTS = Phrases(
     |to\s+stop\s+receiving\s+(these|this|such)\s+(e-?mails|messages|notifications|alerts|updates)
     |(manage|update|change)\s+your\s+(notification|e-?mail|subscription|communication)\s+(settings|preferences)
     |unsubscribe\s+from\s+(these|this|our|all)\s+(e-?mails|messages|notifications|alerts|lists?|mailings?)
+    # A receipt, a shipping notice, a payment reminder, a sign-up confirmation: another company's system writing
+    |if\s+you\s+(didn['’]?t|did\s+not|haven['’]?t|have\s+not)\s+(ask\s+for|request(ed)?|sign\s+up|signed\s+up|make|place|initiate)
+    |(you\s+can|please|just)\s+(safely\s+)?(ignore|disregard)\s+this\s+(e-?mail|message)|if\s+you\s+have\s+already\s+paid
+    |(please\s+)?confirm\s+your\s+(subscription|e-?mail\s+address|sign[\s-]?up|registration)|thanks\s+for\s+(shopping|signing\s+up)\s+(with|to)
+    |your\s+(order|parcel|package|shipment)\s+([\#\w-]+\s+){0,8}(has\s+(been\s+)?(shipped|dispatched)|is\s+on\s+its\s+way|will\s+be\s+delivered)
+    |track\s+your\s+(package|parcel|shipment|order)\s*:|change\s+your\s+delivery\s+at|(friendly\s+)?reminder\s+that\s+(invoice|payment|your)
+    |is\s+now\s+overdue|pay\s+online\s*:
     |por\s+favor,?\s+no\s+responda\s+a\s+este\s+(correo|mensaje)|bitte\s+antworten\s+sie\s+nicht\s+auf\s+diese\s+(e-?mail|nachricht)
     |merci\s+de\s+ne\s+pas\s+répondre\s+à\s+ce\s+(message|courriel|e-?mail))\b""",
     _FLAGS,

@@ -197,8 +197,14 @@ _REPEAT = Phrases(
       |as\s+(i\s+)?(said|mentioned|explained|stated|wrote)\s+(before|previously|earlier|in\s+my\s+(last|previous|earlier))
       |(your|a|one\s+of\s+your)\s+(colleagues?|agents?|representatives?|reps?|advisors?|advisers?|staff)\s+(\w+\s+){0,5}(promised|assured|told)
       |(i\s+was|we\s+were)\s+(promised|assured)
-      |no\s+(one|body)\s+(has\s+)?(replied|answered|responded|got\s+back)|(haven'?t|have\s+not|never)\s+(heard|received\s+a\s+(reply|response))
-      |following\s+up|follow[-\s]up\s+on|chasing|again\s+and\s+again|yet\s+again)\b
+      |no\s*(one|body)\s+(has\s+)?(ever\s+)?(replied|answered|responded|got\s+back)|(haven'?t|have\s+not|never)\s+(heard|received\s+a\s+(reply|response))
+      |following\s+up|follow[-\s]up\s+on|chasing|again\s+and\s+again|yet\s+again
+      # Our answer came and did not help: "this doesn't answer my question", "I did what your email said"
+      |(your|the|this|that)\s+(reply|answer|response|e-?mail|automatic\s+reply|auto-?reply)\s+(doesn['’]?t|does\s+not|didn['’]?t|did\s+not)
+        \s+(answer|address|help|solve|work)|(doesn['’]?t|does\s+not|didn['’]?t|did\s+not)\s+(even\s+)?answer\s+my\s+question
+      |i\s+(already\s+)?(know|read|have\s+read|['’]ve\s+read)\s+your\s+((refund|returns?|cancellation|delivery|shipping)\s+)?(policy|faq|help\s+(page|centre|center)|instructions)
+      |your\s+(reply|e-?mail|answer|message|response)\s+(said|says|told\s+me)|(link|page|instructions?|steps|article)\s+you\s+(sent|gave)\s+me
+      |(did|followed|tried|done)\s+(exactly\s+)?what\s+(you|your\s+(e-?mail|reply|message)|the\s+(e-?mail|reply|instructions|template))\s+(said|says|told\s+me))\b
     | \b(sigo\s+esperando|ya\s+(les\s+)?(escribí|llamé)|todavía\s+no\s+(hay\s+)?respuesta)\b
     | \b(schon\s+wieder|warte\s+(immer\s+)?noch|bereits\s+(geschrieben|angerufen))\b
     | \b(encore\s+une\s+fois|toujours\s+pas|toujours\s+en\s+attente|déjà\s+(écrit|appelé))\b

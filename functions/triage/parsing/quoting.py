@@ -39,6 +39,8 @@ SUPPORTED_LANGUAGES: Final[frozenset[str]] = frozenset({"en", "de", "fr", "es", 
 SIGNATURE_MAX_LINES: Final = 5  # after a sign-off: name, title, company, phone, one web/email line
 SIGNATURE_MAX_LINE_CHARS: Final = 80
 SIGNATURE_MAX_LINE_WORDS: Final = 8
+# A line below a sign-off with this many lower-case words of prose is the customer writing, not a signature.
+PROSE_MIN_LOWER_WORDS: Final = 2
 SIGN_OFF_MAX_NAME_WORDS: Final = 3  # "Thanks, Mary Ann Smith"
 PROSE_MIN_WORDS: Final = (
     4  # a tail line ending in "." or "!" with this many words is a sentence, not a signature
@@ -288,7 +290,10 @@ _WORDS = regex_code.compile(r"\S+")
 # Words no name, title or company in a signature is made of: "Thanks. Never Arrived." is not signed by Never Arrived.
 _NOT_A_NAME_TEXT = (
     "never arrived wrong size cancel everything just great not still broken missing late again damaged refund help "
-    "no nothing nobody useless terrible awful disappointed angry sorry but though"
+    "no nothing nobody useless terrible awful disappointed angry sorry but though "
+    # One word after a closing that is a verdict, not a name: "Received. Cracked.", "Great. Typical."
+    "empty cracked smashed shattered dented torn ripped soaked leaking ruined faulty defective unusable rubbish typical "
+    "unbelievable ridiculous pathetic shocking disgraceful appalling seriously whatever"
 )
 NOT_A_NAME = frozenset(_NOT_A_NAME_TEXT.split())
 # Lower-case words a signature line may hold ("Head of Sales", "Anna von Berg", "Sent via Acme Mail").
@@ -632,10 +637,32 @@ def _is_signature_tail(lines: _SignatureLines, start: int, end: int) -> bool:
     return True
 
 
+def _is_prose_word(word: str) -> bool:
+    """A lower-case word of a sentence: not a label ("mobile:"), a contact detail or a small word of a title."""
+    bare = word.strip(".,;!?()[]'\"")
+    return (
+        not word.endswith(":")
+        and len(bare) > 1
+        and bare[:1].islower()
+        and bare not in _SIGNATURE_SMALL_WORDS
+        and not _CONTACT_TOKEN.search(bare)
+    )
+
+
 def _is_signature_line(line: str) -> bool:
     if _POSTSCRIPT.match(line):
         return False  # "PS: let me talk to a person" below "Thanks, Bob" is the customer writing, not a signature
-    words = len(_WORDS.findall(line))
+    found = _WORDS.findall(line)
+    words = len(found)
+    if (
+        words >= 3
+        and sum(map(_is_prose_word, found)) >= PROSE_MIN_LOWER_WORDS
+        and not _CLIENT_FOOTER.fullmatch(line)
+    ):
+        # "my daughter burned her neck with them", "card stolen after buying from you" below "Thanks / Anna": a
+        # sentence without its full stop. Names, titles, companies and contact details are capitalised, digits or
+        # labels ("tel:", "m:").
+        return False
     is_sentence = line.endswith(("?", ":")) or (line.endswith((".", "!")) and words >= PROSE_MIN_WORDS)
     return len(line) <= SIGNATURE_MAX_LINE_CHARS and words <= SIGNATURE_MAX_LINE_WORDS and not is_sentence
 

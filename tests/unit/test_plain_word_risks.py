@@ -1,0 +1,241 @@
+"""Risks said in plain words beside a routine question: each must reach a person although the model is sure of a
+routine intent (an adversarial round found every one of these answered with a template).
+
+The model is stubbed as certain (track_order 0.97), so only the guards can stop the automatic reply. Near misses
+that must stay routine are at the end: the tables look for the risk, not for its words in any sense.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from triage.classifier import Classification
+from triage.message import Address, InboundMessage
+from triage.parsing.email import parse_email
+from triage.policy import Action, Reason, decide
+from triage.profiles import Profile
+from triage.topics import closing_message
+from triage.urgency import assess_urgency
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+RETAIL = Profile(auto_reply_intents=frozenset({"track_order"}), min_confidence=0.8)
+SURE = Classification(
+    label="track_order",
+    confidence=0.97,
+    top_k=(("track_order", 0.97), ("delivery_period", 0.01)),
+    model_version="test",
+    threshold=0.9,
+)
+
+
+def decision_for(text: str, subject: str = "Order 60413") -> object:
+    message = InboundMessage(
+        id="m1",
+        message_id="<m1@mail.customer.example.net>",
+        **{"from": Address(name="Sam Hale", address="sam@customer.example.net")},
+        subject=subject,
+        text=text,
+        full_text=text,
+        language="en",
+    )
+    urgency = assess_urgency(text, today=NOW.date())
+    return decide(
+        message, SURE, RETAIL, urgency=urgency, templated_intents=frozenset({"track_order"}), now=NOW
+    )
+
+
+ASK = "Where is order 60413, please? "
+RISKS = [
+    # health and safety
+    (ASK + "The glass jug shattered and sliced open my son's left hand.", Reason.SENSITIVE_TOPIC, "safety:"),
+    (ASK + "The last box made my wife so ill she was sick all night.", Reason.SENSITIVE_TOPIC, "safety:"),
+    (ASK + "Our boy is coeliac and the 'wheat-free' biscuits were not.", Reason.SENSITIVE_TOPIC, "safety:"),
+    (ASK + "Her fingers turned red where the cleaner touched them.", Reason.SENSITIVE_TOPIC, "safety:"),
+    (ASK + "He needed stitches after the blade came loose.", Reason.SENSITIVE_TOPIC, "safety:"),
+    # a person in a hard place
+    (ASK + "Honestly I can't see the point in anything lately.", Reason.SENSITIVE_TOPIC, "self_harm:"),
+    (ASK + "She was hitting me, so I moved out last week.", Reason.SENSITIVE_TOPIC, "safeguarding:"),
+    (ASK + "I do not want him to find out where I moved.", Reason.SENSITIVE_TOPIC, "safeguarding:"),
+    (
+        ASK + "I'm partially sighted and the tracking page is hard to read.",
+        Reason.SENSITIVE_TOPIC,
+        "vulnerability:",
+    ),
+    (ASK + "My dad (88) has dementia and keeps ordering things.", Reason.SENSITIVE_TOPIC, "vulnerability:"),
+    (ASK + "I was laid off on Friday and money is tight.", Reason.SENSITIVE_TOPIC, "vulnerability:"),
+    (
+        ASK + "I've been feeling low and can't get out of bed most mornings.",
+        Reason.SENSITIVE_TOPIC,
+        "vulnerability:",
+    ),
+    (ASK + "It's the flowers for my grandad's funeral on Monday.", Reason.SENSITIVE_TOPIC, "bereavement:"),
+    # fraud, account takeover, personal data
+    (
+        ASK + "A van driver took the last one off my porch; I gave the police the footage.",
+        Reason.SENSITIVE_TOPIC,
+        "fraud_report:",
+    ),
+    (
+        ASK + "My debit card was cloned the day after I paid on your site.",
+        Reason.SENSITIVE_TOPIC,
+        "fraud_report:",
+    ),
+    (
+        ASK + "There is a second order on my account too. That wasn't me.",
+        Reason.SENSITIVE_TOPIC,
+        "fraud_report:",
+    ),
+    (
+        ASK + "Somebody has been using my email address to order from you.",
+        Reason.SENSITIVE_TOPIC,
+        "fraud_report:",
+    ),
+    (
+        ASK + "I no longer have access to the phone number on the account.",
+        Reason.SENSITIVE_TOPIC,
+        "fraud_report:",
+    ),
+    (ASK + "My nephew bought it on my card without asking me.", Reason.SENSITIVE_TOPIC, "fraud_report:"),
+    (ASK + "Also, where did you get my mobile number from?", Reason.SENSITIVE_TOPIC, "data_protection:"),
+    (
+        ASK + "I opted out of your mailings in May and I'm still getting them daily.",
+        Reason.SENSITIVE_TOPIC,
+        "data_protection:",
+    ),
+    # regulators, banks, the press; a broken premise
+    (ASK + "Otherwise this goes to the Financial Conduct Authority.", Reason.SENSITIVE_TOPIC, "legal:"),
+    (
+        ASK + "I'm a journalist at the Gazette and this is going in my column.",
+        Reason.SENSITIVE_TOPIC,
+        "legal:",
+    ),
+    (ASK + "I have asked my bank to investigate the payment.", Reason.SENSITIVE_TOPIC, "chargeback:"),
+    (
+        ASK + "I'm making a section 75 claim if it isn't here by Friday.",
+        Reason.SENSITIVE_TOPIC,
+        "chargeback:",
+    ),
+    (
+        ASK + "Tracking says it was delivered at 09:14 on Monday, but nothing came.",
+        Reason.SENSITIVE_TOPIC,
+        "refund_after_failure:",
+    ),
+    (
+        ASK + "You cancelled it, but the money was taken anyway.",
+        Reason.SENSITIVE_TOPIC,
+        "refund_after_failure:",
+    ),
+    (
+        ASK + "The previous table had a big scratch across the top.",
+        Reason.SENSITIVE_TOPIC,
+        "refund_after_failure:",
+    ),
+    # a person, not a template
+    (ASK + "I'd much rather talk to a person about this one.", Reason.HUMAN_REQUESTED, ""),
+    (ASK + "Please do not send me the same canned reply again.", Reason.HUMAN_REQUESTED, ""),
+    (ASK + "Could a pair of human eyes look at it?", Reason.HUMAN_REQUESTED, ""),
+    (ASK + "And please read my message properly this time.", Reason.HUMAN_REQUESTED, ""),
+    # our answer already failed
+    (ASK + "Your email said to wait 48 hours. I waited five days.", Reason.REPEAT_CONTACT, "contacts:"),
+    (ASK + "The link you sent me just says page not found.", Reason.REPEAT_CONTACT, "contacts:"),
+    (ASK + "I know your delivery policy, that isn't what I asked.", Reason.REPEAT_CONTACT, "contacts:"),
+    (ASK + "I sent photos twice and nobody ever replied.", Reason.REPEAT_CONTACT, "contacts:"),
+    # sarcasm, exasperation, leaving
+    (ASK + "Wonderful service as always, three weeks and counting.", Reason.NEGATIVE_EMOTION, ""),
+    (ASK + "Your help pages sent me round in circles for an hour.", Reason.NEGATIVE_EMOTION, ""),
+    (ASK + "How on earth am I supposed to plan around that?", Reason.NEGATIVE_EMOTION, ""),
+    (ASK + "After this I'm moving to your competitors.", Reason.NEGATIVE_EMOTION, ""),
+    (ASK + "The last two parcels arrived three weeks late.", Reason.NEGATIVE_EMOTION, ""),
+    (ASK + "You changed my delivery day without telling me.", Reason.NEGATIVE_EMOTION, ""),
+]
+
+
+@pytest.mark.parametrize(("text", "reason", "detail"), RISKS)
+def test_a_risk_beside_a_routine_question_reaches_a_person(text: str, reason: Reason, detail: str) -> None:
+    decision = decision_for(text)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, reason)  # type: ignore[attr-defined]
+    assert any(item.startswith(detail) for item in decision.detail)  # type: ignore[attr-defined]
+
+
+MACHINE = [
+    "We have received a request to reset the password for your Boxly account. Click the link below to choose a "
+    "new one.",
+    "Your parcel from Example Store with tracking number ZX99 8812 will be delivered tomorrow.\n\nNot home? Change "
+    "your delivery at https://carrier.example.net/ZX998812",
+    "This is a reminder that invoice 5521 is now overdue. If you have already paid, you can ignore this message.",
+    "Thanks for signing up to the Potting Shed newsletter! Please confirm your email address below.",
+]
+
+
+@pytest.mark.parametrize("text", MACHINE)
+def test_another_company_s_notification_is_not_answered(text: str) -> None:
+    decision = decision_for(text, subject="Your account")
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.AUTO_REPLY_SUPPRESSED)  # type: ignore[attr-defined]
+    assert decision.detail[0] == "machine_text"  # type: ignore[attr-defined]
+
+
+def test_an_away_notice_in_plain_words_under_an_away_subject_is_dropped() -> None:
+    text = "Thanks for your note. I am currently travelling and will reply when I'm back on the 3rd.\n\nRuth"
+    decision = decision_for(text, subject="Away until 3 Dec")
+    assert (decision.action, decision.reason) == (Action.NO_REPLY, Reason.OUT_OF_OFFICE)  # type: ignore[attr-defined]
+
+
+def _raw(body: str) -> bytes:
+    return (
+        "From: Sam Hale <sam@customer.example.net>\r\nTo: support@example.com\r\nSubject: Order 60413\r\n"
+        "Message-ID: <s1@customer.example.net>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "topic"),
+    [
+        ("Where is order 60413?\r\n\r\nThanks\r\nSam\r\nps my solicitor has the paperwork now\r\n", "legal:"),
+        (
+            "Where is order 60413?\r\n\r\nKind regards\r\nSam Hale\r\nthe charger burned my hand last night\r\n",
+            "safety:",
+        ),
+    ],
+)
+def test_a_sentence_below_the_sign_off_is_read_not_cut_as_signature(body: str, topic: str) -> None:
+    message = parse_email(_raw(body))
+    assert message.text.splitlines()[-1] == body.split("\r\n")[-2]
+    assert decision_for(message.text).detail[0].startswith(topic)  # type: ignore[attr-defined]
+
+
+def test_a_signature_of_titles_and_contact_details_is_still_cut() -> None:
+    body = (
+        "Where is order 60413?\r\n\r\nKind regards\r\nSam Hale\r\nHead of Facilities\r\nHale & Co Ltd\r\n"
+        "tel: +44 20 7946 0000\r\nm: 07700 900123 | e: sam@customer.example.net\r\n"
+    )
+    assert parse_email(_raw(body)).text == "Where is order 60413?"
+
+
+@pytest.mark.parametrize(
+    "text", ["It came. Dented.", "Got it. Leaking.", "Thanks. Seriously.", "Fine. Whatever."]
+)
+def test_a_one_word_verdict_after_a_closing_is_not_a_name(text: str) -> None:
+    assert not closing_message(text)
+
+
+@pytest.mark.parametrize("text", ["Thanks, Ted", "Got it, thanks. Priya", "Received, thank you! Jo"])
+def test_a_name_after_a_closing_still_closes(text: str) -> None:
+    assert closing_message(text)
+
+
+NEAR_MISSES = [
+    ASK + "The comedy quiz you sponsored had us in stitches.",
+    ASK + "I don't have access to a printer, so an email is fine.",
+    ASK + "It's a present for my mum's 70th, which is a huge occasion.",
+    ASK + "For our records: VAT number GB 123 4567 89, ACME LTD, attn. HMRC team.",
+    ASK + "My dad's service provider moved house, so use the new address.",
+    ASK + "I'll be in all day Friday, so any time works.",
+]
+
+
+@pytest.mark.parametrize("text", NEAR_MISSES)
+def test_near_misses_stay_routine(text: str) -> None:
+    decision = decision_for(text)
+    assert (decision.action, decision.reason) == (Action.AUTO_REPLY, Reason.ROUTINE_INTENT)  # type: ignore[attr-defined]
