@@ -4,13 +4,15 @@ Python compiles a regular expression in Python (``re._parser`` parses it, ``re._
 list of integers the C engine runs): the project's ~140 module-level patterns, the phrase tables of ``triage.cues``
 and their unions above all, cost ~65 ms of the worker's cold start, in every process. As ``.pyc`` files do for modules, the build writes that code once per pattern to a file in
 ``triage/__pycache__`` named for the interpreter (its cache tag: Python's minor version) and the engine's code
-format (``_sre.MAGIC``), and a process reads it once: a pattern found there is one ``_sre.compile`` call (C, which
-validates the code it is given); any other is compiled as usual.
+format (``_sre.MAGIC``), and a process reads its index once: a pattern found there is one read of its code and one
+``_sre.compile`` call (C, which validates the code it is given); any other is compiled as usual. Code is read when
+its pattern is compiled, so the lazy tables' (~1.1 MB, most of it the sensitive topics' union) stays on disk until a
+message needs them, not in every worker's memory.
 
 Never stale: entries are keyed by the pattern's text, flags and form, and the whole file by a hash of the code that
 compiles them (``cues.py``, this module, and the standard library's ``re`` compiler). A file that does not read,
-does not match, fails its CRC-32 or holds code the engine refuses is ignored, and the pattern compiled as it would
-be without it. Nothing is written at run time (Lambda's
+does not match, or fails its CRC-32 (of the index; of each pattern's code) is ignored, and so is code the engine
+refuses: the pattern is compiled as it would be without it. Nothing is written at run time (Lambda's
 code is read-only): ``python -m triage.regex_code`` writes the file for the interpreter running it (``triage
 bench`` does, as the build would); the Lambda build writes it for the runtime's Python from the list of patterns
 (``--sources``/``--from``), since that interpreter cannot import the dependencies built for Lambda's platform.
@@ -49,9 +51,12 @@ _RE_SOURCES = tuple(
     getattr(module, "__file__", None) or "" for module in (_compiler, _parser, _casefix, _constants)
 )
 _TYPECODE = next((code for code in "IL" if array(code).itemsize == _sre.CODESIZE), "")
-# The file: one header line (format, compiler hash, CRC-32 of the rest), then the marshalled entries. The CRC
-# keeps a damaged file from feeding the engine code that validates but matches something else, or crashes it.
-_FORMAT = b"triage-regex-code-2"
+# The file: one header line (format, compiler hash, CRC-32 and length of the index), the marshalled index (by key:
+# flags, the code's offset, length and CRC-32, groups, group index, index group), then the code of every pattern.
+# The CRCs keep a damaged file from feeding the engine code that validates but matches something else, or crashes it.
+_FORMAT = b"triage-regex-code-3"
+# An entry whose code is still in the file: flags, offset, length, CRC-32, groups, group index, index group.
+Stored = tuple[int, int, int, int, int, dict[str, int], tuple[str | None, ...]]
 
 
 def compiler_hash(directory: str = _HERE) -> str:
@@ -67,28 +72,63 @@ def compiler_hash(directory: str = _HERE) -> str:
     return digest.hexdigest()
 
 
-def read(path: str = DEFAULT_PATH, *, expected_hash: str | None = None) -> dict[Key, Entry]:
-    """The entries of the file at ``path``; empty when it is missing, unreadable, damaged, or written for another
-    interpreter or another version of the compiler (``expected_hash``: this one's, by default)."""
+def read_index(
+    path: str = DEFAULT_PATH, *, expected_hash: str | None = None
+) -> tuple[dict[Key, Stored], int]:
+    """The index of the file at ``path`` and where its code starts; empty when the file is missing, unreadable,
+    damaged, or written for another interpreter or another version of the compiler (``expected_hash``: this one's,
+    by default)."""
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            header = handle.readline(200)
+            fields = header.rstrip(b"\n").split(b" ")
+            expected = compiler_hash() if expected_hash is None else expected_hash
+            if not header.endswith(b"\n") or len(fields) != 4 or fields[:2] != [_FORMAT, expected.encode()]:
+                return {}, 0
+            if not expected or not fields[3].isdigit():
+                return {}, 0
+            index = handle.read(int(fields[3]))
     except OSError:
-        return {}
-    header, newline, _ = data.partition(b"\n")
-    fields = header.split(b" ")
-    expected = compiler_hash() if expected_hash is None else expected_hash
-    if not newline or len(fields) != 3 or fields[:2] != [_FORMAT, expected.encode()] or not expected:
-        return {}
-    payload = memoryview(data)[len(header) + 1 :]
-    if fields[2] != b"%08x" % zlib.crc32(payload):
-        return {}
+        return {}, 0
+    if len(index) != int(fields[3]) or fields[2] != b"%08x" % zlib.crc32(index):
+        return {}, 0
     try:
         # marshal: the format of the .pyc files beside it, written by the same build and as trusted as they are
-        entries = marshal.loads(payload)  # noqa: S302
+        entries = marshal.loads(index)  # noqa: S302
     except (EOFError, ValueError, TypeError):
+        return {}, 0
+    return (entries, len(header) + len(index)) if isinstance(entries, dict) else ({}, 0)
+
+
+def _code_at(handle: int, start: int, stored: Stored) -> bytes | None:
+    """The code of ``stored`` from the open file ``handle`` (its code starting at ``start``), None if it cannot be
+    read or fails its CRC."""
+    _, offset, length, crc = stored[:4]
+    try:
+        code = os.pread(handle, length, start + offset)
+    except (OSError, ValueError, OverflowError):
+        return None
+    return code if len(code) == length and zlib.crc32(code) == crc else None
+
+
+def read(path: str = DEFAULT_PATH, *, expected_hash: str | None = None) -> dict[Key, Entry]:
+    """Every entry of the file at ``path``, code included; empty when the index or any pattern's code does not read
+    or check (see ``read_index``)."""
+    index, start = read_index(path, expected_hash=expected_hash)
+    if not index:
         return {}
-    return entries if isinstance(entries, dict) else {}
+    entries: dict[Key, Entry] = {}
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        for key, stored in index.items():
+            code = _code_at(handle, start, stored)
+            if code is None:
+                return {}
+            flags, _, _, _, groups, groupindex, indexgroup = stored
+            entries[key] = (flags, code, groups, groupindex, indexgroup)
+    finally:
+        os.close(handle)
+    return entries
 
 
 def write(entries: dict[Key, Entry], path: str = DEFAULT_PATH) -> None:
@@ -97,8 +137,18 @@ def write(entries: dict[Key, Entry], path: str = DEFAULT_PATH) -> None:
 
     directory = os.path.dirname(path) or "."
     os.makedirs(directory, exist_ok=True)
-    payload = marshal.dumps(dict(sorted(entries.items())))
-    header = b" ".join((_FORMAT, compiler_hash().encode(), b"%08x" % zlib.crc32(payload)))
+    index: dict[Key, Stored] = {}
+    codes: list[bytes] = []
+    offset = 0
+    for key, (flags, code, groups, groupindex, indexgroup) in sorted(entries.items()):
+        index[key] = (flags, offset, len(code), zlib.crc32(code), groups, groupindex, indexgroup)
+        codes.append(code)
+        offset += len(code)
+    marshalled = marshal.dumps(index)
+    header = b" ".join(
+        (_FORMAT, compiler_hash().encode(), b"%08x" % zlib.crc32(marshalled), str(len(marshalled)).encode())
+    )
+    payload = marshalled + b"".join(codes)
     handle, temporary = tempfile.mkstemp(dir=directory, prefix=".regex-code-")
     try:
         with os.fdopen(handle, "wb") as out:
@@ -110,7 +160,10 @@ def write(entries: dict[Key, Entry], path: str = DEFAULT_PATH) -> None:
         raise
 
 
-_entries: dict[Key, Entry] | None = None  # read on first need
+# What this process may still read: by key, an entry of the file (its code read on use) or, in tests, one with its
+# code. Read on first need, with the file kept open (_file: its descriptor and where its code starts).
+_entries: dict[Key, Stored | Entry] | None = None
+_file: tuple[int, int] | None = None
 _recorded: dict[Key, Entry] | None = None  # what this process compiled, while recording (the build)
 
 
@@ -144,13 +197,27 @@ def from_code(key: Key, flags: int, tree: Any, code: list[int]) -> re.Pattern[st
 
 def compiled(key: Key) -> re.Pattern[str] | None:
     """The pattern of ``key`` from the saved code, or None when it has none (or the engine refuses it)."""
-    global _entries
+    global _entries, _file
     if _entries is None:
-        _entries = read(DEFAULT_PATH) if _TYPECODE else {}
-    entry = _entries.pop(key, None)  # read once: its code goes when the pattern has it
+        if _file is not None:  # read again (the build's recording resets what was read)
+            os.close(_file[0])
+            _file = None
+        index, start = read_index(DEFAULT_PATH) if _TYPECODE else ({}, 0)
+        try:
+            _file = (os.open(DEFAULT_PATH, os.O_RDONLY), start) if index else None
+        except OSError:
+            index = {}
+        _entries = dict(index)
+    entry = _entries.pop(key, None)  # read once: the process keeps no code it has compiled
     if entry is None:
         return None
-    flags, code, groups, groupindex, indexgroup = entry
+    if isinstance(entry[1], bytes):  # an entry with its code (tests give these)
+        code: bytes | None = entry[1]
+    else:
+        code = _code_at(*_file, entry) if _file else None
+    if code is None:
+        return None
+    flags, groups, groupindex, indexgroup = entry[0], entry[-3], entry[-2], entry[-1]
     try:
         pattern: re.Pattern[str] = _sre.compile(
             key[0], flags, array(_TYPECODE, code).tolist(), groups, groupindex, indexgroup

@@ -96,10 +96,10 @@ SENSITIVE: dict[str, Phrases] = {
         |(swelled|swelling|swollen|blistered|blistering)(\s+up)?|(face|lips?|throat|eyes?|tongue|skin)\s+(swelled|swelling|swollen)
         |a\s?&\s?e|emergency\s+(room|department)|(rushed|taken|went|go|ended\s+up)\s+(to|in|at)\s+(the\s+)?(er|a\s?&\s?e|emergency)
         |(a|an|the|her|his|my|their)\s+(rash|hives|blisters)|made\s+(me|him|her|us|them|my\s+\w+)\s+(really\s+|very\s+)?(sick|ill)
-        |(?<!in\s)stitches|(cut|sliced|gashed)\s+(open\s+)?(my|his|her|their|our)\s+([\w'’-]+\s+){0,2}(fingers?|hands?|thumbs?|arms?|legs?|foot|feet|face|head|lips?|knees?)
-        |(was|were|got|fell|been|became)\s+(really\s+|very\s+|seriously\s+|violently\s+)?ill\b|(was|were|got|been)\s+(violently\s+|really\s+|very\s+)?sick(?!\s+(of|and\s+tired))
+        |(?<!in\s)stitches|(cut|sliced|gashed)\s+(open\s+){0,2}(my|his|her|their|our)\s+([\w'’-]+\s+){0,2}(fingers?|hands?|thumbs?|arms?|legs?|foot|feet|face|head|lips?|knees?)
+        |(was|were|got|fell|been|became)\s+((really|very|seriously|violently)\s+){0,2}(ill\b|sick(?!\s+(of|and\s+tired)))
         |coeliac|celiac|anaphyla(xis|ctic)|allerg(y|ies|ens?)|ambulance|paramedics?|urgent\s+care|poison\s+control
-        |(hands?|skin|arms?|face|fingers?|eyes?|neck|lips?)\s+(went|turned)\s+(red|raw|numb|white|blue|purple)|stung
+        |(hand|skin|arm|face|finger|eye|neck|lip)s?\s+(went|turned)\s+(red|raw|numb|white|blue|purple)|stung
         |incendio|se\s+quemó|quemadura|herid[oa]|in\s+brand\s+geraten|verbrannt|verletzt|verletzung|stromschlag|incendie|brûlé|blessé|blessure)\b""",
         _FLAGS,
         lazy=True,
@@ -134,8 +134,7 @@ SENSITIVE: dict[str, Phrases] = {
         |registered\s+blind|(visually|hearing)\s+impaired|partially\s+sighted|screen\s?readers?|hard\s+of\s+hearing
         |(i['’]?m|i\s+am|is|are)\s+(registered\s+)?disabled|disabilit(y|ies)|dementia|alzheimer['’]?s|memory\s+(problems|loss|issues)
         |learning\s+difficult(y|ies)|care\s+home|elderly
-        |(mother|father|mum|mom|dad|gran|granny|grandma|grandmother|grandfather|grandad|granddad|nan|aunt|uncle)\s*\(\s*(7|8|9|1[01])\d\s*\)
-        |(7|8|9)\d[-\s]years?[-\s]old\s+(mother|father|mum|mom|dad|gran|granny|grandma|grandmother|grandfather|grandad|granddad|nan|aunt|uncle)
+        |(mother|father|mum|mom|dad|gran(ny|dma|dmother|dfather|dad|ddad)?|nan|aunt|uncle)\s*\(\s*[789]\d\s*\)|[789]\d[-\s]year[-\s]old\s+(mother|father|mum|dad|gran)
         |terminal(ly)?\s+ill|terminal\s+(cancer|illness|diagnosis|condition)
         |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])\s+(and|years?\s+old|yrs?\s+old|y/?o)
         |dificultades\s+económicas|finanzielle\s+(not|schwierigkeiten)|difficultés\s+financières)\b""",

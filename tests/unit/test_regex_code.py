@@ -191,6 +191,31 @@ def test_files_that_are_stale_damaged_or_foreign_are_ignored(tmp_path: Path) -> 
         assert regex_code.read(str(path)) == {}
 
 
+def test_a_process_reads_a_pattern_s_code_only_when_it_compiles_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker holds the index, not the code of tables no message has needed yet (~1.1 MB, the lazy ones); a
+    pattern whose code is damaged is compiled again, the others still come from the file."""
+    (key, entry), (other, other_entry) = _entry_of(r"\bwhere\s+is\s+my\s+order\b"), _entry_of(r"\brefund\b")
+    path = tmp_path / "code.marshal"
+    regex_code.write({key: entry, other: other_entry}, str(path))
+    monkeypatch.setattr(regex_code, "DEFAULT_PATH", str(path))
+    monkeypatch.setattr(regex_code, "_entries", None)
+    monkeypatch.setattr(regex_code, "_file", None)
+    assert regex_code.compiled(key) == re.compile(key[0], key[1])
+    assert list(regex_code._entries or {}) == [other]
+    assert not any(isinstance(field, bytes) for field in (regex_code._entries or {})[other])  # no code held
+
+    index, start = regex_code.read_index(str(path))
+    data = bytearray(path.read_bytes())
+    data[start + index[other][1]] ^= 1  # one bit of the other pattern's code
+    path.write_bytes(bytes(data))
+    monkeypatch.setattr(regex_code, "_entries", None)
+    assert regex_code.compiled(other) is None  # refused alone: the caller compiles it
+    assert regex_code.compiled(key) == re.compile(key[0], key[1])
+    assert regex_code.read(str(path)) == {}  # read as a whole, a damaged file gives nothing
+
+
 @pytest.mark.usefixtures("nothing_saved")
 def test_code_the_engine_refuses_is_compiled_again(monkeypatch: pytest.MonkeyPatch) -> None:
     table = Phrases(r"\b(talk|speak)\s+to\s+a\s+human\b")
