@@ -399,6 +399,7 @@ HUMAN_REQUEST = Phrases(
         |copy[\s-]?paste[d]?|same)\s+(reply|answer|response|e-?mail|message|paragraph)\b
     | \b(don['’]?t|do\s+not)\s+want\s+(a|an|another)\s+(bot|robot|automated|automatic|canned|template[d]?)\b
     | \bread\s+my\s+(e-?mail|message|question)\s+(properly|carefully|again|this\s+time)\b
+    | \b(a\s+)?(quick\s+)?word\s+with\s+(whoever|someone|somebody|the\s+person|a\s+person|your\s+manager|a\s+manager)\b
     # Spanish
     | \b(hablar|comunicarme)\s+con\s+(una\s+persona|un\s+(ser\s+)?humano|alguien|un\s+agente|un\s+asesor|un\s+operador
         |un\s+representante|atención\s+al\s+cliente)\b
@@ -443,7 +444,7 @@ _NEGATIVE_PHRASES = Phrases(
        (?!\s+(with|at)\s+(technology|tech|computers?|phones?|passwords?|names|remembering|these\s+things|this\s+(sort|kind)\s+of
        |maths?|spelling|english|directions|admin|paperwork|online|the\s+internet)\b)
       |scam|scammers?|fraud|fraudulent|rip-?off|shameful
-      |fed\s+up|sick\s+of|had\s+enough|never\s+again|last\s+time\s+i|i\s+am\s+done|so\s+disappointed|very\s+disappointed
+      |fed[\s-]+up|sick\s+of|had\s+enough|enough\s+is\s+enough|i\s+give\s+up|words\s+fail\s+me|(end\s+of\s+my|at\s+my\s+wits['’]?)\s+tether|last\s+straw|never\s+again|last\s+time\s+i|i\s+am\s+done|so\s+disappointed|very\s+disappointed
       |extremely\s+disappointed|lawyers?|attorney|legal\s+action|sue\s+you|small\s+claims|chargeback|charge\s+back
       |dispute\s+the\s+charge|report\s+you|consumer\s+protection|trading\s+standards
       |frustrat(ed|ing)|infuriat(e|ed|ing|es)|so\s+annoy(ed|ing)|(really|very|getting)\s+annoy(ed|ing)|annoyed

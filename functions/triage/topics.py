@@ -67,6 +67,8 @@ SENSITIVE: dict[str, Phrases] = {
         |(to|with|contact(ed|ing)?|inform(ed|ing)?|notif(y|ied|ying)|report(ed|ing)?\s+(you|this|it))\s+(to\s+)?the\s+(relevant\s+
         |industry\s+|financial\s+)?regulators?|trading\s+standards|citizens\s+advice|consumer\s+(rights|protection)(\s+act)?
         |consumer\s+(law|affairs|council|ombudsman)|financial\s+conduct\s+authority|fca|cooling[-\s]off\s+period
+        |(my|our|local)\s+mp|member\s+of\s+parliament|competition\s+and\s+markets\s+authority|cma|which\?\s+(magazine|legal|consumer)
+        |(contact(ed|ing)?|tell(ing)?|told|writ(e|ing)\s+to|wrote\s+to)\s+which\?|instructed\s+(a|an)\s+(\w+\s+){0,2}to\s+act|act(ing)?\s+on\s+my\s+behalf
         |(i['’]?m|i\s+am|as)\s+a\s+(reporter|journalist)|(reporter|journalist)\s+(at|for|with)|writing\s+(a|an)\s+(piece|article|story)\s+(about|on)
         |better\s+business\s+bureau|bbb|ftc|cfpb|attorney\s+general
         |(go(ing)?|went|gone|goes)\s+to\s+the\s+(press|media|papers|newspapers)|(contact(ing)?|tell(ing)?|alert(ing)?)\s+the\s+(press
@@ -98,7 +100,8 @@ SENSITIVE: dict[str, Phrases] = {
         |(a|an|the|her|his|my|their)\s+(rash|hives|blisters)|made\s+(me|him|her|us|them|my\s+\w+)\s+(really\s+|very\s+)?(sick|ill)
         |(?<!in\s)stitches|(cut|sliced|gashed)\s+(open\s+){0,2}(my|his|her|their|our)\s+([\w'’-]+\s+){0,2}(fingers?|hands?|thumbs?|arms?|legs?|foot|feet|face|head|lips?|knees?)
         |(was|were|got|fell|been|became)\s+((really|very|seriously|violently)\s+){0,2}(ill\b|sick(?!\s+(of|and\s+tired)))
-        |coeliac|celiac|anaphyla(xis|ctic)|allerg(y|ies|ens?)|ambulance|paramedics?|urgent\s+care|poison\s+control
+        |coeliac|celiac|anaphyla(xis|ctic)|wheez(e|ed|ing)|(call(ed|ing)?|dial(led|ling)?|ring)\s+(999|911|112)
+        |(lips?|face|eyes?|throat|tongue)\s+(went|got|were|was|are|is|turned)\s+(all\s+)?(puffy|swollen|tight)|allerg(y|ies|ens?)|ambulance|paramedics?|urgent\s+care|poison\s+control
         |(hand|skin|arm|face|finger|eye|neck|lip)s?\s+(went|turned)\s+(red|raw|numb|white|blue|purple)|stung
         |incendio|se\s+quemó|quemadura|herid[oa]|in\s+brand\s+geraten|verbrannt|verletzt|verletzung|stromschlag|incendie|brûlé|blessé|blessure)\b""",
         _FLAGS,
@@ -133,7 +136,8 @@ SENSITIVE: dict[str, Phrases] = {
         |(can['’]?t|cannot|couldn['’]?t|haven['’]?t\s+been\s+able\s+to|not\s+been\s+able\s+to)\s+get\s+out\s+of\s+bed
         |registered\s+blind|(visually|hearing)\s+impaired|partially\s+sighted|screen\s?readers?|hard\s+of\s+hearing
         |(i['’]?m|i\s+am|is|are)\s+(registered\s+)?disabled|disabilit(y|ies)|dementia|alzheimer['’]?s|memory\s+(problems|loss|issues)
-        |learning\s+difficult(y|ies)|care\s+home|elderly
+        |learning\s+difficult(y|ies)|care\s+home|elderly|(i['’]?m|i\s+am)\s+[89]\d(\s+(years?|yrs?)\s+old|(?=\s*([,;!)]|\.(?!\d)|and\b)))
+        |(had|have|having|after)\s+a\s+stroke|(since|after)\s+my\s+stroke|radiotherapy|radiation\s+therapy|deaf\b|cancer|hospice|housebound|bed-?bound
         |(mother|father|mum|mom|dad|gran(ny|dma|dmother|dfather|dad|ddad)?|nan|aunt|uncle)\s*\(\s*[789]\d\s*\)|[789]\d[-\s]year[-\s]old\s+(mother|father|mum|dad|gran)
         |terminal(ly)?\s+ill|terminal\s+(cancer|illness|diagnosis|condition)
         |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])\s+(and|years?\s+old|yrs?\s+old|y/?o)
@@ -213,7 +217,9 @@ SENSITIVE: dict[str, Phrases] = {
         ([\s,]+[\w:'’.-]+){0,6}[\s,]+(but|yet|although|even\s+though)|(was|were|been)\s+never\s+charged|never\s+(been\s+)?charged\s+(me|us|for)
         |cancel(l)?ed([\s,]+[\w'’-]+){0,4}[\s,]+(but|yet|and)\s+(you\s+)?(still\s+)?(took|taken|charged|debited|kept)
         |cancel(l)?ed([\s,]+[\w'’-]+){0,4}[\s,]+(but|yet|and)\s+(the\s+)?(money|payment|amount|charge)\s+(has\s+been|was|is|still)\s+(taken|charged|debited|showing)
-        |(huge|big|large|massive|deep|long)\s+(tear|rip|hole|dent|crack|scratch|scratches|stain|gash)|broke\s+(after|within)|defective|faulty|dead\s+on\s+arrival
+        |(huge|big|large|massive|deep|long)\s+(tear|rip|hole|dent|crack|scratch|scratches|stain|gash)
+        |(was|were|been|got)\s+(handed|given|left)\s+(to|with)\s+(a|the)\s+(resident|neighbou?r|concierge|reception|porter)
+        |(paid|payment\s+went\s+through)\s+([\w'’,.£$€-]+\s+){0,12}(awaiting\s+payment|unpaid|not\s+(been\s+)?paid|payment\s+reminder)|broke\s+(after|within)|defective|faulty|dead\s+on\s+arrival
         # Charged more than the price: money the customer wants back after our mistake.
         |over-?charg(ed|ing)|double[-\s]charged|(charged|billed)\s+(me\s+|us\s+)?(twice|double|too\s+much|more\s+than|the\s+wrong\s+(amount|price))
         |(shows|says|states|charged|billed)\s+(me\s+)?[$€£]?\d[\d,.]*\s*(€|eur|usd|gbp|dollars|euros|pounds)?\s+(but|while|whereas|although)
@@ -311,7 +317,10 @@ _MACHINE_HINTS = Phrases(
     |(please\s+)?confirm\s+your\s+(subscription|e-?mail\s+address|sign[\s-]?up|registration)|thanks\s+for\s+(shopping|signing\s+up)\s+(with|to)
     |your\s+(order|parcel|package|shipment)\s+([\#\w-]+\s+){0,8}(has\s+(been\s+)?(shipped|dispatched)|is\s+on\s+its\s+way|will\s+be\s+delivered)
     |track\s+your\s+(package|parcel|shipment|order)\s*:|change\s+your\s+delivery\s+at|(friendly\s+)?reminder\s+that\s+(invoice|payment|your)
-    |is\s+now\s+overdue|pay\s+online\s*:
+    |is\s+now\s+overdue|pay\s+online\s*:|(bill|statement|invoice)\s+(for\s+([\w-]+\s+){1,3})?is\s+(now\s+)?(ready|available)\s+to\s+(view|download)
+    |(use|enter)\s+the\s+code\s+below|some(one|body)\s+asked\s+to\s+reset\s+the\s+password\s+for\s+your
+    |we\s+(tried|attempted)\s+to\s+(charge|collect|take)\s+([\w£$€.,-]+\s+){0,14}but\s+the\s+payment\s+(was\s+)?(declined|failed)
+    |(update|check)\s+your\s+(payment\s+(details|method)|card\s+details)\s+to\s+(avoid|keep)|(your\s+)?parcel\s+from\s+([\w&'’-]+\s+){1,4}is\s+with\s+us
     |por\s+favor,?\s+no\s+responda\s+a\s+este\s+(correo|mensaje)|bitte\s+antworten\s+sie\s+nicht\s+auf\s+diese\s+(e-?mail|nachricht)
     |merci\s+de\s+ne\s+pas\s+répondre\s+à\s+ce\s+(message|courriel|e-?mail))\b""",
     _FLAGS,

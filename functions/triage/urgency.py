@@ -203,7 +203,8 @@ _REPEAT = Phrases(
       |(your|the|this|that)\s+(reply|answer|response|e-?mail|automatic\s+reply|auto-?reply)\s+(doesn['’]?t|does\s+not|didn['’]?t|did\s+not)
         \s+(answer|address|help|solve|work)|(doesn['’]?t|does\s+not|didn['’]?t|did\s+not)\s+(even\s+)?answer\s+my\s+question
       |i\s+(already\s+)?(know|read|have\s+read|['’]ve\s+read)\s+your\s+((refund|returns?|cancellation|delivery|shipping)\s+)?(policy|faq|help\s+(page|centre|center)|instructions)
-      |your\s+(reply|e-?mail|answer|message|response)\s+(said|says|told\s+me)|(link|page|instructions?|steps|article)\s+you\s+(sent|gave)\s+me
+      |your\s+(reply|e-?mail|answer|message|response)\s+(said|says|told\s+me|suggested)|(your|the)\s+(last|previous|earlier|automatic|automated)\s+(message|e-?mail|reply|answer|response)
+      |followed\s+(the|your|all\s+the|all\s+your)\s+(steps|instructions)|(link|page|instructions?|steps|article)\s+you\s+(sent|gave)\s+me
       |(did|followed|tried|done)\s+(exactly\s+)?what\s+(you|your\s+(e-?mail|reply|message)|the\s+(e-?mail|reply|instructions|template))\s+(said|says|told\s+me))\b
     | \b(sigo\s+esperando|ya\s+(les\s+)?(escribí|llamé)|todavía\s+no\s+(hay\s+)?respuesta)\b
     | \b(schon\s+wieder|warte\s+(immer\s+)?noch|bereits\s+(geschrieben|angerufen))\b

@@ -144,7 +144,7 @@ def _examples(nodes: Iterable[tuple[Any, Any]]) -> list[str]:
         elif op is _parser.MAX_REPEAT:
             options = [example * max(av[0], 1) for example in _examples(av[2])] + ([""] if av[0] == 0 else [])
         else:
-            assert op in (_parser.AT, _parser.ASSERT_NOT), op
+            assert op in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT), op
             continue
         # Each option of each node in at least one example (not every combination).
         count = max(len(found), len(options))

@@ -149,6 +149,37 @@ RISKS = [
     (ASK + "After this I'm moving to your competitors.", Reason.NEGATIVE_EMOTION, ""),
     (ASK + "The last two parcels arrived three weeks late.", Reason.NEGATIVE_EMOTION, ""),
     (ASK + "You changed my delivery day without telling me.", Reason.NEGATIVE_EMOTION, ""),
+    (ASK + "Honestly I'm beyond fed-up with this.", Reason.NEGATIVE_EMOTION, ""),
+    (ASK + "Enough is enough.", Reason.NEGATIVE_EMOTION, ""),
+    # a second round, written after a held-out test
+    (ASK + "After one bite her lips got all puffy and she was wheezing.", Reason.SENSITIVE_TOPIC, "safety:"),
+    (ASK + "We had to dial 999 when the heater started sparking.", Reason.SENSITIVE_TOPIC, "safety:"),
+    (ASK + "I am 91, so please keep the answer short and simple.", Reason.SENSITIVE_TOPIC, "vulnerability:"),
+    (
+        ASK + "Since my stroke I type with one hand, sorry for any mistakes.",
+        Reason.SENSITIVE_TOPIC,
+        "vulnerability:",
+    ),
+    (ASK + "I'm on radiotherapy every weekday so can't wait in.", Reason.SENSITIVE_TOPIC, "vulnerability:"),
+    (ASK + "Copying in my MP, who takes an interest in delivery firms.", Reason.SENSITIVE_TOPIC, "legal:"),
+    (ASK + "I have instructed a solicitor to act for me from now on.", Reason.SENSITIVE_TOPIC, "legal:"),
+    (
+        ASK + "The courier says it was handed to a neighbour; none of them has it.",
+        Reason.SENSITIVE_TOPIC,
+        "refund_",
+    ),
+    (
+        ASK + "I paid on Monday and today I got an email saying it is awaiting payment.",
+        Reason.SENSITIVE_TOPIC,
+        "refund_",
+    ),
+    (ASK + "Could I have a word with whoever plans the routes?", Reason.HUMAN_REQUESTED, ""),
+    (
+        ASK + "Your last message told me to check the spam folder. Nothing there.",
+        Reason.REPEAT_CONTACT,
+        "contacts:",
+    ),
+    (ASK + "I followed the steps you listed and it still fails.", Reason.REPEAT_CONTACT, "contacts:"),
 ]
 
 
@@ -166,6 +197,9 @@ MACHINE = [
     "your delivery at https://carrier.example.net/ZX998812",
     "This is a reminder that invoice 5521 is now overdue. If you have already paid, you can ignore this message.",
     "Thanks for signing up to the Potting Shed newsletter! Please confirm your email address below.",
+    "Your November statement for account 2231 is ready to view. We tried to take £12.50 from the card ending 0042 "
+    "on the 3rd, but the payment was declined.",
+    "Somebody asked to reset the password for your Larder account. Use the code below to pick a new one.",
 ]
 
 
@@ -232,6 +266,8 @@ NEAR_MISSES = [
     ASK + "For our records: VAT number GB 123 4567 89, ACME LTD, attn. HMRC team.",
     ASK + "My dad's service provider moved house, so use the new address.",
     ASK + "I'll be in all day Friday, so any time works.",
+    ASK + "If I'm out, can it be left with a neighbour?",
+    ASK + "I'm 99.9% sure the postcode is right.",
 ]
 
 

@@ -34,6 +34,7 @@ _SYSTEM_LOCAL_PART = regex_code.compile(
 # since a shop owner may write from updates@ too, but never for a robot's answer to a robot.
 _AUTOMATED_LOCAL_PART = regex_code.compile(
     r"^(notifications?|notify|alerts?|tracking|updates?|news|newsletters?|marketing|mailer|automated|automailer|system"
+    r"|parcels?|shipping|shipments?|deliver(y|ies)|dispatch|security|bills?|billing|invoices?|receipts?|payments?"
     r"|robot|digest)([.+_-].*)?$",
     re.IGNORECASE,
 )
