@@ -47,139 +47,93 @@ def decision_for(text: str, subject: str = "Order 60413") -> object:
 
 
 ASK = "Where is order 60413, please? "
+# What each risk must give: the reason, and the start of a detail (its topic).
+RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
+    (Reason.SENSITIVE_TOPIC, "safety:"): [
+        "The glass jug shattered and sliced open my son's left hand.",
+        "The last box made my wife so ill she was sick all night.",
+        "Our boy is coeliac and the 'wheat-free' biscuits were not.",
+        "Her fingers turned red where the cleaner touched them.",
+        "He needed stitches after the blade came loose.",
+        "After one bite her lips got all puffy and she was wheezing.",
+        "We had to dial 999 when the heater started sparking.",
+    ],
+    (Reason.SENSITIVE_TOPIC, "self_harm:"): [
+        "Honestly I can't see the point in anything lately.",
+    ],
+    (Reason.SENSITIVE_TOPIC, "safeguarding:"): [
+        "She was hitting me, so I moved out last week.",
+        "I do not want him to find out where I moved.",
+    ],
+    (Reason.SENSITIVE_TOPIC, "vulnerability:"): [
+        "I'm partially sighted and the tracking page is hard to read.",
+        "My dad (88) has dementia and keeps ordering things.",
+        "I was laid off on Friday and money is tight.",
+        "I've been feeling low and can't get out of bed most mornings.",
+        "I am 91, so please keep the answer short and simple.",
+        "Since my stroke I type with one hand, sorry for any mistakes.",
+        "I'm on radiotherapy every weekday so can't wait in.",
+    ],
+    (Reason.SENSITIVE_TOPIC, "bereavement:"): [
+        "It's the flowers for my grandad's funeral on Monday.",
+    ],
+    (Reason.SENSITIVE_TOPIC, "fraud_report:"): [
+        "A van driver took the last one off my porch; I gave the police the footage.",
+        "My debit card was cloned the day after I paid on your site.",
+        "There is a second order on my account too. That wasn't me.",
+        "Somebody has been using my email address to order from you.",
+        "I no longer have access to the phone number on the account.",
+        "My nephew bought it on my card without asking me.",
+    ],
+    (Reason.SENSITIVE_TOPIC, "data_protection:"): [
+        "Also, where did you get my mobile number from?",
+        "I opted out of your mailings in May and I'm still getting them daily.",
+    ],
+    (Reason.SENSITIVE_TOPIC, "legal:"): [
+        "Otherwise this goes to the Financial Conduct Authority.",
+        "I'm a journalist at the Gazette and this is going in my column.",
+        "Copying in my MP, who takes an interest in delivery firms.",
+        "I have instructed a solicitor to act for me from now on.",
+    ],
+    (Reason.SENSITIVE_TOPIC, "chargeback:"): [
+        "I have asked my bank to investigate the payment.",
+        "I'm making a section 75 claim if it isn't here by Friday.",
+    ],
+    (Reason.SENSITIVE_TOPIC, "refund_after_failure:"): [
+        "Tracking says it was delivered at 09:14 on Monday, but nothing came.",
+        "You cancelled it, but the money was taken anyway.",
+        "The previous table had a big scratch across the top.",
+        "The courier says it was handed to a neighbour; none of them has it.",
+        "I paid on Monday and today I got an email saying it is awaiting payment.",
+    ],
+    (Reason.HUMAN_REQUESTED, ""): [
+        "I'd much rather talk to a person about this one.",
+        "Please do not send me the same canned reply again.",
+        "Could a pair of human eyes look at it?",
+        "And please read my message properly this time.",
+        "Could I have a word with whoever plans the routes?",
+    ],
+    (Reason.REPEAT_CONTACT, "contacts:"): [
+        "Your email said to wait 48 hours. I waited five days.",
+        "The link you sent me just says page not found.",
+        "I know your delivery policy, that isn't what I asked.",
+        "I sent photos twice and nobody ever replied.",
+        "Your last message told me to check the spam folder. Nothing there.",
+        "I followed the steps you listed and it still fails.",
+    ],
+    (Reason.NEGATIVE_EMOTION, ""): [
+        "Wonderful service as always, three weeks and counting.",
+        "Your help pages sent me round in circles for an hour.",
+        "How on earth am I supposed to plan around that?",
+        "After this I'm moving to your competitors.",
+        "The last two parcels arrived three weeks late.",
+        "You changed my delivery day without telling me.",
+        "Honestly I'm beyond fed-up with this.",
+        "Enough is enough.",
+    ],
+}
 RISKS = [
-    # health and safety
-    (ASK + "The glass jug shattered and sliced open my son's left hand.", Reason.SENSITIVE_TOPIC, "safety:"),
-    (ASK + "The last box made my wife so ill she was sick all night.", Reason.SENSITIVE_TOPIC, "safety:"),
-    (ASK + "Our boy is coeliac and the 'wheat-free' biscuits were not.", Reason.SENSITIVE_TOPIC, "safety:"),
-    (ASK + "Her fingers turned red where the cleaner touched them.", Reason.SENSITIVE_TOPIC, "safety:"),
-    (ASK + "He needed stitches after the blade came loose.", Reason.SENSITIVE_TOPIC, "safety:"),
-    # a person in a hard place
-    (ASK + "Honestly I can't see the point in anything lately.", Reason.SENSITIVE_TOPIC, "self_harm:"),
-    (ASK + "She was hitting me, so I moved out last week.", Reason.SENSITIVE_TOPIC, "safeguarding:"),
-    (ASK + "I do not want him to find out where I moved.", Reason.SENSITIVE_TOPIC, "safeguarding:"),
-    (
-        ASK + "I'm partially sighted and the tracking page is hard to read.",
-        Reason.SENSITIVE_TOPIC,
-        "vulnerability:",
-    ),
-    (ASK + "My dad (88) has dementia and keeps ordering things.", Reason.SENSITIVE_TOPIC, "vulnerability:"),
-    (ASK + "I was laid off on Friday and money is tight.", Reason.SENSITIVE_TOPIC, "vulnerability:"),
-    (
-        ASK + "I've been feeling low and can't get out of bed most mornings.",
-        Reason.SENSITIVE_TOPIC,
-        "vulnerability:",
-    ),
-    (ASK + "It's the flowers for my grandad's funeral on Monday.", Reason.SENSITIVE_TOPIC, "bereavement:"),
-    # fraud, account takeover, personal data
-    (
-        ASK + "A van driver took the last one off my porch; I gave the police the footage.",
-        Reason.SENSITIVE_TOPIC,
-        "fraud_report:",
-    ),
-    (
-        ASK + "My debit card was cloned the day after I paid on your site.",
-        Reason.SENSITIVE_TOPIC,
-        "fraud_report:",
-    ),
-    (
-        ASK + "There is a second order on my account too. That wasn't me.",
-        Reason.SENSITIVE_TOPIC,
-        "fraud_report:",
-    ),
-    (
-        ASK + "Somebody has been using my email address to order from you.",
-        Reason.SENSITIVE_TOPIC,
-        "fraud_report:",
-    ),
-    (
-        ASK + "I no longer have access to the phone number on the account.",
-        Reason.SENSITIVE_TOPIC,
-        "fraud_report:",
-    ),
-    (ASK + "My nephew bought it on my card without asking me.", Reason.SENSITIVE_TOPIC, "fraud_report:"),
-    (ASK + "Also, where did you get my mobile number from?", Reason.SENSITIVE_TOPIC, "data_protection:"),
-    (
-        ASK + "I opted out of your mailings in May and I'm still getting them daily.",
-        Reason.SENSITIVE_TOPIC,
-        "data_protection:",
-    ),
-    # regulators, banks, the press; a broken premise
-    (ASK + "Otherwise this goes to the Financial Conduct Authority.", Reason.SENSITIVE_TOPIC, "legal:"),
-    (
-        ASK + "I'm a journalist at the Gazette and this is going in my column.",
-        Reason.SENSITIVE_TOPIC,
-        "legal:",
-    ),
-    (ASK + "I have asked my bank to investigate the payment.", Reason.SENSITIVE_TOPIC, "chargeback:"),
-    (
-        ASK + "I'm making a section 75 claim if it isn't here by Friday.",
-        Reason.SENSITIVE_TOPIC,
-        "chargeback:",
-    ),
-    (
-        ASK + "Tracking says it was delivered at 09:14 on Monday, but nothing came.",
-        Reason.SENSITIVE_TOPIC,
-        "refund_after_failure:",
-    ),
-    (
-        ASK + "You cancelled it, but the money was taken anyway.",
-        Reason.SENSITIVE_TOPIC,
-        "refund_after_failure:",
-    ),
-    (
-        ASK + "The previous table had a big scratch across the top.",
-        Reason.SENSITIVE_TOPIC,
-        "refund_after_failure:",
-    ),
-    # a person, not a template
-    (ASK + "I'd much rather talk to a person about this one.", Reason.HUMAN_REQUESTED, ""),
-    (ASK + "Please do not send me the same canned reply again.", Reason.HUMAN_REQUESTED, ""),
-    (ASK + "Could a pair of human eyes look at it?", Reason.HUMAN_REQUESTED, ""),
-    (ASK + "And please read my message properly this time.", Reason.HUMAN_REQUESTED, ""),
-    # our answer already failed
-    (ASK + "Your email said to wait 48 hours. I waited five days.", Reason.REPEAT_CONTACT, "contacts:"),
-    (ASK + "The link you sent me just says page not found.", Reason.REPEAT_CONTACT, "contacts:"),
-    (ASK + "I know your delivery policy, that isn't what I asked.", Reason.REPEAT_CONTACT, "contacts:"),
-    (ASK + "I sent photos twice and nobody ever replied.", Reason.REPEAT_CONTACT, "contacts:"),
-    # sarcasm, exasperation, leaving
-    (ASK + "Wonderful service as always, three weeks and counting.", Reason.NEGATIVE_EMOTION, ""),
-    (ASK + "Your help pages sent me round in circles for an hour.", Reason.NEGATIVE_EMOTION, ""),
-    (ASK + "How on earth am I supposed to plan around that?", Reason.NEGATIVE_EMOTION, ""),
-    (ASK + "After this I'm moving to your competitors.", Reason.NEGATIVE_EMOTION, ""),
-    (ASK + "The last two parcels arrived three weeks late.", Reason.NEGATIVE_EMOTION, ""),
-    (ASK + "You changed my delivery day without telling me.", Reason.NEGATIVE_EMOTION, ""),
-    (ASK + "Honestly I'm beyond fed-up with this.", Reason.NEGATIVE_EMOTION, ""),
-    (ASK + "Enough is enough.", Reason.NEGATIVE_EMOTION, ""),
-    # a second round, written after a held-out test
-    (ASK + "After one bite her lips got all puffy and she was wheezing.", Reason.SENSITIVE_TOPIC, "safety:"),
-    (ASK + "We had to dial 999 when the heater started sparking.", Reason.SENSITIVE_TOPIC, "safety:"),
-    (ASK + "I am 91, so please keep the answer short and simple.", Reason.SENSITIVE_TOPIC, "vulnerability:"),
-    (
-        ASK + "Since my stroke I type with one hand, sorry for any mistakes.",
-        Reason.SENSITIVE_TOPIC,
-        "vulnerability:",
-    ),
-    (ASK + "I'm on radiotherapy every weekday so can't wait in.", Reason.SENSITIVE_TOPIC, "vulnerability:"),
-    (ASK + "Copying in my MP, who takes an interest in delivery firms.", Reason.SENSITIVE_TOPIC, "legal:"),
-    (ASK + "I have instructed a solicitor to act for me from now on.", Reason.SENSITIVE_TOPIC, "legal:"),
-    (
-        ASK + "The courier says it was handed to a neighbour; none of them has it.",
-        Reason.SENSITIVE_TOPIC,
-        "refund_",
-    ),
-    (
-        ASK + "I paid on Monday and today I got an email saying it is awaiting payment.",
-        Reason.SENSITIVE_TOPIC,
-        "refund_",
-    ),
-    (ASK + "Could I have a word with whoever plans the routes?", Reason.HUMAN_REQUESTED, ""),
-    (
-        ASK + "Your last message told me to check the spam folder. Nothing there.",
-        Reason.REPEAT_CONTACT,
-        "contacts:",
-    ),
-    (ASK + "I followed the steps you listed and it still fails.", Reason.REPEAT_CONTACT, "contacts:"),
+    (ASK + text, reason, detail) for (reason, detail), texts in RISKS_BY_OUTCOME.items() for text in texts
 ]
 
 
