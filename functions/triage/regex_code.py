@@ -85,8 +85,8 @@ def read_index(
             expected = compiler_hash() if expected_hash is None else expected_hash
             if not header.endswith(b"\n") or len(fields) != 4 or fields[:2] != [_FORMAT, expected.encode()]:
                 return {}, 0
-            if not expected or not fields[3].isdigit():
-                return {}, 0
+            if not expected or not fields[3].isdigit() or int(fields[3]) > os.fstat(handle.fileno()).st_size:
+                return {}, 0  # the header is not under a CRC: a length past the file's end is not read
             index = handle.read(int(fields[3]))
     except OSError:
         return {}, 0
@@ -118,7 +118,10 @@ def read(path: str = DEFAULT_PATH, *, expected_hash: str | None = None) -> dict[
     if not index:
         return {}
     entries: dict[Key, Entry] = {}
-    handle = os.open(path, os.O_RDONLY)
+    try:
+        handle = os.open(path, os.O_RDONLY)
+    except OSError:
+        return {}
     try:
         for key, stored in index.items():
             code = _code_at(handle, start, stored)

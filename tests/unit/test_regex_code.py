@@ -185,6 +185,9 @@ def test_files_that_are_stale_damaged_or_foreign_are_ignored(tmp_path: Path) -> 
         b"\x00garbage",
         marshal.dumps(["not", "a", "cache"]),
         valid[:header_end] + marshal.dumps(["not", "a", "cache"]),
+        valid[: valid.rindex(b" ", 0, header_end)]
+        + b" 99999999999999999999\n"
+        + valid[header_end:],  # a length to read
         *flipped,  # one bit of the code changed: it could validate and match something else, or crash the engine
     ):
         path.write_bytes(damaged)

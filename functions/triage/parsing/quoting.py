@@ -39,12 +39,13 @@ SUPPORTED_LANGUAGES: Final[frozenset[str]] = frozenset({"en", "de", "fr", "es", 
 SIGNATURE_MAX_LINES: Final = 5  # after a sign-off: name, title, company, phone, one web/email line
 SIGNATURE_MAX_LINE_CHARS: Final = 80
 SIGNATURE_MAX_LINE_WORDS: Final = 8
-# A line below a sign-off with this many lower-case words of prose is the customer writing, not a signature.
-PROSE_MIN_LOWER_WORDS: Final = 2
 SIGN_OFF_MAX_NAME_WORDS: Final = 3  # "Thanks, Mary Ann Smith"
 PROSE_MIN_WORDS: Final = (
     4  # a tail line ending in "." or "!" with this many words is a sentence, not a signature
 )
+# A tail line of at least 3 words, 2 of them lower-case words of prose, is the customer writing, not a signature.
+PROSE_LINE_MIN_WORDS: Final = 3
+PROSE_LINE_MIN_LOWER_WORDS: Final = 2
 ATTRIBUTION_MAX_CHARS: Final = 300  # one "On ... wrote:" header, wrapped or not
 ATTRIBUTION_MAX_LINES: Final = 3  # Gmail wraps long headers: "On <date> Ana <" / "ana@example.org> wrote:"
 QUOTE_WRAP_MIN_CHARS: Final = 60  # a quoted line this long, cut mid-sentence, may wrap onto an unquoted line
@@ -655,8 +656,8 @@ def _is_signature_line(line: str) -> bool:
     found = _WORDS.findall(line)
     words = len(found)
     if (
-        words >= 3
-        and sum(map(_is_prose_word, found)) >= PROSE_MIN_LOWER_WORDS
+        words >= PROSE_LINE_MIN_WORDS
+        and sum(map(_is_prose_word, found)) >= PROSE_LINE_MIN_LOWER_WORDS
         and not _CLIENT_FOOTER.fullmatch(line)
     ):
         # "my daughter burned her neck with them", "card stolen after buying from you" below "Thanks / Anna": a
