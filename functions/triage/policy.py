@@ -25,6 +25,7 @@ from triage.topics import (
     closing_message,
     machine_text,
     may_hold_guard_phrases,
+    names_own_matter,
     out_of_office,
     out_of_scope,
     points_at_attachment,
@@ -245,6 +246,10 @@ def decide(
                 Reason.SENSITIVE_TOPIC,
                 ["fraud_report:forwarded", *(f"fraud_report:{cue}" for cue in junk[:2])],
             )
+        if names_own_matter(text):
+            # "Your email said I'd won the jackpot, but 'click here' errors; order 44190": a customer quoting what
+            # they saw, not a scam to drop.
+            return escalate(Reason.AMBIGUOUS_INTENT, ["spam_words_in_a_customer_matter", *junk[:2]])
         return no_reply(Reason.SPAM, junk)
     if emotion is None:
         emotion = EmotionReading.from_cues(negative_cues(text))

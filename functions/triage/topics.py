@@ -476,6 +476,22 @@ def reports_fraud(text: str) -> bool:
     return SENSITIVE["fraud_report"].search(text, exact_lower(text)) is not None
 
 
+# A customer's own matter: what they own ("my order", "our account") or what our own mail or site told them ("your
+# email said …"). Scam mail speaks of "your" order, account and prize (an order number too), not of the writer's.
+_OWN_MATTER = regex_code.compile(
+    r"""\b(my|our)\s+(\w+\s+)?(orders?|parcels?|package|delivery|account|refund|card|subscription|invoice|payment
+    |purchase|basket|voucher)\b|\byour\s+(e-?mail|newsletter|banner|website
+    |site|checkout|app|text|message|letter)\s+(said|says|told|promised)""",
+    _FLAGS,
+)
+
+
+def names_own_matter(text: str) -> bool:
+    """``text`` speaks of the writer's own order, account or parcel, or of what our mail or site told them: scam
+    words in it are a customer quoting what they saw ("your email said I'd won …"), for a person to read."""
+    return _OWN_MATTER.search(text) is not None
+
+
 def spam(text: str) -> list[str]:
     """Unsolicited scam or bulk phrases: two or more distinct ones, at least one that no customer writes, make plain
     spam."""

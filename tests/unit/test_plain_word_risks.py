@@ -229,3 +229,22 @@ NEAR_MISSES = [
 def test_near_misses_stay_routine(text: str) -> None:
     decision = decision_for(text)
     assert (decision.action, decision.reason) == (Action.AUTO_REPLY, Reason.ROUTINE_INTENT)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your newsletter said I had won the jackpot in the spring prize draw, but click here just errors. "
+        "Order number 55102.",
+        "The banner said you have won a free mug, click here to claim, but it never showed up in my order.",
+    ],
+)
+def test_scam_words_in_a_customer_s_own_matter_reach_a_person(text: str) -> None:
+    decision = decision_for(text)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.AMBIGUOUS_INTENT)  # type: ignore[attr-defined]
+    assert decision.detail[0] == "spam_words_in_a_customer_matter"  # type: ignore[attr-defined]
+
+
+def test_plain_scam_is_still_dropped() -> None:
+    text = "Congratulations! You have won a $1000 gift card. Click here to claim your reward and verify your account."
+    assert decision_for(text).reason is Reason.SPAM  # type: ignore[attr-defined]
