@@ -32,6 +32,7 @@ from triage.escalation import Escalation, build_escalation
 from triage.faq import KnowledgeBase
 from triage.message import Channel, InboundMessage, RawPointer
 from triage.observability import METRICS_NAMESPACE, logger, metrics
+from triage.parsing.machine_mail import group_list_ids, list_id
 from triage.policy import (
     FAQ_PREFIX,
     HUMAN_INTENTS,
@@ -138,12 +139,29 @@ def own_addresses(settings: Settings) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*settings.support_addresses, settings.reply_from_address.lower())))
 
 
+def relay_lists(settings: Settings) -> frozenset[str]:
+    """The List-Ids of our own groups: those set in ``RELAY_LISTS``, and the one a Google Group at each of our
+    addresses would stamp."""
+    return _relay_lists(settings.relay_lists, own_addresses(settings))
+
+
+@lru_cache(maxsize=8)  # read for every mail, from settings that do not change
+def _relay_lists(configured: tuple[str, ...], ours: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(map(list_id, configured)) | group_list_ids(ours)
+
+
 def read_email(raw: bytes, settings: Settings, pointer: RawPointer | None = None) -> InboundMessage:
     # Imported here: the email intake parses, the worker (which only reads queued messages) never loads the parser.
     from triage.parsing.email import parse_email
 
     ours = own_addresses(settings)
-    message = parse_email(raw, pointer=pointer, own_addresses=ours, own_domain=settings.reply_domain)
+    message = parse_email(
+        raw,
+        pointer=pointer,
+        own_addresses=ours,
+        own_domain=settings.reply_domain,
+        relay_lists=relay_lists(settings),
+    )
     return message.model_copy(update={"dedupe_key": dedupe_key(message, ours)})
 
 

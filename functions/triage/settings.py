@@ -51,6 +51,14 @@ class Settings(BaseModel):
     support_addresses: tuple[str, ...] = Field(
         (), description="Our own receiving addresses (comma separated): mail from them is a loop."
     )
+    relay_lists: tuple[str, ...] = Field(
+        (),
+        description=(
+            "List-Ids (comma separated) of our own groups that pass customers' mail on to the address SES receives "
+            "at; their list headers do not make the mail list mail. A Google Group at one of our addresses is "
+            "known without it (support@example.com: support.example.com)."
+        ),
+    )
     policy_file: Path = Field(
         default_factory=lambda: _config_dir() / "policy.json",
         description="Policy profiles per segment, routing and caps (infra/policy.json).",
@@ -103,7 +111,7 @@ class Settings(BaseModel):
     idempotency_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
     aws_endpoint_url: str | None = None
 
-    @field_validator("support_addresses", mode="before")
+    @field_validator("support_addresses", "relay_lists", mode="before")
     @classmethod
     def _split_csv(cls, value: object) -> object:
         if isinstance(value, str):

@@ -75,6 +75,36 @@ def test_a_form_relayed_message_belongs_to_the_person_who_filled_in_the_form(
     assert direct.customer == direct.from_
 
 
+def test_mail_our_google_group_passes_on_is_read_as_the_customers(
+    settings: Settings, model: IntentModel
+) -> None:
+    """support@ as a Google Group whose member is the address SES receives at: every mail carries the group's list
+    headers and envelope. Read as list mail, each would be dropped unseen; the group's are known by its List-Id."""
+    raw = (EMAIL_DIR / "google_group_relay.eml").read_bytes()
+    message = read_email(raw, settings)
+    assert message.auto_signals == ()
+    assert triage_message(message, model, settings).decision.action is Action.AUTO_REPLY
+    # Another address's group is ours only when RELAY_LISTS names it; until then it is list mail, as any list's.
+    other = raw.replace(b"<support.example.com>", b"<help.example.co.uk>")
+    assert {"list_mail", "precedence_bulk"} <= set(read_email(other, settings).auto_signals)
+    configured = settings.model_copy(update={"relay_lists": ("<help.example.co.uk>",)})
+    assert read_email(other, configured).auto_signals == ()
+
+
+def test_a_writer_our_group_rewrote_is_the_customer_and_a_person_answers(
+    settings: Settings, model: IntentModel
+) -> None:
+    """Google writes the group's address over a writer whose domain forbids others to send in its name: the customer
+    is the Reply-To, unverified (the From is ours), so a person answers, greeting the customer."""
+    message = read_email((EMAIL_DIR / "google_group_rewritten_from.eml").read_bytes(), settings)
+    assert message.customer.address == "ines.carvalho@example.net"
+    outcome = triage_message(message, model, settings)
+    assert outcome.escalation is not None
+    assert outcome.escalation.customer.address == "ines.carvalho@example.net"
+    assert outcome.escalation.suggested_reply is not None
+    assert "Hi Ines," in outcome.escalation.suggested_reply
+
+
 def test_a_message_asking_for_answers_at_several_addresses_gets_a_person_not_a_reply(
     settings: Settings, model: IntentModel
 ) -> None:

@@ -252,3 +252,95 @@ def test_a_sender_named_like_a_system_is_a_weak_signal(sender: str) -> None:
 )
 def test_people_and_shared_boxes_are_not_automated_senders(sender: str) -> None:
     assert "automated_sender" not in to_support(sender, [])
+
+
+GROUP_HEADERS = [
+    ("Precedence", "list"),
+    ("List-ID", "Support <support.example.com>"),
+    (
+        "List-Post",
+        "<https://groups.google.com/a/example.com/group/support/post>, <mailto:support@example.com>",
+    ),
+    ("List-Unsubscribe", "<mailto:googlegroups-manage+1+unsubscribe@googlegroups.com>"),
+]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("<support.example.com>", "support.example.com"),
+        ("Support team <Support.Example.com>", "support.example.com"),
+        ('"Hobby list"\n <woodworkers.lists.example.org>', "woodworkers.lists.example.org"),
+        ("support.example.com", "support.example.com"),  # no brackets: the value as written
+    ],
+)
+def test_a_list_id_is_read_without_its_phrase(value: str, expected: str) -> None:
+    assert machine_mail.list_id(value) == expected
+
+
+def test_a_google_group_at_our_address_is_known_by_its_list_id() -> None:
+    assert machine_mail.group_list_ids(["Support@Example.com", "billing@example.co.uk", ""]) == {
+        "support.example.com",
+        "billing.example.co.uk",
+    }
+
+
+def test_only_our_own_groups_list_id_makes_a_relay() -> None:
+    ours = frozenset({"support.example.com"})
+    assert machine_mail.relayed_by_own_group(["Support <support.example.com>"], ours)
+    assert not machine_mail.relayed_by_own_group(["<news.example.org>"], ours)
+    assert not machine_mail.relayed_by_own_group(["<support.example.com>"], frozenset())
+
+
+def test_our_own_groups_list_headers_are_not_list_mail() -> None:
+    assert {"list_mail", "precedence_bulk"} <= set(header_signals([*HUMAN, *GROUP_HEADERS]))
+    assert header_signals([*HUMAN, *GROUP_HEADERS], own_group=True) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "signal"),
+    [
+        (("Precedence", "bulk"), "precedence_bulk"),
+        (("Auto-Submitted", "auto-replied"), "auto_submitted"),
+        (("Return-Path", "<>"), "null_return_path"),
+    ],
+)
+def test_a_machine_signal_passed_on_by_our_group_still_counts(header: tuple[str, str], signal: str) -> None:
+    assert signal in header_signals([*HUMAN, *GROUP_HEADERS, header], own_group=True)
+
+
+def group_rewrite(reply_to: list[str], own_group: bool = True) -> list[str]:
+    """Signals of a mail our group re-sent under its own address (From rewritten for a DMARC p=reject writer)."""
+    return address_signals(
+        senders=["support@example.com"],
+        recipients=["support@example.com"],
+        own_addresses=["support@example.com"],
+        own_domain="example.com",
+        reply_to=reply_to,
+        authors=["support@example.com"],
+        own_group=own_group,
+    )
+
+
+def test_a_writer_our_group_rewrote_is_a_relayed_person_not_our_own_mail() -> None:
+    assert group_rewrite(["ines@example.net"]) == [machine_mail.RELAYED_SENDER]
+    # Not relayed by our group: our own address writing to us is a loop, as ever.
+    assert "own_address_sender" in group_rewrite(["ines@example.net"], own_group=False)
+
+
+@pytest.mark.parametrize(
+    ("reply_to", "signal"),
+    [
+        (["no-reply@shop.example.org"], "system_sender"),  # a machine behind the group
+        (["support@example.com"], "own_address_sender"),  # answering would mail ourselves
+        (["colleague@example.com"], "own_domain_sender"),  # a colleague writing to the group
+    ],
+)
+def test_a_rewritten_writer_that_is_no_customer_keeps_its_signal(reply_to: list[str], signal: str) -> None:
+    assert signal in group_rewrite(reply_to)
+
+
+def test_a_rewritten_writer_with_several_reply_addresses_is_not_one_relayed_person() -> None:
+    signals = group_rewrite(["a@example.net", "b@example.net"])
+    assert machine_mail.RELAYED_SENDER not in signals
+    assert "own_address_sender" in signals

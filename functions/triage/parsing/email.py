@@ -105,8 +105,12 @@ def parse_email(
     pointer: RawPointer | None = None,
     own_addresses: tuple[str, ...] = (),
     own_domain: str = "",
+    relay_lists: frozenset[str] = frozenset(),
 ) -> InboundMessage:
-    """Read one raw email. Never raises on content: whatever is wrong ends up in ``defects``."""
+    """Read one raw email. Never raises on content: whatever is wrong ends up in ``defects``.
+
+    ``relay_lists``: the List-Ids of our own groups that pass customers' mail on to us
+    (``machine_mail.relayed_by_own_group``)."""
     reader = _Reader()
     if not raw.strip():
         reader.defect("empty_message")
@@ -151,16 +155,22 @@ def parse_email(
 
     if any(kind in part_types for kind in ("message/delivery-status", "message/disposition-notification")):
         headers.append(("content-type", "multipart/report"))
-    signals = machine_mail.header_signals(headers)
-    # The envelope sender too (SES writes it as Return-Path): a bounces+… VERP address there is a machine.
+    own_group = machine_mail.relayed_by_own_group(block.raw.get("list-id", ()), relay_lists)
+    signals = machine_mail.header_signals(headers, own_group=own_group)
+    # The envelope sender too (SES writes it as Return-Path): a bounces+… VERP address there is a machine. Not when
+    # our own group passed the mail on: the envelope and Sender are then the group's.
     envelope = _clean_line(first.get("return-path", "")).strip("<> ")
+    senders = [a.address for a in from_]
+    if not own_group:
+        senders += [a.address for a in sender] + ([envelope] if "@" in envelope else [])
     signals += machine_mail.address_signals(
-        senders=[a.address for a in (*from_, *sender)] + ([envelope] if "@" in envelope else []),
+        senders=senders,
         recipients=[a.address for a in (*to, *cc)],
         own_addresses=own_addresses,
         own_domain=own_domain,
         reply_to=[a.address for a in reply_to],
         authors=[a.address for a in from_],
+        own_group=own_group,
     )
     signals += machine_mail.message_id_signals(message_id, own_domain)
     lowered = text.lower() if text and own_addresses else ""

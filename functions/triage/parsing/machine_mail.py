@@ -85,8 +85,34 @@ def _index(headers: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
     return index
 
 
-def header_signals(headers: Sequence[tuple[str, str]]) -> list[str]:
-    """Signals carried by the header block. ``headers`` are (name, decoded value) pairs, repeats kept."""
+_LIST_ID = regex_code.compile(r"<([^<>\s]+)>\s*$")
+
+
+def list_id(value: str) -> str:
+    """The id of a List-Id value (RFC 2919: an optional phrase, then the id in angle brackets), lower-cased."""
+    found = _LIST_ID.search(value)
+    return (found.group(1) if found else value).strip().lower()
+
+
+def group_list_ids(addresses: Iterable[str]) -> frozenset[str]:
+    """The List-Id a Google Group at each of ``addresses`` stamps on what it passes on: the address with its "@" made
+    a dot (support@example.com → support.example.com)."""
+    return frozenset(address.strip().lower().replace("@", ".", 1) for address in addresses if "@" in address)
+
+
+def relayed_by_own_group(list_ids: Iterable[str], relay_lists: frozenset[str]) -> bool:
+    """Our own group passed this mail on: one of its ``List-Id`` values names one of ``relay_lists`` (a support
+    address that is a Google Group, say, whose members include the address SES receives at). The group's list
+    headers then say nothing about the writer, who is a customer like any other."""
+    return bool(relay_lists) and any(list_id(value) in relay_lists for value in list_ids)
+
+
+def header_signals(headers: Sequence[tuple[str, str]], *, own_group: bool = False) -> list[str]:
+    """Signals carried by the header block. ``headers`` are (name, decoded value) pairs, repeats kept.
+
+    ``own_group``: our own group relayed the mail (:func:`relayed_by_own_group`). Its list headers and its
+    ``Precedence: list`` are not read as list mail; a bulk or junk precedence, and every other signal, still count.
+    """
     index = _index(headers)
 
     def values(name: str) -> list[str]:
@@ -96,8 +122,9 @@ def header_signals(headers: Sequence[tuple[str, str]]) -> list[str]:
     if any(value and value != "no" for value in values("auto-submitted")):
         found.append("auto_submitted")
     precedence = values("precedence") + values("x-precedence")
+    machine_precedence = _PRECEDENCE_MACHINE - {"list"} if own_group else _PRECEDENCE_MACHINE
     # The first token decides: "bulk (newsletter)", "list; x" (an RFC 5322 comment or trailing text after it).
-    if any(_PRECEDENCE_END.split(value, maxsplit=1)[0] in _PRECEDENCE_MACHINE for value in precedence):
+    if any(_PRECEDENCE_END.split(value, maxsplit=1)[0] in machine_precedence for value in precedence):
         found.append("precedence_bulk")
     if any(value != "no" for name in _AUTOREPLY_HEADERS for value in values(name)):
         found.append("x_autoreply")
@@ -108,7 +135,7 @@ def header_signals(headers: Sequence[tuple[str, str]]) -> list[str]:
         found.append("x_loop")
     if values(LOOP_HEADER):
         found.append("own_loop_header")
-    if any(values(name) for name in _LIST_HEADERS):
+    if not own_group and any(values(name) for name in _LIST_HEADERS):
         found.append("list_mail")
     if any(value.replace(" ", "") in {"<>", ""} for value in values("return-path")):
         found.append("null_return_path")
@@ -185,15 +212,32 @@ def address_signals(
     own_domain: str,
     reply_to: Iterable[str] = (),
     authors: Iterable[str] = (),
+    *,
+    own_group: bool = False,
 ) -> list[str]:
     """Signals from who wrote and to whom. ``senders`` = From, Sender and envelope addresses; ``reply_to`` the
-    Reply-To addresses; ``authors`` the From addresses (also among ``senders``)."""
+    Reply-To addresses; ``authors`` the From addresses (also among ``senders``). ``own_group``: our own group
+    relayed the mail (:func:`relayed_by_own_group`); ``senders`` are then the From addresses alone, since the
+    group's Sender and envelope are its own."""
     found: list[str] = []
     own = {address.lower() for address in own_addresses}
     answer_to = [address.lower() for address in reply_to if address]
     sender_list = [address.lower() for address in senders if address] + answer_to
+    written_by = [address.lower() for address in authors if address]
+    if (
+        own_group
+        and written_by
+        and all(address in own for address in written_by)
+        and len(set(answer_to)) == 1
+        and not is_system_address(answer_to[0])
+        and answer_to[0] not in own
+    ):
+        # "'Jane' via Support <support@…>", Reply-To Jane: the group wrote its own address over a writer whose
+        # domain lets no one else send in its name (DMARC). A person, whom a person answers: the From is ours, so
+        # nothing proves the Reply-To is theirs.
+        found.append(RELAYED_SENDER)
+        sender_list = answer_to
     if any(is_system_address(address) for address in sender_list):
-        written_by = [address.lower() for address in authors if address]
         relayed = (
             written_by
             and answer_to
