@@ -21,6 +21,7 @@ from triage.message import Channel, InboundMessage, subject_forwards, without_re
 from triage.parsing.machine_mail import WEAK_SIGNALS, replies_to_auto_reply
 from triage.parsing.quoting import below_the_reply, marks_a_forward, reads_as_signature
 from triage.profiles import Mode, Profile
+from triage.summary import request_sentences
 from triage.topics import (
     closing_message,
     machine_text,
@@ -377,6 +378,11 @@ def decide(
         return escalate(
             Reason.AMBIGUOUS_INTENT, [f"{label}:{p:.2f}" for label, p in classification.top_k[:2]]
         )
+    cap = profile.max_request_sentences
+    if cap is not None and len(sentences := request_sentences(message.text)) > cap:
+        # Five sentences around "where is my parcel" tell a story (a fall, a stain, a reply that did not help)
+        # that the phrase tables may not know: more than one template answers.
+        return escalate(Reason.AMBIGUOUS_INTENT, [f"sentences:{len(sentences)}>{cap}"])
     if templated_intents and not faq and classification.label not in templated_intents:
         return escalate(Reason.NO_TEMPLATE, [classification.label])
     if profile.mode is Mode.SHADOW:

@@ -69,6 +69,14 @@ class Profile(BaseModel):
         description="Most automated replies as a share of the segment's messages (per day).",
     )
     reply_languages: frozenset[str] = frozenset({"en"})
+    max_request_sentences: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "More sentences than this in what the customer wrote this time (greeting and sign-off aside) go to a "
+            "person: a longer mail tells more than one template answers. null = no limit."
+        ),
+    )
     answer_faq: bool = Field(
         True,
         description="Answer with an approved FAQ entry (issue 7) when a message matches one closely enough.",

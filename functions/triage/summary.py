@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from triage import regex_code
-from triage.cues import negative_cues
+from triage.cues import compile_skipping, negative_cues
 from triage.emotion import NEUTRAL, EmotionReading
 from triage.entities import Entities, extract_entities
 from triage.observability import logger
@@ -55,7 +55,23 @@ PRODUCTS_MAX = 5
 DRAFT_MARK = "[DRAFT – edit before sending]"
 SENT_MARK = "[ALREADY SENT – our automatic reply in this thread; do not send it again]"
 
-_SENTENCE = regex_code.compile(r"(?<=[.!?])\s+|\n+")
+# Where a sentence ends: white space after . ! or ?, or a line break. Searched from those four characters alone (a
+# pattern led by a look-behind is tried at every character, several times slower); ``_sentence_split`` keeps the mark.
+_SENTENCE_END = compile_skipping(r"[.!?]\s+|\n+")
+
+
+def _sentence_split(text: str) -> list[str]:
+    """``re.split(r"(?<=[.!?])\\s+|\\n+", text)``: the pieces between sentence ends, each keeping its . ! or ?."""
+    parts: list[str] = []
+    start = 0
+    for end in _SENTENCE_END.finditer(text):
+        cut = end.start()
+        parts.append(text[start : cut + (text[cut] != "\n")])
+        start = end.end()
+    parts.append(text[start:])
+    return parts
+
+
 _GREETING_OR_CLOSING = regex_code.compile(
     r"^(hi|hello|hey|dear|good (morning|afternoon|evening)|thanks?|thank you|many thanks|best|regards|kind regards|"
     r"cheers|sincerely|hola|buenos días|gracias|saludos|hallo|guten tag|danke|bonjour|merci|cordialement)\b[^.?!]{0,40}$",
@@ -256,7 +272,32 @@ class Summariser(Protocol):
 
 # A line break inside a paragraph is the sender's client wrapping at ~72 columns, not the end of a sentence; a
 # line that starts a list item, or follows a line ending in ':' or punctuation, stays a break.
-_WRAPPED = regex_code.compile(r"(?<=[^\s.!?:;])[ \t]*\n(?=[ \t]*[^\s\-*•>\d])")
+_WRAP_STOPS = frozenset(".!?:;")
+_ITEM_MARKS = frozenset("-*•>")
+
+
+def _unwrapped(text: str) -> str:
+    """Each line break inside a paragraph, with the blanks before it, made one space: ``re.sub(r"(?<=[^\\s.!?:;])
+    [ \\t]*\\n(?=[ \\t]*[^\\s\\-*•>\\d])", " ", text)``, read line by line (the pattern, led by a look-behind, is
+    tried at every character)."""
+    lines = text.split("\n")
+    joined = [lines[0]]
+    for line in lines[1:]:
+        before = joined[-1].rstrip(" \t")
+        after = line.lstrip(" \t")
+        if (
+            before
+            and not before[-1].isspace()
+            and before[-1] not in _WRAP_STOPS
+            and after
+            and not after[0].isspace()
+            and after[0] not in _ITEM_MARKS
+            and not after[0].isdecimal()
+        ):
+            joined[-1] = f"{before} {line}"
+        else:
+            joined.append(line)
+    return "\n".join(joined)
 
 
 # A sentence that says nothing but "is anyone there": "Hello??", "Hi!", "Anyone?".
@@ -296,8 +337,9 @@ def _without_sign_off(text: str) -> str:
     return text
 
 
-def _sentences(text: str) -> list[str]:
-    parts = (" ".join(part.split()) for part in _SENTENCE.split(_WRAPPED.sub(" ", _without_sign_off(text))))
+def request_sentences(text: str) -> list[str]:
+    """The sentences of what a customer wrote, without greeting, sign-off, signature or a quote's attribution line."""
+    parts = (" ".join(part.split()) for part in _sentence_split(_unwrapped(_without_sign_off(text))))
     kept = (part for part in parts if len(part) > 2 and not _GREETING_OR_CLOSING.match(part))
     greeted = (_LEADING_GREETING.sub("", part) for part in kept)
     return [
@@ -360,7 +402,7 @@ def _ordinal(n: int) -> str:
 
 def _is_closing(text: str) -> bool:
     """Only thanks or "it's sorted": no question, no request, at least one closing word."""
-    lines = [" ".join(part.split()) for part in _SENTENCE.split(text) if part.strip()]
+    lines = [" ".join(part.split()) for part in _sentence_split(text) if part.strip()]
     asks = _REQUEST.search(_THANKS_FOR_HELP.sub(" ", text))
     return bool(lines) and not asks and any(_CLOSING.search(line) for line in lines)
 
@@ -423,7 +465,7 @@ def extract_products(text: str) -> tuple[str, ...]:
     """Product names a customer mentions: a known product noun with its brand words, or a capitalised name
     after my/the/your in a sentence about an order. Light on purpose; run it on masked text."""
     found: list[str] = []
-    for sentence in _SENTENCE.split(text):
+    for sentence in _sentence_split(text):
         found += [" ".join(match.group("name").split()) for match in _KNOWN_PRODUCT.finditer(sentence)]
         if _ORDER_WORDS.search(sentence):
             for match in _NAMED_PRODUCT.finditer(sentence):
@@ -558,13 +600,13 @@ def _history_line(history: CustomerHistory) -> str:
 
 def _gist(text: str) -> str | None:
     """A customer's turn: the passage that carries the request."""
-    passage = _passage(_sentences(mask_addresses(text)))
+    passage = _passage(request_sentences(mask_addresses(text)))
     return _quote(passage, GIST_MAX_WORDS) if passage else None
 
 
 def _opening(text: str) -> str | None:
     """Our agent's turn: how it opens (what was done or promised comes first in a reply)."""
-    opening = " ".join(_sentences(mask_addresses(text)))
+    opening = " ".join(request_sentences(mask_addresses(text)))
     return _quote(opening, GIST_MAX_WORDS) if opening else None
 
 
@@ -625,7 +667,12 @@ def _wants(item: SummaryInput, text: str, sentences: Sequence[str], subject: str
     best = _best_sentence(sentences) or subject or None
     if best is None and earlier:
         best = next(
-            (s for t in reversed(earlier) if (s := _best_sentence(_sentences(mask_addresses(t.text))))), None
+            (
+                s
+                for t in reversed(earlier)
+                if (s := _best_sentence(request_sentences(mask_addresses(t.text))))
+            ),
+            None,
         )
     if best is None:
         return "Unclear: the message has no readable text." + (f" Topic: {topic}." if topic else "")
@@ -661,10 +708,12 @@ class ExtractiveSummariser:
     def summarise(self, item: SummaryInput) -> AgentSummary:
         subject = " ".join(mask_addresses(item.subject).split())
         text = mask_addresses(item.text)
-        sentences = _sentences(text)
+        sentences = request_sentences(text)
         earlier_customer = [mask_addresses(t.text) for t in item.turns if t.role == "customer"]
         current_first = [subject, text, *reversed(earlier_customer)]
-        expects = _expectation([*sentences, *(s for t in reversed(earlier_customer) for s in _sentences(t))])
+        expects = _expectation(
+            [*sentences, *(s for t in reversed(earlier_customer) for s in request_sentences(t))]
+        )
         return AgentSummary(
             wants=_wants(item, text, sentences, subject),
             happened=_happened(item.turns, bool(item.text.strip())),
@@ -902,7 +951,7 @@ class Summary(BaseModel):
 def summarise(subject: str, text: str) -> Summary:
     """Key points, entities and emotion cues of one message (addresses masked)."""
     subject, text = mask_addresses(subject), mask_addresses(text)
-    sentences = _sentences(text)
+    sentences = request_sentences(text)
     ranked = sorted(range(len(sentences)), key=lambda i: (-_request_score(sentences[i]), i))
     chosen = sorted(ranked[:MAX_KEY_POINTS])
     points: list[str] = []

@@ -248,3 +248,45 @@ def test_settings_read_the_environment_and_name_a_bad_variable() -> None:
     assert settings.support_addresses == ("a@x.example", "b@x.example")
     with pytest.raises(SettingsError, match="IDEMPOTENCY_TTL_SECONDS"):
         Settings.from_env({"IDEMPOTENCY_TTL_SECONDS": "lots"})
+
+
+STORY = (
+    "Hello,\n\n"
+    "I ordered a bookcase on the 3rd. The courier left it at the gate in the rain. My neighbour carried it in for "
+    "me. One side panel has warped since. I still have the invoice. Where is the second box of the order?\n\n"
+    "Kind regards,\nMartha"
+)
+
+
+def test_a_segment_can_send_a_long_story_around_a_routine_question_to_a_person() -> None:
+    """Six sentences around "where is my parcel" tell more than a tracking template answers, in words the phrase
+    tables may not know; the profile's cap, not a phrase, hands it over."""
+    capped = RULES.model_copy(update={"max_request_sentences": 4})
+    decision = decide(message(STORY), classified(), capped)
+    assert decision.action is Action.ESCALATE
+    assert decision.reason is Reason.AMBIGUOUS_INTENT
+    assert decision.detail == ("sentences:6>4",)
+    # Without a cap the same mail is answered: only the cap stopped it.
+    assert decide(message(STORY), classified(), RULES).action is Action.AUTO_REPLY
+
+
+def test_greeting_sign_off_and_signature_are_not_counted_against_the_cap() -> None:
+    text = (
+        "Hi there,\n\nI placed order 5512 on Monday. Could you tell me where it is now?\n\n"
+        "Many thanks,\nPriya Raman\nSenior Analyst\n+44 20 7946 0000"
+    )
+    capped = RULES.model_copy(update={"max_request_sentences": 2})
+    as_read = message(extract_reply(text), full_text=text)  # what the parser gives the policy
+    assert decide(as_read, classified(), capped).action is Action.AUTO_REPLY
+    assert decide(as_read, classified(), RULES.model_copy(update={"max_request_sentences": 1})).detail == (
+        "sentences:2>1",
+    )
+
+
+def test_the_shipped_retail_profile_hands_a_long_story_to_a_person() -> None:
+    from triage.profiles import load_policy
+    from triage.settings import Settings
+
+    retail = load_policy(Settings.from_env().policy_file).profile("retail")
+    assert decide(message(STORY), classified(), retail).reason is Reason.AMBIGUOUS_INTENT
+    assert decide(message(), classified(), retail).action is Action.AUTO_REPLY
