@@ -16,7 +16,7 @@ PYC_PYTHON      ?= python$(LAMBDA_PYTHON)
 # The template's functions (each built by `make build-<LogicalId>`, see below).
 FUNCTIONS := EmailIntakeFunction TriageWorkerFunction WebhookIntakeFunction HelpdeskSenderFunction FaqMinerFunction
 
-.PHONY: demo serve test lint typecheck cfn-lint checkov check model emotion-model bench bench-deployed layers build-DependenciesLayer build-ConfigLayer build-EncoderLayer sam-build clean $(addprefix build-,$(FUNCTIONS))
+.PHONY: demo serve test lint typecheck cfn-lint checkov check model emotion-model risk-model bench bench-deployed layers build-DependenciesLayer build-ConfigLayer build-EncoderLayer sam-build clean $(addprefix build-,$(FUNCTIONS))
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +83,15 @@ emotion-model: $(STAMP)
 	$(BIN)/python -m triage.emotion prepare $(GOEMOTIONS)/train.tsv $(GOEMOTIONS)/labels.txt > build/goemotions_train.csv
 	$(BIN)/triage train --head emotion --data build/goemotions_train.csv --no-encoder --letters 0.5 --c 2 \
 		--out $(MODEL_DIR)
+
+# The risk head: would a person rather answer this mail? Read from the labelled mails of the adversarial rounds
+# (events/labelled_mail/README.md).
+risk-model: $(STAMP)
+	mkdir -p build
+	$(BIN)/python -m triage.risk prepare events/labelled_mail/mails.csv \
+		$(SHARED)/bitext_customer_support/bitext_27k_v11_instruction_intent.csv --policy infra/policy.json \
+		> build/risk_train.csv
+	$(BIN)/triage train --head risk --data build/risk_train.csv --no-encoder --quiet --out $(MODEL_DIR)
 
 bench: $(STAMP)
 	$(BIN)/triage bench --json

@@ -118,17 +118,20 @@ _OURS = (
     + """\
 import triage_worker.app
 _imported = time.perf_counter()
-from triage.service import load_emotion_model_or_none, load_model_or_none, read_email, triage_message
+from triage.service import (
+    load_emotion_model_or_none, load_model_or_none, load_risk_model_or_none, read_email, triage_message
+)
 from triage.settings import get_settings
 settings = get_settings()
 model = load_model_or_none(settings)
 if model is None:
     sys.exit(f"the model in {settings.model_dir} did not load")
 emotion = load_emotion_model_or_none(settings)
+risk = load_risk_model_or_none(settings)
 _loaded = time.perf_counter()
 with open(sys.argv[2], "rb") as handle:
     raw = handle.read()
-outcome = triage_message(read_email(raw, settings), model, settings, emotion_model=emotion)
+outcome = triage_message(read_email(raw, settings), model, settings, emotion_model=emotion, risk_model=risk)
 _done = time.perf_counter()
 _report({
     "total_s": _done - _start, "import_s": _imported - _start, "model_load_s": _loaded - _imported,
@@ -361,15 +364,22 @@ def _warm(model_dir: Path, raw: bytes, env: Mapping[str, str], iterations: int) 
     wanted = {name: value for name, value in env.items() if os.environ.get(name) != value}
     with local.environment(wanted):
         from triage.classifier import load_model
-        from triage.service import classify, load_emotion_model_or_none, read_email, triage_message
+        from triage.service import (
+            classify,
+            load_emotion_model_or_none,
+            load_risk_model_or_none,
+            read_email,
+            triage_message,
+        )
         from triage.settings import Settings
 
         settings = Settings.from_env(model_dir=model_dir)
         model = load_model(model_dir)
-        # What the worker runs: the emotion head too, when the model directory has one.
+        # What the worker runs: the emotion and risk heads too, when the model directory has them.
         emotion = load_emotion_model_or_none(settings)
+        risk = load_risk_model_or_none(settings)
         for _ in range(max(5, min(200, iterations // 10))):
-            triage_message(read_email(raw, settings), model, settings, emotion_model=emotion)
+            triage_message(read_email(raw, settings), model, settings, emotion_model=emotion, risk_model=risk)
         parse = np.empty(iterations)
         classify_only = np.empty(iterations)
         triage = np.empty(iterations)
@@ -387,7 +397,7 @@ def _warm(model_dir: Path, raw: bytes, env: Mapping[str, str], iterations: int) 
             classify(message, model)
             classified = time.perf_counter()
             forget_texts()
-            triage_message(message, model, settings, emotion_model=emotion)
+            triage_message(message, model, settings, emotion_model=emotion, risk_model=risk)
             done = time.perf_counter()
             parse[i], classify_only[i], triage[i] = parsed - started, classified - parsed, done - classified
     per_message = parse + triage

@@ -226,6 +226,10 @@ class Classification:
         """Confident enough, for this label, to reach the model's target precision."""
         return self.threshold is not None and self.confidence >= self.threshold
 
+    def probability(self, label: str) -> float:
+        """The probability of ``label`` if it is among ``top_k`` (a two-label head's always are), else 0.0."""
+        return dict(self.top_k).get(label, 0.0)
+
     @property
     def margin(self) -> float:
         """Gap between the two best labels: small means a mixed or ambiguous request."""

@@ -248,6 +248,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
         encoder_provider,
         load_emotion_model_or_none,
         load_model_or_none,
+        load_risk_model_or_none,
         policy_for,
         read_email,
         triage_message,
@@ -266,6 +267,7 @@ def cmd_decide(args: argparse.Namespace) -> int:
         load_emotion_model_or_none(settings),
         policy=policy,
         segment=args.profile,
+        risk_model=load_risk_model_or_none(settings),
     )
     decision = outcome.decision
     escalation = outcome.escalation
@@ -322,7 +324,13 @@ def cmd_decide(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from triage.replay import format_report, load_cases, replay
-    from triage.service import encoder_provider, load_emotion_model_or_none, load_model_or_none, policy_for
+    from triage.service import (
+        encoder_provider,
+        load_emotion_model_or_none,
+        load_model_or_none,
+        load_risk_model_or_none,
+        policy_for,
+    )
     from triage.training import TrainingError
 
     settings = _settings(args)
@@ -342,6 +350,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         profile=args.profile,
         emotion_model=load_emotion_model_or_none(settings),
         encoder=encoder_provider(settings),
+        risk_model=load_risk_model_or_none(settings),
     )
     if args.json:
         _print_json(report)
@@ -591,7 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--text-column", default="text")
         p.add_argument("--label-column", default="category")
-        p.add_argument("--head", default="intent", choices=["intent", "emotion"])
+        p.add_argument("--head", default="intent", choices=["intent", "emotion", "risk"])
         return p
 
     tiers = ["linear", "combined", "cascade"]
@@ -661,7 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text-column", default="text")
     p.add_argument("--label-column", default="category")
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--head", default="intent", choices=["intent", "emotion"])
+    p.add_argument("--head", default="intent", choices=["intent", "emotion", "risk"])
     p.add_argument(
         "--target-precision",
         type=_bounded(float, 0.0, 1.0, low_open=True),

@@ -59,6 +59,10 @@ REASON_TEXT: dict[Reason, str] = {
     Reason.INTENT_NOT_ROUTINE: "This kind of request is handled by people.",
     Reason.LOW_CONFIDENCE: "The model was not sure what the customer wants.",
     Reason.AMBIGUOUS_INTENT: "The message seems to ask for more than one thing.",
+    Reason.PERSON_LIKELY: (
+        "The risk model reads this as a message a person should answer (a problem, an event or a feeling beside "
+        "the question), though no rule named it."
+    ),
     Reason.NO_TEMPLATE: "There is no approved answer for this request yet.",
     Reason.MODEL_UNAVAILABLE: "The classifier was unavailable.",
     Reason.REPLY_REFUSED: (

@@ -79,6 +79,7 @@ class Reason(StrEnum):
     AUTOMATION_SHARE_CAP = "automation_share_cap"
     STATE_UNAVAILABLE = "state_unavailable"
     REPLY_REFUSED = "reply_refused"
+    PERSON_LIKELY = "person_likely"
 
 
 # Defects after which we cannot trust that we read what the customer wrote.
@@ -388,6 +389,21 @@ def decide(
     if profile.mode is Mode.SHADOW:
         return EscalateDecision(reason=Reason.SHADOW_MODE, would_auto_reply=True, **facts)
     return AutoReplyDecision(reason=Reason.ROUTINE_INTENT, would_auto_reply=True, **facts)
+
+
+def person_risk(
+    decision: AutoReplyDecision | EscalateDecision | NoReplyDecision, profile: Profile, probability: float
+) -> AutoReplyDecision | EscalateDecision | NoReplyDecision:
+    """A would-be automatic reply (live or shadow) that the risk head reads as a person's, with ``probability`` at
+    or above the profile's ``max_person_risk``, goes to a person: the guards above catch the risks written in words
+    they know, the head those told as a story beside the question. Any other decision is returned as it is."""
+    limit = profile.max_person_risk
+    if not decision.would_auto_reply or limit is None or probability < limit:
+        return decision
+    kept = decision.model_dump(exclude={"action", "reason", "detail", "would_auto_reply"})
+    return EscalateDecision(
+        **kept, reason=Reason.PERSON_LIKELY, detail=(f"person:{probability:.2f}>={limit:.2f}",)
+    )
 
 
 def stepped_aside(

@@ -77,6 +77,15 @@ class Profile(BaseModel):
             "person: a longer mail tells more than one template answers. null = no limit."
         ),
     )
+    max_person_risk: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "The risk head's probability that a person should answer (a story, a problem or a feeling beside a "
+            "routine question) at or above which one does. null = the head is not asked."
+        ),
+    )
     answer_faq: bool = Field(
         True,
         description="Answer with an approved FAQ entry (issue 7) when a message matches one closely enough.",

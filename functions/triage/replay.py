@@ -138,6 +138,7 @@ def replay(
     emotion_model: TextModel | None = None,
     encoder: Callable[[], Encoder | None] | None = None,
     spacing: timedelta = timedelta(minutes=20),
+    risk_model: TextModel | None = None,
 ) -> dict[str, Any]:
     """The report (see the module docstring); ``profile`` forces one profile on every message."""
     if profile is not None:
@@ -176,6 +177,7 @@ def replay(
             history=history,
             segment=segment,
             now=now,
+            risk_model=risk_model,
         )
         if isinstance(outcome.decision, AutoReplyDecision):
             seg_profile = live.config.profile(outcome.segment)

@@ -42,6 +42,7 @@ from triage.policy import (
     Reason,
     classification_text,
     decide,
+    person_risk,
     stepped_aside,
 )
 from triage.ports import (
@@ -55,6 +56,7 @@ from triage.ports import (
 )
 from triage.profiles import Mode, PolicyConfig, PolicyError, Profile, load_policy
 from triage.replies import Rendered, ReplyContent, ReplyStyle, ReplyTemplates, compose_mime, reply_content
+from triage.risk import PERSON
 from triage.routing import RoutingConfig, queue_name, route
 from triage.settings import Settings
 from triage.summary import ExtractiveSummariser, Summariser, summarise, summariser_from
@@ -232,11 +234,13 @@ def triage_message(
     segment: str | None = None,
     now: datetime | None = None,
     knowledge: KnowledgeBase | None = None,
+    risk_model: TextModel | None = None,
 ) -> Outcome:
     """Classify, decide, and compose what would be sent. No I/O (beyond loading the encoder on first need).
 
     ``segment`` forces a profile (``triage decide --profile``); otherwise the customer table's ``customer_segment``
-    or the policy's routing rules choose it.
+    or the policy's routing rules choose it. ``risk_model``: the risk head, read only for a would-be automatic
+    reply (``policy.person_risk``).
     """
     policy = policy or policy_for(settings)
     now = now or datetime.now(UTC)
@@ -265,6 +269,8 @@ def triage_message(
         repeat_contact_days=policy.config.caps.repeat_contact_days,
         now=now,
     )
+    if risk_model is not None and decision.would_auto_reply and profile.max_person_risk is not None:
+        decision = person_risk(decision, profile, risk_model.predict(text).probability(PERSON))
     rendered = render_for(decision.intent, knowledge, message, policy) if decision.intent else None
     draft = rendered.body if rendered else None
     answering = isinstance(decision, AutoReplyDecision)
@@ -409,12 +415,21 @@ def load_model_or_none(settings: Settings) -> IntentModel | None:
 
 def load_emotion_model_or_none(settings: Settings) -> TextModel | None:
     """The emotion head when the model directory has one (else the phrase table alone judges the tone)."""
-    if not (settings.model_dir / artifact_name("emotion")).is_file():
+    return _head_or_none(settings, "emotion", "emotion head unavailable; using the phrase table")
+
+
+def load_risk_model_or_none(settings: Settings) -> TextModel | None:
+    """The risk head when the model directory has one (else the guards alone decide)."""
+    return _head_or_none(settings, "risk", "risk head unavailable; the guards decide alone")
+
+
+def _head_or_none(settings: Settings, head: str, unavailable: str) -> TextModel | None:
+    if not (settings.model_dir / artifact_name(head)).is_file():
         return None
     try:
-        return load_model(settings.model_dir, "emotion")
+        return load_model(settings.model_dir, head)
     except ModelError:
-        logger.exception("emotion head unavailable; using the phrase table")
+        logger.exception(unavailable)
         return None
 
 
@@ -508,6 +523,7 @@ class TriageWorker:
             self._encoder,
             load_emotion_model_or_none(self._settings),
             policy=self._policy,
+            risk_model=load_risk_model_or_none(self._settings),
             history=history,
             customer_segment=customer_segment,
             now=now,

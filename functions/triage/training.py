@@ -44,8 +44,10 @@ FEATURES: tuple[dict[str, Any], ...] = (
 )
 # The emotion head reads 43k Reddit comments: at 60k terms per block its vocabulary was ~120k terms (~20 MB and
 # ~50 ms to load in the Lambda). 20k per block scored the same on GoEmotions' dev split (see the model card).
+# The risk head reads a few hundred whole mails (events/labelled_mail): 5k terms per block keep it under 0.5 MB.
 HEAD_FEATURES: dict[str, tuple[dict[str, Any], ...]] = {
     "emotion": tuple(spec | {"max_features": 20_000} for spec in FEATURES),
+    "risk": tuple(spec | {"max_features": 5_000} for spec in FEATURES),
 }
 
 
@@ -234,7 +236,13 @@ class _Fitted:
         scores: NDArray[np.float64] = self.models[tier].decision_function(
             self.design(texts, tier, embeddings)
         )
-        return scores
+        return _two_columns(scores) if scores.ndim == 1 else scores
+
+
+def _two_columns(scores: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Two labels: scikit-learn gives one score d per row (the second label's log-odds); the softmax of (0, d) is
+    its probability, sigmoid(d), so every head is scored as labels × features."""
+    return np.column_stack([np.zeros_like(scores), scores])
 
 
 def _fit(
@@ -451,8 +459,11 @@ def export(
         # Weights ship as float32 (half the artifact). The scikit-learn model takes the same rounded weights, so
         # evaluation, the parity test and the baseline all score exactly the model that is exported.
         model.coef_ = model.coef_.astype(np.float32).astype(np.float64)
-        arrays[f"{tier}_coef"] = model.coef_.astype(np.float32)
-        arrays[f"{tier}_intercept"] = model.intercept_.astype(np.float64)
+        coef, intercept = model.coef_, model.intercept_
+        if len(model.classes_) == 2:  # one row of weights: the first label's are zero (see _two_columns)
+            coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.concatenate([[0.0], intercept])
+        arrays[f"{tier}_coef"] = coef.astype(np.float32)
+        arrays[f"{tier}_intercept"] = intercept.astype(np.float64)
     artifact = out_dir / artifact_name(head)
     np.savez(artifact, **arrays)  # type: ignore[arg-type]
     digest = hashlib.sha256(artifact.read_bytes()).hexdigest()
