@@ -237,6 +237,7 @@ def test_several_reply_addresses_are_a_weak_signal() -> None:
         "alerts+billing@cloud.example.com",
         "Updates@shop.example.org",
         "newsletter@brand.example.org",
+        "bills@energy.example.net",
     ],
 )
 def test_a_sender_named_like_a_system_is_a_weak_signal(sender: str) -> None:
@@ -248,7 +249,14 @@ def test_a_sender_named_like_a_system_is_a_weak_signal(sender: str) -> None:
 
 @pytest.mark.parametrize(
     "sender",
-    ["jane.tracking@example.org", "newsome@example.org", "info@smallshop.example.org", "alerta@example.es"],
+    [
+        "jane.tracking@example.org",
+        "newsome@example.org",
+        "info@smallshop.example.org",
+        "alerta@example.es",
+        "bill.armitage@example.org",  # a first name, not the bills desk
+        "bill@example.org",
+    ],
 )
 def test_people_and_shared_boxes_are_not_automated_senders(sender: str) -> None:
     assert "automated_sender" not in to_support(sender, [])

@@ -31,10 +31,11 @@ _SYSTEM_LOCAL_PART = regex_code.compile(
     re.IGNORECASE,
 )
 # Role names that systems send from (tracking updates, code-host notifications, newsletters): weaker than no-reply,
-# since a shop owner may write from updates@ too, but never for a robot's answer to a robot.
+# since a shop owner may write from updates@ too, but never for a robot's answer to a robot. Not a first name:
+# "bills", not "bill" (bill.armitage@ is a person).
 _AUTOMATED_LOCAL_PART = regex_code.compile(
     r"^(notifications?|notify|alerts?|tracking|updates?|news|newsletters?|marketing|mailer|automated|automailer|system"
-    r"|parcels?|shipping|shipments?|deliver(y|ies)|dispatch|security|bills?|billing|invoices?|receipts?|payments?"
+    r"|parcels?|shipping|shipments?|deliver(y|ies)|dispatch|security|bills|billing|invoices?|receipts?|payments?"
     r"|robot|digest)([.+_-].*)?$",
     re.IGNORECASE,
 )
