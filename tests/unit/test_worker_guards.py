@@ -33,6 +33,7 @@ WORKER_REASONS = frozenset(
         Reason.STATE_UNAVAILABLE,
         Reason.MISSING_FIELD,
         Reason.REPLY_REFUSED,
+        Reason.PERSON_LIKELY,
     }
 )
 
@@ -323,6 +324,27 @@ def test_a_reply_refused_for_good_is_handed_to_a_person_and_a_throttled_one_retr
         r.worker.handle(message)  # the queue redelivers it
     assert r.queue.bodies == []
     assert store.history(message, START).auto_replied_by is None  # the reservation was given back
+
+
+def test_a_would_be_reply_the_bundled_risk_head_reads_as_a_persons_reaches_a_person(
+    rig: Callable[..., Rig],
+) -> None:
+    """The worker asks the risk head (``test_risk``) about would-be replies: a fall told as a story beside a
+    tracking question is escalated, recorded and counted as person_likely, and nothing is sent."""
+    r = rig()
+    story = (
+        "Hello, the step stool from order A-7 gave way under my mother on Sunday and she went down hard on the "
+        "kitchen floor. The second stool in that order hasn't come yet. Could you tell me where it is? Ruth"
+    )
+    result = r.worker.handle(order_question(7, text=story))
+    assert result["decision"]["reason"] == "person_likely"
+    assert r.outbox.sent == []
+    [escalation] = r.queue.bodies
+    assert escalation["reason"] == "person_likely"
+    assert escalation["reason_detail"][0].startswith("person:")
+    assert (
+        r.worker.handle(order_question(8, sender="sam@example.org"))["decision"]["reason"] == "routine_intent"
+    )
 
 
 def test_every_reason_code_has_a_test() -> None:
