@@ -351,7 +351,7 @@ class Phrases:
 HUMAN_REQUEST = Phrases(
     r"""
     \b(real|actual|live)\s+(person|human|agent|people)\b
-    | \bhuman\s+(being|agent|support)\b
+    | \bhuman\s+(being|agent|support|staff|employee|worker|operator|assistant)\b
     | \b(speak|talk|chat)\s+(to|with)\s+(a|an|some|your|one\s+of\s+your)?\s*(human|person|agent|representative|rep|operator
         |manager|supervisor|someone|somebody|staff|customer\s+(service|support|care)|member\s+of\s+(staff|your\s+team))\b
     | \b(connect|transfer|put)\s+me\s+(with|to|through\s+to)\s+(a|an|some|your)?\s*(real\s+|live\s+)?(human|person|agent

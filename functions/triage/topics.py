@@ -54,6 +54,9 @@ SENSITIVE: dict[str, Phrases] = {
         |so\s+(that\s+)?(he|she|my\s+ex)\s+(can['’]?t|cannot|won['’]?t|doesn['’]?t|does\s+not)\s+(find|see|know|learn)\s+(out\s+)?(where|my\s+(new\s+)?address)
         |(he|she|my\s+ex)\s+(mustn['’]?t|must\s+not|must\s+never)\s+(find|see|know|learn)\s+(out\s+)?(where|my\s+(new\s+)?address)
         |(he|she|they)\s+(was|is|were|has\s+been|have\s+been|kept)\s+(hurting|hitting|abusing|threatening|beating)\s+me
+        |((my\s+)?(partner|husband|wife|ex|boyfriend|girlfriend)|he|she)\s+(hits|beats|slaps|kicks|punches|chokes|strangles)\s+me
+        |((my\s+)?(partner|husband|wife|ex|boyfriend|girlfriend)|he|she)\s+controls\s+(all\s+)?(of\s+)?(the|my|our)\s+(money|finances
+        |bank\s+accounts?|cards?)
         |(don['’]?t|do\s+not)\s+want\s+(him|her|them|my\s+ex)\s+to\s+(find|know|learn)\s+(out\s+)?where\s+i\s+(live|am|moved)
         |violencia\s+(doméstica|de\s+género)|häusliche\s+gewalt|violences?\s+conjugales?)\b""",
         _FLAGS,
@@ -153,6 +156,7 @@ SENSITIVE: dict[str, Phrases] = {
         |how\s+(do\s+|did\s+|come\s+)?you\s+(already\s+)?(have|got|get|obtained?)\s+my\s+(phone|number|mobile|address|home\s+address|details|data|information|e-?mail)
         |where\s+did\s+you\s+get\s+my\s+(mobile\s+|phone\s+|home\s+|e-?mail\s+)?(details|data|number|address|e-?mail|information)|datos\s+personales|protección\s+de\s+datos|personenbezogene(n)?\s+daten
         |(unsubscribed|opted\s+out)\s+([\w'’,.-]+\s+){0,12}still\s+(getting|receiving|being\s+sent)
+        |information\s+commissioner|(to|with)\s+the\s+ico
         |datenschutz|données\s+personnelles|protection\s+des\s+données)\b""",
         _FLAGS,
         lazy=True,

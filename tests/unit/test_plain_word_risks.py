@@ -64,6 +64,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
     (Reason.SENSITIVE_TOPIC, "safeguarding:"): [
         "She was hitting me, so I moved out last week.",
         "I do not want him to find out where I moved.",
+        "My boyfriend slaps me if I spend anything without asking.",
+        "My wife controls all of my cards, so this has to be quiet.",
     ],
     (Reason.SENSITIVE_TOPIC, "vulnerability:"): [
         "I'm partially sighted and the tracking page is hard to read.",
@@ -88,6 +90,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
     (Reason.SENSITIVE_TOPIC, "data_protection:"): [
         "Also, where did you get my mobile number from?",
         "I opted out of your mailings in May and I'm still getting them daily.",
+        "A complaint to the Information Commissioner's Office is already written.",
+        "If this happens again I'm going to the ICO.",
     ],
     (Reason.SENSITIVE_TOPIC, "legal:"): [
         "Otherwise this goes to the Financial Conduct Authority.",
@@ -112,6 +116,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Could a pair of human eyes look at it?",
         "And please read my message properly this time.",
         "Could I have a word with whoever plans the routes?",
+        "Please let human staff look at this one instead.",
     ],
     (Reason.REPEAT_CONTACT, "contacts:"): [
         "Your email said to wait 48 hours. I waited five days.",
