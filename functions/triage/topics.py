@@ -129,6 +129,7 @@ SENSITIVE: dict[str, Phrases] = {
         (?!\s+((this|that|the|my|these|those)\s+)?(last\s+|new\s+)?(orders?|purchases?|items?|products?|articles?|\{))|financial(ly)?\s+(difficult(y|ies)|hardship
         |trouble|problems|struggl(e|es|ing))|(money|debt)\s+(problems|troubles|worries|advice)|struggling\s+(financially|to\s+pay)
         |behind\s+on\s+(all\s+)?(my\s+|our\s+)?(bills|rent|payments|mortgage)|debt\s+collect(ors?|ion)|collection\s+agency|bailiffs?
+        |maxed\s+out\s+(\w+\s+){0,2}(credit\s+)?cards?|(cards?|overdraft)\s+(are|is)\s+(all\s+|both\s+)?maxed
         |bankrupt(cy)?|food\s*bank|credit\s+(score|rating|file)
         # What someone's health depends on: a late parcel of insulin is not a routine delivery question.
         |insulin|epi-?pens?|inhalers?|dialysis|oxygen\s+(tank|machine|supply|concentrator)|chemo(therapy)?|wheelchair|mobility\s+(aid|scooter)
@@ -196,6 +197,7 @@ SENSITIVE: dict[str, Phrases] = {
         |ordered|ordering)
         |police|crime\s+reference|identity\s+theft|cloned|stolen
         |(that|this|it)\s+(isn['’]?t|wasn['’]?t|was\s+not|is\s+not)\s+me\b|(i['’]?ve|i\s+have)\s+never\s+(signed\s+up|registered|created\s+an\s+account|had\s+an\s+account)
+        |i\s+(never|didn['’]?t|did\s+not)\s+sign(ed)?\s+up\s+for
         |(orders?|purchases?)\s+(that\s+)?i\s+(haven['’]?t|have\s+not|never|did\s+not|didn['’]?t)\s+(placed|made|ordered)
         |some(one|body)\s+(else\s+)?(is\s+|has\s+been\s+)?using\s+my\s+(e-?mail|account|card|details|identity|address|name)
         |no\s+longer\s+have\s+access\s+to|(don['’]?t|do\s+not)\s+have\s+access\s+to\s+(my|the|that)\s+(old\s+|account['’]s\s+)?(e-?mail|inbox|phone|number)

@@ -71,6 +71,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I'm partially sighted and the tracking page is hard to read.",
         "My dad (88) has dementia and keeps ordering things.",
         "I was laid off on Friday and money is tight.",
+        "Both of my credit cards are maxed out until payday.",
         "I've been feeling low and can't get out of bed most mornings.",
         "I am 91, so please keep the answer short and simple.",
         "Since my stroke I type with one hand, sorry for any mistakes.",
@@ -86,6 +87,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Somebody has been using my email address to order from you.",
         "I no longer have access to the phone number on the account.",
         "My nephew bought it on my card without asking me.",
+        "There's a monthly charge for a club I never signed up for.",
     ],
     (Reason.SENSITIVE_TOPIC, "data_protection:"): [
         "Also, where did you get my mobile number from?",
