@@ -190,14 +190,21 @@ _DEADLINE_BEFORE_DATE = Phrases(
 _REPEAT = Phrases(
     r"""
     \b((second|third|fourth|fifth|\d+(st|nd|rd|th))\s+(time|e-?mail|message|request|letter)
-      # "Typed it wrong too many times" is no earlier contact.
-      |(\d+|two|three|four|five|several|(?<!too\s)many|multiple)\s+times
+      # Times the customer wrote or called: "asked you three times". Not their own tries ("clicked it two times",
+      # "typed it wrong too many times").
+      |(asked|written|wrote|e-?mailed|mailed|called|rung|rang|phoned|contacted|messaged|chased|complained|reported|raised
+        |requested|been\s+in\s+touch|tried\s+to\s+(reach|contact|get\s+hold\s+of))\s+(\w+\s+){0,4}
+        (\d+|two|three|four|five|several|many|multiple)\s+times
+      # ... or what we told them to do, done again and again: "followed them three times", "unsubscribed four times".
+      |(followed\s+(them|it|those|these|the\s+\w+)|unsubscribed|opted\s+out)\s+(\w+\s+){0,2}(\d+|two|three|four|five|several|many
+        |multiple)\s+times
       |already\s+(emailed|written|wrote|called|contacted|asked|reported|sent)|still\s+(waiting|no\s+(reply|answer|response))
       |per\s+my\s+(previous|last|earlier)\s+(e-?mail|message|request|letter)
       |as\s+(i\s+)?(said|mentioned|explained|stated|wrote)\s+(before|previously|earlier|in\s+my\s+(last|previous|earlier))
       |(your|a|one\s+of\s+your)\s+(colleagues?|agents?|representatives?|reps?|advisors?|advisers?|staff)\s+(\w+\s+){0,5}(promised|assured|told)
       |(i\s+was|we\s+were)\s+(promised|assured)
-      |no\s*(one|body)\s+(has\s+)?(ever\s+)?(replied|answered|responded|got\s+back)|(haven'?t|have\s+not|never)\s+(heard|received\s+a\s+(reply|response))
+      |no\s*(one|body)\s+(has\s+)?(ever\s+)?(replied|answered|responded|got\s+back)|(haven['’]?t|have\s+not|never)\s+(heard\s+back|heard\s+(anything\s+)?from\s+(you|anyone|anybody|your\s+team|your\s+side)
+        |received\s+a\s+(reply|response))
       |following\s+up|follow[-\s]up\s+on|chasing|again\s+and\s+again|yet\s+again
       # Our answer came and did not help: "this doesn't answer my question", "I did what your email said"
       |(your|the|this|that)\s+(reply|answer|response|e-?mail|automatic\s+reply|auto-?reply)\s+(doesn['’]?t|does\s+not|didn['’]?t|did\s+not)

@@ -225,6 +225,15 @@ def test_hazards_and_threats_still_count(text: str) -> None:
             "Your colleague on the phone on Friday promised the invoice would be sent.",
             "contacts:your colleague",
         ),
+        ("I have emailed you about this three times now.", "contacts:emailed you about this three times"),
+        ("I've rung your helpline 4 times this week.", "contacts:rung your helpline 4 times"),
+        ("I still haven't heard back about my refund.", "contacts:haven't heard back"),
+        ("We have not heard anything from you since March.", "contacts:have not heard anything from you"),
+        (
+            "I followed the instructions two times and it still fails.",
+            "contacts:followed the instructions two times",
+        ),
+        ("I've unsubscribed 3 times already.", "contacts:unsubscribed 3 times"),
     ],
 )
 def test_a_customer_saying_they_wrote_before_is_a_repeat_contact(text: str, cue: str) -> None:
@@ -237,6 +246,10 @@ def test_a_customer_saying_they_wrote_before_is_a_repeat_contact(text: str, cue:
         "I need to reset my password, I typed it wrong too many times.",
         "My card was blocked after I entered the PIN too many times.",
         "My second attempt at paying went through.",
+        # Round 6's routine letters: a wait for news, a button pressed twice, are no earlier contact.
+        "I haven't heard anything since the order confirmation. Where is my parcel now?",
+        "I clicked the reset button two times and no email arrived. How do I reset my password?",
+        "We have not heard from the courier yet; when should it come?",
     ],
 )
 def test_tries_of_the_customers_own_are_no_earlier_contact(text: str) -> None:
