@@ -400,9 +400,9 @@ def person_risk(
     limit = profile.max_person_risk
     if not decision.would_auto_reply or limit is None or probability < limit:
         return decision
-    kept = decision.model_dump(exclude={"action", "reason", "detail", "would_auto_reply"})
-    return EscalateDecision(
-        **kept, reason=Reason.PERSON_LIKELY, detail=(f"person:{probability:.2f}>={limit:.2f}",)
+    # Not a would-be reply any more: live mode would not have sent it either.
+    return stepped_aside(
+        decision, Reason.PERSON_LIKELY, [f"person:{probability:.2f}>={limit:.2f}"], would_auto_reply=False
     )
 
 
@@ -410,10 +410,14 @@ def stepped_aside(
     decision: AutoReplyDecision | EscalateDecision | NoReplyDecision,
     reason: Reason,
     detail: Iterable[str] = (),
+    *,
+    would_auto_reply: bool = True,
 ) -> EscalateDecision:
-    """A would-be automatic reply handed to a person after all (a cap, a missing field, the store down)."""
+    """A would-be automatic reply handed to a person after all (a cap, a missing field, the store down), with the
+    decision's intent, scores and segment kept. ``would_auto_reply``: the policy would still have answered it (a
+    cap stopped it); False when the policy itself now would not (``person_risk``)."""
     kept = decision.model_dump(exclude={"action", "reason", "detail", "would_auto_reply"})
-    return EscalateDecision(**kept, reason=reason, detail=tuple(detail), would_auto_reply=True)
+    return EscalateDecision(**kept, reason=reason, detail=tuple(detail), would_auto_reply=would_auto_reply)
 
 
 _LEVELS = {"low": 0, "normal": 1, "high": 2}
