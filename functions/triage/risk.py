@@ -32,18 +32,6 @@ ROUTINE_REQUESTS = 1000  # one-line routine requests added as ``answer`` (see th
 SEED = 13
 
 
-def _rows(path: Path, columns: Sequence[str]) -> list[dict[str, str]]:
-    try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            missing = [column for column in columns if column not in (reader.fieldnames or [])]
-            if missing:
-                raise ValueError(f"{path}: missing column(s) {missing}; found {reader.fieldnames or []}")
-            return list(reader)
-    except UnicodeDecodeError as error:
-        raise ValueError(f"{path}: not UTF-8 (byte {error.start}); re-save the file as UTF-8") from error
-
-
 def training_rows(
     labelled: Path,
     requests: Path,
@@ -53,17 +41,22 @@ def training_rows(
 ) -> list[tuple[str, str]]:
     """(text, label) rows: every labelled mail (``text``, ``category`` in answer/person), then ``count`` requests of
     ``requests`` (``text``, ``category`` = an intent) whose intent is routine, drawn with ``seed``, as ``answer``."""
-    mails = _rows(labelled, ("text", "category"))
-    unknown = sorted({row["category"] for row in mails} - {ANSWER, PERSON})
+    from triage.training import (
+        load_dataset,  # the training CSV reader and its errors; not the worker's to import
+    )
+
+    mails = load_dataset(labelled)
+    unknown = sorted(set(mails.labels) - {ANSWER, PERSON})
     if unknown:
         raise ValueError(f"{labelled}: labels must be {ANSWER!r} or {PERSON!r}; found {unknown}")
+    asked = load_dataset(requests)
     routine = [
-        row["text"] for row in _rows(requests, ("text", "category")) if row["category"] in routine_intents
+        text for text, intent in zip(asked.texts, asked.labels, strict=True) if intent in routine_intents
     ]
     if len(routine) < count:
         raise ValueError(f"{requests}: {len(routine)} routine requests, fewer than the {count} asked for")
     random.Random(seed).shuffle(routine)  # noqa: S311 - a reproducible sample, not a secret
-    return [(row["text"], row["category"]) for row in mails] + [(text, ANSWER) for text in routine[:count]]
+    return [*zip(mails.texts, mails.labels, strict=True), *((text, ANSWER) for text in routine[:count])]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_policy(args.policy)
         intents = config.profile(config.default_segment).auto_reply_intents
         rows = training_rows(args.labelled, args.requests, intents, args.count)
-    except (OSError, ValueError) as error:  # PolicyError is a ValueError
+    except (OSError, ValueError) as error:  # PolicyError and TrainingError are ValueErrors
         print(f"triage.risk: {error}", file=sys.stderr)
         return 2
     writer = csv.writer(sys.stdout, lineterminator="\n")
