@@ -477,7 +477,7 @@ def _encoder_for_training(args: argparse.Namespace) -> Any:
 
 def cmd_train(args: argparse.Namespace) -> int:
     try:
-        from triage.training import TrainConfig, TrainingError, load_dataset, train
+        from triage.training import TrainConfig, TrainingError, load_datasets, train
     except ImportError as error:  # pragma: no cover - depends on the environment
         print(f"triage train needs the 'train' extra (pip install '.[train]'): {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -485,7 +485,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"triage: --out {args.out} is a file; the model is a folder", file=sys.stderr)
         return EXIT_USAGE
     try:
-        dataset = load_dataset(args.data, text_column=args.text_column, label_column=args.label_column)
+        dataset = load_datasets(args.data, text_column=args.text_column, label_column=args.label_column)
         if args.feedback is not None:
             from triage.feedback import merge_feedback
 
@@ -666,7 +666,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_load_webhooks)
 
     p = sub.add_parser("train", help="train the intent model and export the numpy artifact")
-    p.add_argument("--data", type=Path, required=True, help="CSV (with header) or JSONL")
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        action="append",
+        help="CSV (with header) or JSONL; repeat to train on several files' rows (same columns)",
+    )
     p.add_argument("--text-column", default="text")
     p.add_argument("--label-column", default="category")
     p.add_argument("--out", type=Path, required=True)

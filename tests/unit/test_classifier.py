@@ -30,6 +30,7 @@ from triage.classifier import (
 )
 from triage.features import char_wb_ngrams, normalise, word_ngrams
 from triage.termhash import term_hashes
+from triage.training import as_letters
 
 BITEXT_CSV = (
     Path(__file__).resolve().parents[3]
@@ -334,3 +335,20 @@ def test_a_vocabulary_with_colliding_hashes_is_refused(
     monkeypatch.setattr(classifier, "vocabulary_hashes", lambda arrays, block: np.zeros(3, dtype=np.uint64))
     with pytest.raises(ModelError, match="share one 64-bit hash"):
         TextModel(model.directory)
+
+
+def test_letter_copies_are_made_of_one_line_requests_only() -> None:
+    requests = [f"where is my parcel {i}" for i in range(30)] + [f"reset my password {i}" for i in range(30)]
+    labels = ["track_order"] * 30 + ["recover_password"] * 30
+    mails = ["Parcel\nHi, my parcel from Inverness is late. Where is it?", "Password\nHow do I reset it? Ta"]
+    texts, out_labels = as_letters(
+        [*requests, *mails], [*labels, "track_order", "recover_password"], share=1.0
+    )
+    copies = texts[len(requests) + len(mails) :]
+    assert len(copies) == len(requests)  # every request, no mail
+    assert not any("Inverness" in copy or "Ta\n" in copy for copy in copies)
+    # The public rows' copies are the same with or without labelled mails after them.
+    assert as_letters(requests, labels, share=1.0) == (
+        [*requests, *copies],
+        [*labels, *out_labels[len(requests) + len(mails) :]],
+    )
