@@ -23,7 +23,7 @@ import math
 import mmap
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -220,6 +220,8 @@ class Classification:
     model_version: str
     tier: str = LINEAR
     threshold: float | None = None
+    # When the combined tier decided: the linear tier's best label (its reading, too unsure to answer alone).
+    linear_label: str | None = None
 
     @property
     def auto_eligible(self) -> bool:
@@ -537,7 +539,7 @@ class TextModel:
             )
         embeddings = loaded.encode(views)
         combined = self.predict_proba(views, COMBINED, embeddings)
-        return self._classification(_agree(combined), COMBINED, k)
+        return replace(self._classification(_agree(combined), COMBINED, k), linear_label=result.label)
 
     def _classification(self, probabilities: NDArray[np.float64], tier: str, k: int) -> Classification:
         order: list[int] = (-probabilities).argsort(kind="stable")[:k].tolist()

@@ -113,6 +113,9 @@ DOUBTFUL_DEFECTS = frozenset(
         "multipart_invariant_violation",
         "close_boundary_not_found",
         "start_boundary_not_found",
+        # No body we could read: the subject alone is not the mail (an empty or broken message, or one whose words
+        # are all in a part we do not read). An intent model sure of "Where is my order?" would answer it.
+        "no_readable_text",
     }
 )
 # An approved FAQ entry a message matched (issue 7) is read as the intent "faq:<id>".
@@ -285,8 +288,17 @@ def decide(
     scope = out_of_scope(text) if phrases_possible else []
     if scope:
         return escalate(Reason.OUT_OF_SCOPE, scope)
-    if classification and classification.label in HUMAN_INTENTS:
-        # The model reads a request for a person where no phrase says it: a person, in every profile, still.
+    foreign = bool(message.language) and message.language not in profile.reply_languages
+    if (
+        classification
+        and classification.label in HUMAN_INTENTS
+        and classification.confidence >= profile.min_confidence
+        and not foreign
+    ):
+        # The model reads a request for a person where no phrase says it: a person, in every profile, still. Unsure
+        # (an away notice's "please contact my colleague" at 0.49), it does not outweigh the guards below, and the
+        # mail still reaches a person unless one of them answers nobody. (In a language we do not reply in, its
+        # reading is a guess; that mail goes to a person as such, below.)
         return escalate(Reason.HUMAN_REQUESTED, [f"intent:{classification.label}"])
     # The guards that answer nobody come after every guard that calls a person: a thank-you or an away notice that
     # also raises a sensitive matter, or a threat, is a person's to read.
@@ -353,7 +365,7 @@ def decide(
         doubtful.append("content_in_attachment")
     if doubtful:
         return escalate(Reason.PARSE_TROUBLE, doubtful)
-    if message.language and message.language not in profile.reply_languages:
+    if foreign and message.language:  # (foreign has a language; named again for the type checker)
         return escalate(Reason.UNSUPPORTED_LANGUAGE, [message.language])
     if message.language is None and len(message.text.split()) >= UNKNOWN_LANGUAGE_MIN_WORDS:
         # Long enough that a language we know would have been recognised (Polish, Japanese …): not one we reply in.
@@ -375,6 +387,12 @@ def decide(
             else "never auto-eligible"
         )
         return escalate(Reason.LOW_CONFIDENCE, [f"{classification.label}:{below}"])
+    if classification.linear_label not in (None, classification.label):
+        # The encoder tier is sure where the n-gram tier read another request: a question no intent covers (gift
+        # wrapping read as delivery options) looks like this. Two readings, no answer.
+        return escalate(
+            Reason.AMBIGUOUS_INTENT, [f"tiers:{classification.linear_label}/{classification.label}"]
+        )
     if classification.margin < profile.min_margin:
         return escalate(
             Reason.AMBIGUOUS_INTENT, [f"{label}:{p:.2f}" for label, p in classification.top_k[:2]]

@@ -136,6 +136,8 @@ def test_cascade_asks_for_the_encoder_only_below_the_gate(
         below_gate = model.predict_proba([text])[0].max() < gate
         assert result.tier == (COMBINED if below_gate else LINEAR)
         assert (len(calls) > asked_before) == below_gate
+        # The combined tier's answer carries the linear tier's reading, for the policy to compare.
+        assert result.linear_label == (model.predict_views([text]).label if below_gate else None)
 
 
 def test_gate_is_where_the_linear_tier_stops_losing_to_the_combined_one() -> None:

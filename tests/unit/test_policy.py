@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from triage.classifier import Classification
+from triage.classifier import COMBINED, Classification
 from triage.message import Address, InboundMessage
 from triage.parsing.machine_mail import REPLY_MESSAGE_ID_PREFIX
 from triage.parsing.quoting import extract_reply
@@ -290,3 +292,42 @@ def test_the_shipped_retail_profile_hands_a_long_story_to_a_person() -> None:
     retail = load_policy(Settings.from_env().policy_file).profile("retail")
     assert decide(message(STORY), classified(), retail).reason is Reason.AMBIGUOUS_INTENT
     assert decide(message(), classified(), retail).action is Action.AUTO_REPLY
+
+
+@pytest.mark.parametrize(("linear_label", "answered"), [("delivery_options", True), ("place_order", False)])
+def test_the_encoder_tier_answers_only_what_the_n_gram_tier_also_read(
+    linear_label: str, answered: bool
+) -> None:
+    # "Do you have a gift wrap option at checkout?": the n-gram tier unsure between non-routine intents, the encoder
+    # tier sure of delivery options. Sure and agreed is an answer; sure and contradicted is a person's question.
+    combined = replace(classified("delivery_options"), tier=COMBINED, linear_label=linear_label)
+    rules = RULES.model_copy(update={"auto_reply_intents": frozenset({"delivery_options"})})
+    asked = message(subject="Gift wrap", text="Do you have a gift wrap option at checkout?")
+    decision = decide(asked, combined, rules)
+    if answered:
+        assert decision.action is Action.AUTO_REPLY
+    else:
+        assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.AMBIGUOUS_INTENT)
+        assert decision.detail == ("tiers:place_order/delivery_options",)
+
+
+@pytest.mark.parametrize(
+    ("confidence", "reason"), [(0.49, Reason.OUT_OF_OFFICE), (0.95, Reason.HUMAN_REQUESTED)]
+)
+def test_an_unsure_reading_of_a_person_request_does_not_outweigh_an_away_notice(
+    confidence: float, reason: Reason
+) -> None:
+    away = message(
+        subject="Out of office",
+        text="I am out of the office until Monday with limited access to email. "
+        "For urgent matters please call our office.",
+    )
+    decision = decide(away, classified("contact_human_agent", confidence=confidence), RULES)
+    assert decision.reason is reason
+
+
+def test_a_subject_without_a_readable_body_is_not_answered() -> None:
+    empty = message(subject="Where is my order?", text="", defects=("no_readable_text",))
+    decision = decide(empty, classified(confidence=0.99), RULES)
+    assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.PARSE_TROUBLE)
+    assert decision.detail == ("no_readable_text",)
