@@ -74,7 +74,8 @@ check: lint typecheck cfn-lint checkov test
 # Rebuild the bundled model from the Bitext customer-support intents (the committed artifact serves a fresh clone).
 model: $(STAMP)
 	$(BIN)/triage train --data $(SHARED)/bitext_customer_support/bitext_27k_v11_instruction_intent.csv \
-		--text-column text --label-column category --letters 0.5 --out $(MODEL_DIR)
+		--data events/labelled_mail/intents.csv --text-column text --label-column category --letters 0.5 \
+		--out $(MODEL_DIR)
 
 # The emotion head (GoEmotions mapped to the emotions that matter for routing; see triage/emotion.py).
 GOEMOTIONS := $(SHARED)/goemotions/original

@@ -190,7 +190,9 @@ def test_one_automatic_reply_per_thread(rig: Callable[..., Rig]) -> None:
 
 def test_a_new_mail_about_the_same_matter_within_7_days_goes_to_a_person(rig: Callable[..., Rig]) -> None:
     r = rig(step=timedelta(days=2))
-    r.worker.handle(order_question(1, text="Hi, where is my order? It has not arrived. Thanks, Jane"))
+    # The first mail is answered. (Not "Hi, where is my order? It has not arrived.": that terse form reads 0.85 to
+    # the risk head, above retail's 0.7, and goes to a person on its own.)
+    r.worker.handle(order_question(1))
     r.worker.handle(
         order_question(2, subject="Where is my order A-1?", text="Hi, where is my order? Still nothing. Jane")
     )
