@@ -71,7 +71,8 @@ checkov: $(STAMP) $(CHECKOV)
 
 check: lint typecheck cfn-lint checkov test
 
-# Rebuild the bundled model from the Bitext customer-support intents (the committed artifact serves a fresh clone).
+# Rebuild the bundled intent model from the Bitext customer-support intents and the labelled routine mails of
+# events/labelled_mail/intents.csv (the committed artifact serves a fresh clone).
 model: $(STAMP)
 	$(BIN)/triage train --data $(SHARED)/bitext_customer_support/bitext_27k_v11_instruction_intent.csv \
 		--data events/labelled_mail/intents.csv --text-column text --label-column category --letters 0.5 \
