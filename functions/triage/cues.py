@@ -373,6 +373,9 @@ HUMAN_REQUEST = Phrases(
     | \b(a|an)\s+call[\s-]?back\b | \bcall[\s-]?back\s+(please|request)\b
     | \b(have|get|arrange|book|schedule|request)\s+a\s+(phone\s+)?call\s+(about|regarding|to\s+discuss|from\s+(you|someone|somebody))\b
     | \bwho\s+(can|could|should|do|may)\s+i\s+(speak|talk)\s+(to|with)\b
+    # Help by telephone: "could someone walk me through it over the phone", "can we sort this out on the phone"
+    | \b(help|talk|walk|guide|take)\s+(me|us)\s+([\w'’]+\s+){0,5}(over|on|by)\s+the\s+(tele)?phone\b
+    | \b(do|sort|settle|go\s+through|discuss)\s+(it|this|that)\s+(out\s+)?(together\s+)?(over|on|by)\s+the\s+(tele)?phone\b
     | \b(manager|supervisor|colleague|team\s+leader|someone\s+senior|senior\s+member\s+of\s+staff)\s+to\s+(contact|e-?mail|call|ring
         |phone|get\s+in\s+touch\s+with|reply\s+to|write\s+to)\s+me\b
     | \b(is|are)\s+(there\s+)?(any(one|body)|some(one|body))\s+(actually\s+|even\s+|still\s+|ever\s+)?(reading|listening)\b

@@ -64,7 +64,7 @@ SENSITIVE: dict[str, Phrases] = {
     ),
     "legal": Phrases(
         r"""\b(lawyers?|attorneys?|solicitors?|legal\s+(action|steps|proceedings|advice|team|department|representatives?|counsel)
-        |lawsuits?|take\s+you\s+to\s+court|sue\s+(you|your)|suing|(will|going\s+to|gonna|shall|i['’]ll|i\s+will)\s+sue(?!\s+(you|your))
+        |lawsuits?|letter\s+before\s+(action|claim)|pre-?action\s+(letter|protocol)|take\s+you\s+to\s+court|sue\s+(you|your)|suing|(will|going\s+to|gonna|shall|i['’]ll|i\s+will)\s+sue(?!\s+(you|your))
         |small\s+claims|court\s+(case|action|claim|proceedings)|(see|meet)\s+you\s+in\s+court|in\s+court
         |(take|taking|took|taken)\s+(you|this|it|them|the\s+matter)\s+to\s+court|ombudsman
         |(to|with|contact(ed|ing)?|inform(ed|ing)?|notif(y|ied|ying)|report(ed|ing)?\s+(you|this|it))\s+(to\s+)?the\s+(relevant\s+
@@ -139,6 +139,10 @@ SENSITIVE: dict[str, Phrases] = {
         |depress(ed|ion)|mental\s+health|(panic|anxiety)\s+attacks?|(i['’]?ve|i\s+have)\s+been\s+(really|very|so|feeling)\s+(low|down)
         |(can['’]?t|cannot|couldn['’]?t|haven['’]?t\s+been\s+able\s+to|not\s+been\s+able\s+to)\s+get\s+out\s+of\s+bed
         |registered\s+blind|(visually|hearing)\s+impaired|partially\s+sighted|screen\s?readers?|hard\s+of\s+hearing
+        # A condition told to explain a need: the answer may have to be made for it (print, a call, more time).
+        |dyslexi(a|c)|dyspraxi(a|c)|macular\s+degeneration|glaucoma|cataracts?|large[\s-]print|braille|sign\s+language
+        |(low|poor|failing)\s+(vision|eyesight)|hearing\s+aids?|(hand\s+)?tremors?|parkinson['’]?s|multiple\s+sclerosis|arthritis
+        |autis(m|tic)|adhd
         |(i['’]?m|i\s+am|is|are)\s+(registered\s+)?disabled|disabilit(y|ies)|dementia|alzheimer['’]?s|memory\s+(problems|loss|issues)
         |learning\s+difficult(y|ies)|care\s+home|elderly|(i['’]?m|i\s+am)\s+[89]\d(\s+(years?|yrs?)\s+old|(?=\s*([,;!)]|\.(?!\d)|and\b)))
         |(had|have|having|after)\s+a\s+stroke|(since|after)\s+my\s+stroke|radiotherapy|radiation\s+therapy|deaf\b|cancer|hospice|housebound|bed-?bound
@@ -154,6 +158,8 @@ SENSITIVE: dict[str, Phrases] = {
         |(delete|erase|remove)\s+(all\s+)?(of\s+)?my\s+(personal\s+)?(data|information)
         |my\s+(personal\s+)?(data|information)\s+(to\s+be\s+)?(deleted|erased|removed|wiped)|copy\s+of\s+(all\s+)?(the\s+)?(personal\s+)?data
         |what\s+(personal\s+)?data\s+you\s+(hold|have|store)
+        |(everything|all|anything|whatever|what)\s+([\w'’]+\s+){0,3}(you\s+(have\s+|['’]ve\s+)?(got\s+)?(stored|store|hold|held|keep|kept|have
+        |retain(ed)?|collected)|(is\s+|are\s+)?(stored|held|kept))\s+(about|on)\s+me
         |how\s+(do\s+|did\s+|come\s+)?you\s+(already\s+)?(have|got|get|obtained?)\s+my\s+(phone|number|mobile|address|home\s+address|details|data|information|e-?mail)
         |where\s+did\s+you\s+get\s+my\s+(mobile\s+|phone\s+|home\s+|e-?mail\s+)?(details|data|number|address|e-?mail|information)|datos\s+personales|protección\s+de\s+datos|personenbezogene(n)?\s+daten
         |(unsubscribed|opted\s+out)\s+([\w'’,.-]+\s+){0,12}still\s+(getting|receiving|being\s+sent)
@@ -340,6 +346,15 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         |my\s+(cv|resume|résumé)|curriculum\s+vitae|cover\s+letter|candidatura|bewerbung|lebenslauf|candidature
         |(any|open)\s+(vacancies|vacancy|positions|openings)|are\s+you\s+hiring|dear\s+hiring\s+(team|manager)
         |work\s+for\s+your\s+company|(internship|apprenticeship)\s+(with|at)\s+(you|your))\b""",
+        _FLAGS,
+        lazy=True,
+    ),
+    # The press: an interview, a column, a statement; the team that speaks for the company answers it.
+    "press": Phrases(
+        r"""\b(interview\s+(your|the|one\s+of\s+your)\s+(founders?|ceo|owners?|md|managing\s+director|directors?|team|boss|staff
+        |head\s+of\s+\w+|spokes(person|man|woman))|(press|media)\s+(enquir(y|ies)|inquir(y|ies)|requests?|office|team|pack|kit)
+        |(write|writes|writing|wrote)\s+(the\s+|a\s+)?([\w-]+\s+){0,2}column\s+(for|in|at)|(comment|statement)\s+for\s+(an?\s+|my\s+|our\s+)?(article
+        |story|piece|feature))\b""",
         _FLAGS,
         lazy=True,
     ),

@@ -76,6 +76,10 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I am 91, so please keep the answer short and simple.",
         "Since my stroke I type with one hand, sorry for any mistakes.",
         "I'm on radiotherapy every weekday so can't wait in.",
+        "My dyslexia makes the six-digit codes hard to copy in time.",
+        "With my glaucoma the grey print on your invoices is unreadable.",
+        "A large-print copy would help me a great deal.",
+        "My hand tremor makes the tiny tick box impossible to hit.",
     ],
     (Reason.SENSITIVE_TOPIC, "bereavement:"): [
         "It's the flowers for my grandad's funeral on Monday.",
@@ -94,12 +98,15 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I opted out of your mailings in May and I'm still getting them daily.",
         "A complaint to the Information Commissioner's Office is already written.",
         "If this happens again I'm going to the ICO.",
+        "Please also send me all the information you hold on me.",
+        "I want to see everything you have stored about me.",
     ],
     (Reason.SENSITIVE_TOPIC, "legal:"): [
         "Otherwise this goes to the Financial Conduct Authority.",
         "I'm a journalist at the Gazette and this is going in my column.",
         "Copying in my MP, who takes an interest in delivery firms.",
         "I have instructed a solicitor to act for me from now on.",
+        "My letter before action went out by recorded post today.",
     ],
     (Reason.SENSITIVE_TOPIC, "chargeback:"): [
         "I have asked my bank to investigate the payment.",
@@ -119,6 +126,12 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "And please read my message properly this time.",
         "Could I have a word with whoever plans the routes?",
         "Please let human staff look at this one instead.",
+        "Could somebody talk me through the steps over the phone?",
+        "Can we sort this out on the phone instead?",
+    ],
+    (Reason.OUT_OF_SCOPE, "press:"): [
+        "I'd like to interview your founder for our podcast.",
+        "This is a press enquiry about your new range.",
     ],
     (Reason.REPEAT_CONTACT, "contacts:"): [
         "Your email said to wait 48 hours. I waited five days.",
@@ -229,6 +242,9 @@ NEAR_MISSES = [
     ASK + "I'll be in all day Friday, so any time works.",
     ASK + "If I'm out, can it be left with a neighbour?",
     ASK + "I'm 99.9% sure the postcode is right.",
+    ASK + "Can I pay over the phone as well?",
+    ASK + "The heater is the oil-filled column one.",
+    ASK + "It's for the press launch of my bakery.",
 ]
 
 
