@@ -41,7 +41,8 @@ REASON_TEXT: dict[Reason, str] = {
         "a mail loop (our own domain, a relay). A person decides."
     ),
     Reason.SENSITIVE_TOPIC: (
-        "A sensitive matter (legal, money after a failure, safety, bereavement, personal data, fraud)."
+        "A sensitive matter (legal, money after a failure, safety, bereavement, personal data, fraud, an exception "
+        "to policy)."
     ),
     Reason.OUT_OF_SCOPE: "Not a support request (a job application, a press enquiry or a sales pitch).",
     Reason.URGENT: "The message is urgent.",

@@ -116,6 +116,7 @@ SENSITIVE: dict[str, Phrases] = {
         |{_RELATIVE}\s+(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?died
         |(my|our)\s+{_RELATIVE}\s+(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?passed{_PASSED_WHEN}
         |(he|she)\s+(has\s+|had\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?passed{_PASSED_WHEN}|memorial(?!\s+day\b)
+        |(he|she)\s+(has\s+|had\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?died
         |(my|our|his|her)\s+{_RELATIVE}['’]s\s+(funeral|memorial|wake|cremation|burial|service)(?!\s+(provider|plan|contract|account|history))
         |(she|he)['’]?s\s+(no\s+longer\s+with\s+us|gone\s+now)
         |lost\s+(my|our)\s+(dear\s+|beloved\s+)?{_RELATIVE}(?![\w'’-])(?!\s+(card|phone|login|password|details|order|parcel))
@@ -207,6 +208,8 @@ SENSITIVE: dict[str, Phrases] = {
         |(orders?|purchases?)\s+(that\s+)?i\s+(haven['’]?t|have\s+not|never|did\s+not|didn['’]?t)\s+(placed|made|ordered)
         |some(one|body)\s+(else\s+)?(is\s+|has\s+been\s+)?using\s+my\s+(e-?mail|account|card|details|identity|address|name)
         |no\s+longer\s+have\s+access\s+to|(don['’]?t|do\s+not)\s+have\s+access\s+to\s+(my|the|that)\s+(old\s+|account['’]s\s+)?(e-?mail|inbox|phone|number)
+        |(nobody|no\s+one|none\s+of\s+us)\s+((here|else)\s+)?((at|in|from)\s+(our|my|the)\s+(company|office|team|firm|business|household
+        |house|family)\s+)?(made|placed|ordered|bought|authori[sz]ed)\s+(that|this|the|these|those|it|any)
         |(ordered|bought|purchased|used\s+(my|our)\s+card)\s+([\w'’-]+\s+){0,5}without\s+(asking|telling|my\s+(permission|consent|knowledge))
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque)\b""",
         _FLAGS,
@@ -236,6 +239,14 @@ SENSITIVE: dict[str, Phrases] = {
         |over-?charg(ed|ing)|double[-\s]charged|(charged|billed)\s+(me\s+|us\s+)?(twice|double|too\s+much|more\s+than|the\s+wrong\s+(amount|price))
         |(shows|says|states|charged|billed)\s+(me\s+)?[$€£]?\d[\d,.]*\s*(€|eur|usd|gbp|dollars|euros|pounds)?\s+(but|while|whereas|although)
         |no\s+funciona|llegó\s+roto|defekt|kaputt|funktioniert\s+nicht|ne\s+fonctionne\s+(pas|plus)|arrivé\s+cassé)\b""",
+        _FLAGS,
+        lazy=True,
+    ),
+    # A request to set a policy aside (waive a fee, make an exception): the answer is a person's decision, never
+    # the policy's text read back.
+    "exception": Phrases(
+        r"""\b(waiv(e|ed|ing)\s+(it|the|this|that|my|your|a|any)|make\s+an\s+exception|bend\s+the\s+rules?|goodwill\s+(gesture|payment|credit)
+        |as\s+a\s+goodwill\s+gesture)\b""",
         _FLAGS,
         lazy=True,
     ),

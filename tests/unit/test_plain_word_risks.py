@@ -83,6 +83,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
     ],
     (Reason.SENSITIVE_TOPIC, "bereavement:"): [
         "It's the flowers for my grandad's funeral on Monday.",
+        "He died in the spring and the parcel was meant for him.",
     ],
     (Reason.SENSITIVE_TOPIC, "fraud_report:"): [
         "A van driver took the last one off my porch; I gave the police the footage.",
@@ -92,6 +93,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I no longer have access to the phone number on the account.",
         "My nephew bought it on my card without asking me.",
         "There's a monthly charge for a club I never signed up for.",
+        "Nobody in our office placed that order.",
     ],
     (Reason.SENSITIVE_TOPIC, "data_protection:"): [
         "Also, where did you get my mobile number from?",
@@ -107,6 +109,10 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Copying in my MP, who takes an interest in delivery firms.",
         "I have instructed a solicitor to act for me from now on.",
         "My letter before action went out by recorded post today.",
+    ],
+    (Reason.SENSITIVE_TOPIC, "exception:"): [
+        "Could you waive the fee, given it was my first order?",
+        "Would you make an exception for me this time?",
     ],
     (Reason.SENSITIVE_TOPIC, "chargeback:"): [
         "I have asked my bank to investigate the payment.",
@@ -128,6 +134,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Please let human staff look at this one instead.",
         "Could somebody talk me through the steps over the phone?",
         "Can we sort this out on the phone instead?",
+        "I'd like a supervisor to review what happened.",
+        "Please have someone senior look into this matter personally.",
     ],
     (Reason.OUT_OF_SCOPE, "press:"): [
         "I'd like to interview your founder for our podcast.",
@@ -150,6 +158,10 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "You changed my delivery day without telling me.",
         "Honestly I'm beyond fed-up with this.",
         "Enough is enough.",
+        "I'm deeply unhappy with how this went.",
+        "I doubt I'll be ordering from you again.",
+        "A one-star review is already drafted.",
+        "I have thousands of followers who would love this story.",
     ],
 }
 RISKS = [
@@ -245,6 +257,10 @@ NEAR_MISSES = [
     ASK + "Can I pay over the phone as well?",
     ASK + "The heater is the oil-filled column one.",
     ASK + "It's for the press launch of my bakery.",
+    ASK + "Can I buy it as a one-off rather than a subscription?",
+    ASK + "The battery died on my old one, hence the new order.",
+    ASK + "Can I order just this once without an account?",
+    ASK + "My partner is very happy with the first one.",
 ]
 
 
