@@ -377,6 +377,9 @@ HUMAN_REQUEST = Phrases(
     | \b(team\s+lead(er)?|supervisor|manager|someone\s+senior|senior\s+(member\s+of\s+staff|colleague))\s+(could|can|would|will|to|should
         |might)\s+(please\s+|personally\s+)?(look|check|review|deal|handle|call|contact|reply|get\s+back|take\s+over|investigate)\b
     | \blook(s|ing)?\s+into\s+(my|this|the)\s+(case|matter|issue|complaint)\s+personally\b
+    | \b(this|it)\s+(be\s+)?passed\s+(on\s+)?to\s+(a|an|your|the|one\s+of\s+your)\s+(manager|supervisor|person|human|colleague
+        |team\s+lead(er)?|senior)\b
+    | \bnot\s+(be\s+)?(answered|handled|dealt\s+with|replied\s+to)\s+(from|by|with)\s+(a|an)\s+(template|bot|robot|machine|script)\b
     # Help by telephone: "could someone walk me through it over the phone", "can we sort this out on the phone"
     | \b(help|talk|walk|guide|take)\s+(me|us)\s+([\w'’]+\s+){0,5}(over|on|by)\s+the\s+(tele)?phone\b
     | \b(do|sort|settle|go\s+through|discuss)\s+(it|this|that)\s+(out\s+)?(together\s+)?(over|on|by)\s+the\s+(tele)?phone\b

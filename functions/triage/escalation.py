@@ -44,7 +44,7 @@ REASON_TEXT: dict[Reason, str] = {
         "A sensitive matter (legal, money after a failure, safety, bereavement, personal data, fraud, an exception "
         "to policy)."
     ),
-    Reason.OUT_OF_SCOPE: "Not a support request (a job application, a press enquiry or a sales pitch).",
+    Reason.OUT_OF_SCOPE: "Not a support request (a job application, a press or trade enquiry, a sales pitch).",
     Reason.URGENT: "The message is urgent.",
     Reason.THREAD_ALREADY_ANSWERED: "This conversation already had its one automatic reply.",
     Reason.SEND_UNCERTAIN: "An automatic reply may already have gone out for this message; check before answering.",

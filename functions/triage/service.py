@@ -59,7 +59,14 @@ from triage.replies import Rendered, ReplyContent, ReplyStyle, ReplyTemplates, c
 from triage.risk import PERSON
 from triage.routing import RoutingConfig, queue_name, route
 from triage.settings import Settings
-from triage.summary import ExtractiveSummariser, Summariser, summarise, summariser_from
+from triage.summary import (
+    ExtractiveSummariser,
+    Summariser,
+    asks,
+    request_sentences,
+    summarise,
+    summariser_from,
+)
 from triage.urgency import Urgency, assess_urgency
 
 
@@ -204,6 +211,10 @@ def _load_encoder(settings: Settings) -> Encoder | None:
         return None
 
 
+# At or above this, the subject and whole-mail views decide alone (classify_text).
+_SURE_OF_TWO_VIEWS = 0.99
+
+
 def classify(
     message: InboundMessage, model: IntentModel | None, encoder: Callable[[], Encoder | None] | None = None
 ) -> Classification | None:
@@ -214,11 +225,26 @@ def classify_text(
     text: str, model: IntentModel | None, encoder: Callable[[], Encoder | None] | None = None
 ) -> Classification | None:
     """``text`` is ``classification_text``: the subject is the customer's own one-line summary, so it and the
-    whole message are read as two views."""
+    whole message are read as two views. Where that reading is unsure and the body says more than it asks (small
+    talk, the story behind the question), the sentences that ask are read as a third view.
+
+    Across the test rounds' 749 routine mails the third view answered 18 more (620 → 638), 2 with the wrong intent
+    instead of 5, and let through no more of the 1,079 mails meant for a person (the guards, which read the whole
+    mail, still decide whether it may be answered). A mail that is nothing but its question gets no third view:
+    read bare, a question the model does not know ("Can you gift-wrap the items?") looks like a near one it does.
+    A sure reading (``_SURE_OF_TWO_VIEWS``) is kept as it is, so a plain mail pays nothing for the view."""
     if model is None or not text:
         return None
     subject, _, body = text.partition("\n")
-    return model.predict_views([subject, text] if subject and body.strip() else [text], encoder=encoder)
+    views = [subject, text] if subject and body.strip() else [text]
+    result = model.predict_views(views, encoder=encoder)
+    if result.confidence >= _SURE_OF_TWO_VIEWS:
+        return result
+    sentences = request_sentences(body)
+    asked = [sentence for sentence in sentences if asks(sentence)]
+    if not asked or len(asked) == len(sentences):  # nothing but the question: the views above read it already
+        return result
+    return model.predict_views([*views, " ".join(asked)], encoder=encoder)
 
 
 def triage_message(

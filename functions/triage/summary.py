@@ -347,6 +347,20 @@ def request_sentences(text: str) -> list[str]:
     ]
 
 
+# A sentence that asks: a question, or one that opens as a request does ("Could you …", "I'd like …", "When …"), not
+# an exclamation ("What a week it has been").
+_ASKING = regex_code.compile(
+    r"\?|^(could|can|would|will|please|i['’]?d\s+like|i\s+would\s+like|i\s+need|i\s+want|how|what(?!\s+an?\b)|when|where"
+    r"|is\s+there|do\s+you|does)\b",
+    re.IGNORECASE,
+)
+
+
+def asks(sentence: str) -> bool:
+    """``sentence`` (one of ``request_sentences``) asks something: what a chatty mail wants, not its small talk."""
+    return _ASKING.search(sentence) is not None
+
+
 def _clip(sentence: str, words_left: int) -> str:
     words = sentence.split()
     return sentence if len(words) <= words_left else " ".join(words[:words_left]) + " …"

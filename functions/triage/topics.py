@@ -369,6 +369,13 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         _FLAGS,
         lazy=True,
     ),
+    # Trade: a business asking for wholesale terms is a sales conversation, not a support answer.
+    "trade": Phrases(
+        r"""\b(wholesale|trade\s+(pricing|prices|account|terms|discounts?)|net[\s-]?(15|30|45|60|90)(\s+(days|terms))?
+        |(distributors?|resellers?|stockists?)|bulk\s+(pricing|discounts?|rates)|[\d,]{4,}\s+units|(hundreds|thousands)\s+of\s+units)\b""",
+        _FLAGS,
+        lazy=True,
+    ),
     "sales_pitch": Phrases(
         r"""\b(seo\s+(services|agency|audit)|rank\s+(higher|on\s+the\s+first\s+page)|first\s+page\s+of\s+google|lead\s+generation
         |grow\s+your\s+(business|traffic|sales)|our\s+agency|partnership\s+opportunit(y|ies)|book\s+a\s+(quick\s+)?(call|demo)

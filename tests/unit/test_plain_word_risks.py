@@ -136,10 +136,16 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Can we sort this out on the phone instead?",
         "I'd like a supervisor to review what happened.",
         "Please have someone senior look into this matter personally.",
+        "I'd like this passed to a manager, please.",
+        "It should be handled by a person, not answered by a bot.",
     ],
     (Reason.OUT_OF_SCOPE, "press:"): [
         "I'd like to interview your founder for our podcast.",
         "This is a press enquiry about your new range.",
+    ],
+    (Reason.OUT_OF_SCOPE, "trade:"): [
+        "We're a reseller and would like your trade prices.",
+        "Could we discuss net-60 terms for a first order of 2,000 units?",
     ],
     (Reason.REPEAT_CONTACT, "contacts:"): [
         "Your email said to wait 48 hours. I waited five days.",
@@ -261,6 +267,8 @@ NEAR_MISSES = [
     ASK + "The battery died on my old one, hence the new order.",
     ASK + "Can I order just this once without an account?",
     ASK + "My partner is very happy with the first one.",
+    ASK + "It's two units of the same lamp.",
+    ASK + "I passed it to my neighbour to sign for.",
 ]
 
 
