@@ -149,7 +149,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(had|have|having|after)\s+a\s+stroke|(since|after)\s+my\s+stroke|radiotherapy|radiation\s+therapy|deaf\b|cancer|hospice|housebound|bed-?bound
         |(mother|father|mum|mom|dad|gran(ny|dma|dmother|dfather|dad|ddad)?|nan|aunt|uncle)\s*\(\s*[789]\d\s*\)|[789]\d[-\s]year[-\s]old\s+(mother|father|mum|dad|gran)
         |terminal(ly)?\s+ill|terminal\s+(cancer|illness|diagnosis|condition)
-        |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])\s+(and|years?\s+old|yrs?\s+old|y/?o)
+        |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])(\s+(and|years?\s+old|yrs?\s+old|y/?o)|(?=\s*([,;!)]|\.(?!\d)|$)))
         |dificultades\s+económicas|finanzielle\s+(not|schwierigkeiten)|difficultés\s+financières)\b""",
         _FLAGS,
         lazy=True,
@@ -279,10 +279,13 @@ _REQUEST_WORDS = regex_code.compile(
     |besoin|voudrais)\b""",
     _FLAGS,
 )
+# What a customer owns with us ("my order", "our new account"): the start of both patterns below, each with its own
+# further nouns.
+_THEIR_OWN = r"\b(my|our)\s+(\w+\s+)?(orders?|parcels?|package|delivery|account|refund|card|subscription|invoice|payment|purchase"
 # What a notice never says and a customer away from home does: their order, parcel or account, or our own reply.
 _CUSTOMER_MATTER = regex_code.compile(
-    r"""\b(my|our)\s+(\w+\s+)?(orders?|parcels?|package|delivery|account|refund|money|card|subscription|data|invoice
-    |payment|booking|purchase|password)\b|\border\s*(no\.?|number|nr\.?|\#)?\s*\d{3,}|\byour\s+(auto(matic)?[\s-]?
+    _THEIR_OWN
+    + r"""|money|data|booking|password)\b|\border\s*(no\.?|number|nr\.?|\#)?\s*\d{3,}|\byour\s+(auto(matic)?[\s-]?
     (reply|response|answer)|courier|driver|shop|store|website|app)\b|\b(cancel|refund|return|deliver|ship|hold|delete)\b
     |\b(mi|mis)\s+(pedido|paquete|cuenta)|\bmeine?\s+(bestellung|paket|konto)|\b(ma|mon)\s+(commande|colis|compte)""",
     _FLAGS,
@@ -372,14 +375,19 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
     # Trade: a business asking for wholesale terms is a sales conversation, not a support answer.
     "trade": Phrases(
         r"""\b(wholesale|trade\s+(pricing|prices|account|terms|discounts?)|net[\s-]?(15|30|45|60|90)(\s+(days|terms))?
-        |(distributors?|resellers?|stockists?)|bulk\s+(pricing|discounts?|rates)|[\d,]{4,}\s+units|(hundreds|thousands)\s+of\s+units)\b""",
+        |(distributors?|resellers?|stockists?)|bulk\s+(pricing|discounts?|rates)|tax[\s-]exempt(ion)?
+        |(monthly|annual|per[\s-]user|individual)\s+spending\s+limits?|spending\s+limits?\s+(for|per)\s+(each|every)|consolidated\s+(invoice|invoicing|billing)|[\d,]{4,}\s+units|(hundreds|thousands)\s+of\s+units)\b""",
         _FLAGS,
         lazy=True,
     ),
     "sales_pitch": Phrases(
         r"""\b(seo\s+(services|agency|audit)|rank\s+(higher|on\s+the\s+first\s+page)|first\s+page\s+of\s+google|lead\s+generation
         |grow\s+your\s+(business|traffic|sales)|our\s+agency|partnership\s+opportunit(y|ies)|book\s+a\s+(quick\s+)?(call|demo)
-        |(guest|sponsored)\s+post|backlinks?|web\s+design\s+services|outsourc(e|ing)\s+your|special\s+offer\s+for\s+your\s+business)\b""",
+        |(guest|sponsored)\s+post|backlinks?|web\s+design\s+services|outsourc(e|ing)\s+your|special\s+offer\s+for\s+your\s+business
+        # A partnership offer: a sponsored section, a joint giveaway, an affiliate deal
+        |partnerships?\s+(team|manager|department|enquir(y|ies)|opportunit(y|ies)|proposal|offer)|(looks?\s+after|in\s+charge\s+of|handles?
+        |responsible\s+for)\s+partnerships?|(discuss|propose|explore)\s+(a\s+)?partnership|sponsor(ship)?\s+(a|an|the|your|our)|(joint|co-?branded)\s+(giveaway|campaign|promotion)|affiliate\s+program(me)?
+        |collaborat(e|ion)\s+(with\s+you|opportunit(y|ies)))\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -506,7 +514,7 @@ def subject_marks_absence(subject: str) -> bool:
 
 
 def out_of_scope(text: str) -> list[str]:
-    """``kind:phrase`` for job applications and sales pitches."""
+    """``kind:phrase`` for job applications, press and trade enquiries, and sales pitches."""
     return _per_table(OUT_OF_SCOPE, _ANY_OUT_OF_SCOPE, text)
 
 
@@ -518,8 +526,8 @@ def reports_fraud(text: str) -> bool:
 # A customer's own matter: what they own ("my order", "our account") or what our own mail or site told them ("your
 # email said …"). Scam mail speaks of "your" order, account and prize (an order number too), not of the writer's.
 _OWN_MATTER = regex_code.compile(
-    r"""\b(my|our)\s+(\w+\s+)?(orders?|parcels?|package|delivery|account|refund|card|subscription|invoice|payment
-    |purchase|basket|voucher)\b|\byour\s+(e-?mail|newsletter|banner|website
+    _THEIR_OWN
+    + r"""|basket|voucher)\b|\byour\s+(e-?mail|newsletter|banner|website
     |site|checkout|app|text|message|letter)\s+(said|says|told|promised)""",
     _FLAGS,
 )

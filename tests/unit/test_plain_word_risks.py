@@ -80,6 +80,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "With my glaucoma the grey print on your invoices is unreadable.",
         "A large-print copy would help me a great deal.",
         "My hand tremor makes the tiny tick box impossible to hit.",
+        "i'm 13, so I can't use a bank card.",
     ],
     (Reason.SENSITIVE_TOPIC, "bereavement:"): [
         "It's the flowers for my grandad's funeral on Monday.",
@@ -146,6 +147,12 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
     (Reason.OUT_OF_SCOPE, "trade:"): [
         "We're a reseller and would like your trade prices.",
         "Could we discuss net-60 terms for a first order of 2,000 units?",
+        "Our charity needs a tax-exempt account.",
+        "Each of our staff needs a monthly spending limit.",
+    ],
+    (Reason.OUT_OF_SCOPE, "sales_pitch:"): [
+        "Who looks after partnerships on your side?",
+        "We'd love to sponsor a section of your newsletter.",
     ],
     (Reason.REPEAT_CONTACT, "contacts:"): [
         "Your email said to wait 48 hours. I waited five days.",
@@ -269,6 +276,8 @@ NEAR_MISSES = [
     ASK + "My partner is very happy with the first one.",
     ASK + "It's two units of the same lamp.",
     ASK + "I passed it to my neighbour to sign for.",
+    ASK + "I'm 12 minutes from your depot, so I can collect.",
+    ASK + "Our firm is a limited liability partnership.",
 ]
 
 
