@@ -110,7 +110,7 @@ def _first_char_set(tree: Any, flags: int) -> list[Any]:
 
 
 # A pattern is merged by first letters only while that makes at most this many alternatives in all. The guards'
-# union (topics._ANY_GUARD) has ~5,260 since the phrases from held-out rounds 8 to 10; unmerged, its search costs 15
+# union (topics._ANY_GUARD) has ~5,340 since the phrases from held-out rounds 8 to 11; unmerged, its search costs 15
 # times more (0.24 ms instead of 0.016 ms on a routine mail). test_phrase_speedups holds every table within it.
 _MAX_ALTERNATIVES = 6000
 
@@ -455,7 +455,8 @@ _NEGATIVE_PHRASES = Phrases(
        |maths?|spelling|english|directions|admin|paperwork|online|the\s+internet)\b)
       |scam|scammers?|fraud|fraudulent|rip-?off|shameful
       |fed[\s-]+up|sick\s+of|had\s+enough|enough\s+is\s+enough|i\s+give\s+up|words\s+fail\s+me|(end\s+of\s+my|at\s+my\s+wits['’]?)\s+tether|last\s+straw|never\s+again|last\s+time\s+i|i\s+am\s+done|so\s+disappointed|very\s+disappointed
-      |extremely\s+disappointed|(very|really|so|deeply|extremely|most|quite|thoroughly)\s+unhappy
+      |extremely\s+disappointed|(very|really|so|deeply|extremely|most|quite|thoroughly)\s+unhappy|sour\s+taste
+      |(won['’]?t|will\s+not|not\s+going\s+to)\s+make\s+a\s+(fuss|scene)
       |(not\s+sure|doubt|wonder\s+(whether|if))\s+(i['’]ll|i\s+will|i['’]d|we['’]ll|we\s+will)\s+(be\s+)?(order(ing)?|shop(ping)?|buy(ing)?
         |com(e|ing)\s+back)\s+(again|from\s+you|with\s+you|here)
       # A public review held over us: "a review everywhere I can", "I have quite a few followers"

@@ -150,6 +150,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(mother|father|mum|mom|dad|gran(ny|dma|dmother|dfather|dad|ddad)?|nan|aunt|uncle)\s*\(\s*[789]\d\s*\)|[789]\d[-\s]year[-\s]old\s+(mother|father|mum|dad|gran)
         |terminal(ly)?\s+ill|terminal\s+(cancer|illness|diagnosis|condition)
         |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])(\s+(and|years?\s+old|yrs?\s+old|y/?o)|(?=\s*([,;!)]|\.(?!\d)|$)))
+        |(i['’]?\s?a?m|i\s+am)\s+in\s+(year|grade)\s+([1-9]|1[0-3])\b
         |dificultades\s+económicas|finanzielle\s+(not|schwierigkeiten)|difficultés\s+financières)\b""",
         _FLAGS,
         lazy=True,
@@ -159,8 +160,9 @@ SENSITIVE: dict[str, Phrases] = {
         |(delete|erase|remove)\s+(all\s+)?(of\s+)?my\s+(personal\s+)?(data|information)
         |my\s+(personal\s+)?(data|information)\s+(to\s+be\s+)?(deleted|erased|removed|wiped)|copy\s+of\s+(all\s+)?(the\s+)?(personal\s+)?data
         |what\s+(personal\s+)?data\s+you\s+(hold|have|store)
-        |(everything|all|anything|whatever|what)\s+([\w'’]+\s+){0,3}(you\s+(have\s+|['’]ve\s+)?(got\s+)?(stored|store|hold|held|keep|kept|have
-        |retain(ed)?|collected)|(is\s+|are\s+)?(stored|held|kept))\s+(about|on)\s+me
+        |(everything|all|anything|whatever|what)\s+([\w'’]+\s+){0,4}((you|your\s+(company|firm|team|shop|business|organi[sz]ation))\s+(have\s+
+        |['’]ve\s+|has\s+)?(got\s+)?(stored|stores?|hold|holds|held|keeps?|kept|have|has|retain(ed|s)?|collected)|(is\s+|are\s+)?(stored|held|kept))
+        \s+(about|on)\s+me|copy\s+of\s+(all\s+)?(the\s+)?(personal\s+)?information\s+(you|your)
         |how\s+(do\s+|did\s+|come\s+)?you\s+(already\s+)?(have|got|get|obtained?)\s+my\s+(phone|number|mobile|address|home\s+address|details|data|information|e-?mail)
         |where\s+did\s+you\s+get\s+my\s+(mobile\s+|phone\s+|home\s+|e-?mail\s+)?(details|data|number|address|e-?mail|information)|datos\s+personales|protección\s+de\s+datos|personenbezogene(n)?\s+daten
         |(unsubscribed|opted\s+out)\s+([\w'’,.-]+\s+){0,12}still\s+(getting|receiving|being\s+sent)
@@ -236,6 +238,8 @@ SENSITIVE: dict[str, Phrases] = {
         |(was|were|been|got)\s+(handed|given|left)\s+(to|with)\s+(a|the)\s+(resident|neighbou?r|concierge|reception|porter)
         |(paid|payment\s+went\s+through)\s+([\w'’,.£$€-]+\s+){0,12}(awaiting\s+payment|unpaid|not\s+(been\s+)?paid|payment\s+reminder)|broke\s+(after|within)|defective|faulty|dead\s+on\s+arrival
         # Charged more than the price: money the customer wants back after our mistake.
+        |(price|amount|total|charge)\s+([\w'’]+\s+){0,3}(is|was)\s+(higher|more)\s+than\s+(what\s+)?(the\s+)?(product\s+page|page|website|site
+        |listing|advert|checkout)
         |over-?charg(ed|ing)|double[-\s]charged|(charged|billed)\s+(me\s+|us\s+)?(twice|double|too\s+much|more\s+than|the\s+wrong\s+(amount|price))
         |(shows|says|states|charged|billed)\s+(me\s+)?[$€£]?\d[\d,.]*\s*(€|eur|usd|gbp|dollars|euros|pounds)?\s+(but|while|whereas|although)
         |no\s+funciona|llegó\s+roto|defekt|kaputt|funktioniert\s+nicht|ne\s+fonctionne\s+(pas|plus)|arrivé\s+cassé)\b""",
@@ -246,7 +250,7 @@ SENSITIVE: dict[str, Phrases] = {
     # the policy's text read back.
     "exception": Phrases(
         r"""\b(waiv(e|ed|ing)\s+(it|the|this|that|my|your|a|any)|make\s+an\s+exception|bend\s+the\s+rules?|goodwill\s+(gesture|payment|credit)
-        |as\s+a\s+goodwill\s+gesture)\b""",
+        |as\s+a\s+goodwill\s+gesture|((could|would|can|will)\s+you|you\s+(could|would|can))\s+([\w'’]+\s+){1,6}anyway)\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -376,6 +380,7 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
     "trade": Phrases(
         r"""\b(wholesale|trade\s+(pricing|prices|account|terms|discounts?)|net[\s-]?(15|30|45|60|90)(\s+(days|terms))?
         |(distributors?|resellers?|stockists?)|bulk\s+(pricing|discounts?|rates)|tax[\s-]exempt(ion)?
+        |\d+[\s-]day\s+(payment\s+)?terms|monthly\s+invoic(e|es|ing)|order\s+under\s+one\s+account
         |(monthly|annual|per[\s-]user|individual)\s+spending\s+limits?|spending\s+limits?\s+(for|per)\s+(each|every)|consolidated\s+(invoice|invoicing|billing)|[\d,]{4,}\s+units|(hundreds|thousands)\s+of\s+units)\b""",
         _FLAGS,
         lazy=True,

@@ -81,6 +81,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "A large-print copy would help me a great deal.",
         "My hand tremor makes the tiny tick box impossible to hit.",
         "i'm 13, so I can't use a bank card.",
+        "I'm in year 7 and it's my dad's account.",
     ],
     (Reason.SENSITIVE_TOPIC, "bereavement:"): [
         "It's the flowers for my grandad's funeral on Monday.",
@@ -103,6 +104,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "If this happens again I'm going to the ICO.",
         "Please also send me all the information you hold on me.",
         "I want to see everything you have stored about me.",
+        "Send me all the details your company holds on me.",
+        "I'd like a copy of the personal information you have.",
     ],
     (Reason.SENSITIVE_TOPIC, "legal:"): [
         "Otherwise this goes to the Financial Conduct Authority.",
@@ -114,6 +117,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
     (Reason.SENSITIVE_TOPIC, "exception:"): [
         "Could you waive the fee, given it was my first order?",
         "Would you make an exception for me this time?",
+        "It's outside your area, but could you deliver it anyway?",
     ],
     (Reason.SENSITIVE_TOPIC, "chargeback:"): [
         "I have asked my bank to investigate the payment.",
@@ -125,6 +129,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "The previous table had a big scratch across the top.",
         "The courier says it was handed to a neighbour; none of them has it.",
         "I paid on Monday and today I got an email saying it is awaiting payment.",
+        "The price on the invoice was higher than the product page said.",
     ],
     (Reason.HUMAN_REQUESTED, ""): [
         "I'd much rather talk to a person about this one.",
@@ -149,6 +154,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Could we discuss net-60 terms for a first order of 2,000 units?",
         "Our charity needs a tax-exempt account.",
         "Each of our staff needs a monthly spending limit.",
+        "We'd pay on 30-day terms by monthly invoice.",
     ],
     (Reason.OUT_OF_SCOPE, "sales_pitch:"): [
         "Who looks after partnerships on your side?",
@@ -175,6 +181,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I doubt I'll be ordering from you again.",
         "A one-star review is already drafted.",
         "I have thousands of followers who would love this story.",
+        "I won't make a fuss, but it leaves a sour taste.",
     ],
 }
 RISKS = [
