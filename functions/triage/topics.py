@@ -380,7 +380,7 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
     "trade": Phrases(
         r"""\b(wholesale|trade\s+(pricing|prices|account|terms|discounts?)|net[\s-]?(15|30|45|60|90)(\s+(days|terms))?
         |(distributors?|resellers?|stockists?)|bulk\s+(pricing|discounts?|rates)|tax[\s-]exempt(ion)?
-        |\d+[\s-]day\s+(payment\s+)?terms|monthly\s+invoic(e|es|ing)|order\s+under\s+one\s+account
+        |\d+[\s-]day\s+(payment\s+)?terms|monthly\s+invoicing|order\s+under\s+one\s+account
         |(monthly|annual|per[\s-]user|individual)\s+spending\s+limits?|spending\s+limits?\s+(for|per)\s+(each|every)|consolidated\s+(invoice|invoicing|billing)|[\d,]{4,}\s+units|(hundreds|thousands)\s+of\s+units)\b""",
         _FLAGS,
         lazy=True,

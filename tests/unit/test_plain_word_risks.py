@@ -285,6 +285,7 @@ NEAR_MISSES = [
     ASK + "I passed it to my neighbour to sign for.",
     ASK + "I'm 12 minutes from your depot, so I can collect.",
     ASK + "Our firm is a limited liability partnership.",
+    ASK + "And where can I download my monthly invoice?",
 ]
 
 
