@@ -340,3 +340,33 @@ def test_equal_probabilities_keep_label_order() -> None:
     result = model._classification(probabilities, LINEAR, 4)
     assert [label for label, _ in result.top_k] == [model.labels[i] for i in (2, 5, 7, 0)]
     assert result == _classification_as_written(model, probabilities, 4)
+
+
+def _unaligned(array: NDArray[np.floating], order: str) -> NDArray[np.floating]:
+    """``array`` laid out in ``order`` one byte past an aligned address, as a mapped ``.npz`` member often is."""
+    raw = np.zeros(array.nbytes + 1, dtype=np.uint8)
+    placed = np.ndarray(array.shape, dtype=array.dtype, buffer=raw[1:].data, order=order)  # type: ignore[call-overload]
+    placed[...] = array
+    return placed
+
+
+@pytest.mark.parametrize("labels", [1, 2, 9, 27])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("aligned", [True, False])
+def test_a_tier_gathers_its_columns_in_any_weight_layout(
+    labels: int, order: str, dtype: type, aligned: bool
+) -> None:
+    """The weights are gathered as bytes (classifier._Tier): the scores are coef[:, columns] @ values, whichever
+    order the weights were written in, whatever their alignment, for one label or many."""
+    rng = np.random.default_rng(labels)
+    weights = rng.normal(size=(labels, 500)).astype(dtype)
+    coef = np.asarray(weights, order=order) if aligned else _unaligned(weights, order)
+    assert coef.flags.aligned is aligned
+    intercept = rng.normal(size=labels)
+    tier = classifier._Tier(LINEAR, coef, intercept, 1.0, (None,) * labels, None, None)
+    for size in (1, 7, 300):
+        columns = np.sort(rng.choice(500, size=size, replace=False)).astype(np.intp)
+        values = rng.uniform(size=size)
+        expected = weights[:, columns].astype(np.float64) @ values + intercept
+        assert np.allclose(tier.text_scores(columns, values), expected, rtol=1e-12, atol=1e-12)
