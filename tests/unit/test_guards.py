@@ -800,6 +800,8 @@ def test_a_request_that_points_at_an_attachment_goes_to_a_person() -> None:
         ("I can't afford the next instalment. What are my options?", "vulnerability"),
         ("I've got terminal cancer and this matters a lot to me.", "vulnerability"),
         ("hi im 12 and i want to make an account so i can buy stuff", "vulnerability"),
+        ("hey im 14 can you tell me if i need a card to order", "vulnerability"),
+        ("I'm 11 so I don't have a bank card, can I pay another way?", "vulnerability"),
     ],
 )
 def test_vulnerable_customers_go_to_a_person(text: str, topic: str) -> None:
@@ -822,6 +824,7 @@ def test_vulnerable_customers_go_to_a_person(text: str, topic: str) -> None:
         "My phone died so I could not receive the code.",
         "Is the late delivery fee refundable?",
         "I'm 12 minutes from the depot, can I collect it?",
+        "I'm 13 so far on my loyalty card, can I get the discount?",
         "Can I pay in smaller amounts?",
     ],
 )
