@@ -215,6 +215,10 @@ SENSITIVE: dict[str, Phrases] = {
         |(nobody|no\s+one|none\s+of\s+us)\s+((here|else)\s+)?((at|in|from)\s+(our|my|the)\s+(company|office|team|firm|business|household
         |house|family)\s+)?(made|placed|ordered|bought|authori[sz]ed)\s+(that|this|the|these|those|it|any)
         |(ordered|bought|purchased|used\s+(my|our)\s+card)\s+([\w'’-]+\s+){0,5}without\s+(asking|telling|my\s+(permission|consent|knowledge))
+        # Someone else's card, its holder not told: "I used my dad's card, he doesn't know yet"
+        |(used|using|paid\s+with|pay(ing)?\s+with)\s+(my|our)\s+(dad|daddy|mum|mom|mummy|father|mother|parents|brother|sister|husband|wife
+        |partner|gran|granny|grandma|grandpa|grandad|uncle|aunt)['’]?s?\s+((credit|debit|bank)\s+)?card\b[\s,;:-]*([\w'’,;:-]+\s+){0,8}(he|she|they)
+        \s+(doesn['’]?t|does\s+not|don['’]?t|do\s+not|didn['’]?t|did\s+not)\s+know\b
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque)\b""",
         _FLAGS,
         lazy=True,

@@ -350,6 +350,11 @@ def test_the_model_asking_for_a_person_is_enough() -> None:
         ("I got a password reset email I did not request. Has someone accessed my account?", "fraud_report"),
         ("My password was changed without my permission, I cannot log in.", "fraud_report"),
         ("There are orders on my account I didn't place.", "fraud_report"),
+        ("I paid with my mum's card and she doesn't know about it. When does it arrive?", "fraud_report"),
+        (
+            "i used my brothers debit card for it, he does not know yet lol. where is my order?",
+            "fraud_report",
+        ),
     ],
 )
 def test_sensitive_topics_go_to_a_person(text: str, topic: str) -> None:
@@ -594,6 +599,9 @@ def test_a_customer_asking_whether_a_prize_mail_is_ours_is_not_spam(text: str) -
         "Is it from your EU warehouse?",
         "Is the invoice in your name or in mine?",
         "Is it real leather or vegan?",
+        "I paid with my wife's card, can the invoice be in my name?",
+        "I used my dad's card; he knows and said it was fine. When will it ship?",
+        "My husband doesn't know yet, it's a birthday surprise. When will it arrive?",
     ],
 )
 def test_routine_questions_about_us_are_not_fraud_reports(text: str) -> None:
