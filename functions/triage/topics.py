@@ -149,9 +149,9 @@ SENSITIVE: dict[str, Phrases] = {
         |(had|have|having|after)\s+a\s+stroke|(since|after)\s+my\s+stroke|radiotherapy|radiation\s+therapy|deaf\b|cancer|hospice|housebound|bed-?bound
         |(mother|father|mum|mom|dad|gran(ny|dma|dmother|dfather|dad|ddad)?|nan|aunt|uncle)\s*\(\s*[789]\d\s*\)|[789]\d[-\s]year[-\s]old\s+(mother|father|mum|dad|gran)
         |terminal(ly)?\s+ill|terminal\s+(cancer|illness|diagnosis|condition)
-        |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])(\s+(and|years?\s+old|yrs?\s+old|y/?o)|(?=\s*([,;!)]|\.(?!\d)|$)))
-        # The age, then the question or the story at once: "im 13 can i make an account", "I'm 11 so I don't have a card"
-        |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])\s+(so\s+(i|my|we)|but|can|could|may|will|would|do|does|is|was|have|has|i|my|btw|lol)\b
+        # A pupil's age: "I'm 12.", "im 9 and", or the question or the story at once ("im 13 can i make an account")
+        |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])(\s+(and|years?\s+old|yrs?\s+old|y/?o)|(?=\s*([,;!)]|\.(?!\d)|$))
+            |\s+(so\s+(i|my|we)|but|can|could|may|will|would|do|does|is|was|have|has|i|my|btw|lol)\b)
         |(i['’]?\s?a?m|i\s+am)\s+in\s+(year|grade)\s+([1-9]|1[0-3])\b
         |dificultades\s+económicas|finanzielle\s+(not|schwierigkeiten)|difficultés\s+financières)\b""",
         _FLAGS,
