@@ -38,7 +38,7 @@ def test_the_sentences_that_ask_are_questions_and_requests_not_small_talk() -> N
     assert len(sentences) == 4
 
 
-def _views_read(text: str, confidence: float) -> list[list[str]]:
+def _views_read(text: str, confidence: float, subject_view: bool = True) -> list[list[str]]:
     views: list[list[str]] = []
 
     class Spy:
@@ -48,7 +48,7 @@ def _views_read(text: str, confidence: float) -> list[list[str]]:
                 label="x", confidence=confidence, top_k=(("x", confidence),), model_version="spy"
             )
 
-    classify_text(text, Spy())  # type: ignore[arg-type]
+    classify_text(text, Spy(), subject_view=subject_view)  # type: ignore[arg-type]
     return views
 
 

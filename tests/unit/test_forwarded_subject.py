@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from triage.classifier import Classification, IntentModel
-from triage.service import classify, classify_text, read_email, triage_message
+from test_asking_view import _views_read
+
+from triage.classifier import IntentModel
+from triage.service import classify, read_email, triage_message
 from triage.settings import Settings
 
 # A question about delivery above a forwarded invoice: read with the invoice's subject as the customer's own
@@ -41,14 +43,6 @@ def test_the_worker_reads_a_forward_as_classify_does(settings: Settings, model: 
 
 
 def test_without_the_subject_view_the_whole_message_is_the_one_view() -> None:
-    views: list[list[str]] = []
-
-    class Spy:
-        def predict_views(self, texts: list[str], encoder: object = None) -> Classification:
-            views.append(list(texts))
-            return Classification(label="x", confidence=0.999, top_k=(("x", 0.999),), model_version="spy")
-
     text = "Your invoice for order 5521\nWhere is the parcel?"
-    classify_text(text, Spy(), subject_view=False)  # type: ignore[arg-type]
-    classify_text(text, Spy())  # type: ignore[arg-type]
-    assert views == [[text], ["Your invoice for order 5521", text]]
+    assert _views_read(text, 0.999, subject_view=False) == [[text]]
+    assert _views_read(text, 0.999) == [["Your invoice for order 5521", text]]
