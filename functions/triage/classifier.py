@@ -21,6 +21,8 @@ import hashlib
 import json
 import math
 import mmap
+import threading
+import weakref
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -112,6 +114,8 @@ def forget_texts() -> None:
     """Drop the per-text caches (the benchmark does, so a repeated message is measured as a new one)."""
     _term_counts.cache_clear()
     _normalised.cache_clear()
+    for table in list(_TABLES.values()):
+        table.forget_texts()
     termhash.forget_texts()
 
 
@@ -260,7 +264,21 @@ class _TextFeatures:
     are refused at load; a term outside the vocabulary is mistaken for one only if its key equals that term's (about
     1 in 10^14 per look-up)."""
 
-    __slots__ = ("_columns", "_idf", "_keys", "_offsets", "_sublinear", "analyzers", "n_blocks", "size")
+    __slots__ = (
+        "__weakref__",
+        "_columns",
+        "_idf",
+        "_keys",
+        "_lock",
+        "_offsets",
+        "_recent",
+        "_sublinear",
+        "analyzers",
+        "n_blocks",
+        "size",
+    )
+
+    _RECENT_KEPT = 4  # a message's views (its whole text, its subject) and the one before
 
     def __init__(self, blocks: Sequence[_Block]) -> None:
         self.analyzers: Analyzers = tuple((block.analyzer, block.ngram_range) for block in blocks)
@@ -291,10 +309,27 @@ class _TextFeatures:
             flags.pop() if len(flags) == 1 else np.array([block.sublinear_tf for block in blocks])
         )
         self.size = len(keys)
+        # The last few texts' features: heads that share this table (see _TABLES) read one message in turn.
+        self._recent: dict[str, tuple[NDArray[np.int64], NDArray[np.float64]]] = {}
+        self._lock = threading.Lock()
+
+    def forget_texts(self) -> None:
+        with self._lock:
+            self._recent.clear()
 
     def features(self, normalised: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """The non-zero TF-IDF entries (column, value l2-normalised within its block) of an already normalised text,
-        every block's together, in no particular order."""
+        every block's together, in no particular order. Kept for the last few texts: callers only read them."""
+        found = self._recent.get(normalised)
+        if found is None:
+            found = self._features(normalised)
+            with self._lock:
+                while len(self._recent) >= self._RECENT_KEPT:
+                    del self._recent[next(iter(self._recent))]
+                self._recent[normalised] = found
+        return found
+
+    def _features(self, normalised: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         if not self.size:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
         keys, tf, sublinear = _term_counts(normalised, self.analyzers)
@@ -368,6 +403,25 @@ def softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
     return shifted
 
 
+# The feature tables of the loaded heads, by what they are made of (_table_key). Heads trained on one vocabulary and
+# idf (``triage train --features-from``: the bundled emotion and risk heads use the intent head's) share one table,
+# so a message's terms are looked up, and its TF-IDF values worked out, once for all of them; the vocabulary is
+# hashed once at load. Weak: a table lives as long as a head that reads it.
+_TABLES: weakref.WeakValueDictionary[str, _TextFeatures] = weakref.WeakValueDictionary()
+
+
+def _table_key(features: Sequence[Mapping[str, Any]], arrays: Mapping[str, Any]) -> str:
+    """A digest of the blocks' specs and the bytes of their stored vocabularies and idf (~1 ms for 30k terms)."""
+    digest = hashlib.sha256(json.dumps(list(features), sort_keys=True).encode("utf-8"))
+    for spec in features:
+        for suffix in ("terms", "vocabulary", "idf"):
+            array = arrays.get(f"{spec['name']}_{suffix}")
+            if array is not None:
+                digest.update(f"{suffix}:{array.dtype.str}:{array.shape}".encode())
+                digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()
+
+
 class TextModel:
     """One head (``intent`` or ``emotion``): ``predict(text) -> Classification``, the interface later tiers keep."""
 
@@ -396,7 +450,11 @@ class TextModel:
         self.labels: tuple[str, ...] = tuple(str(label) for label in arrays["labels"])
         if list(self.labels) != self.card.get("labels"):
             raise ModelError(f"labels in {artifact.name} differ from {card_name(head)}")
-        self._features = _TextFeatures(self._load_blocks(arrays))
+        key = _table_key(self.card["features"], arrays)
+        table = _TABLES.get(key)
+        if table is None:
+            table = _TABLES[key] = _TextFeatures(self._load_blocks(arrays))
+        self._features = table
         self.n_text_features = self._features.size
         self.tiers = {name: self._load_tier(arrays, name) for name in self.card.get("tiers", {})}
         if LINEAR not in self.tiers:

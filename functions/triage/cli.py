@@ -477,7 +477,7 @@ def _encoder_for_training(args: argparse.Namespace) -> Any:
 
 def cmd_train(args: argparse.Namespace) -> int:
     try:
-        from triage.training import TrainConfig, TrainingError, load_datasets, train
+        from triage.training import TrainConfig, TrainingError, load_datasets, read_shared_features, train
     except ImportError as error:  # pragma: no cover - depends on the environment
         print(f"triage train needs the 'train' extra (pip install '.[train]'): {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -506,6 +506,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             augment_share=args.letters,
             linear_c=args.c,
         )
+        shared = read_shared_features(args.features_from) if args.features_from is not None else None
         card = train(
             dataset,
             args.out,
@@ -513,6 +514,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             config=config,
             encoder=_encoder_for_training(args),
             progress=not args.quiet,
+            shared=shared,
         )
     except TrainingError as error:
         print(f"triage: {error}", file=sys.stderr)
@@ -705,6 +707,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--feedback",
         type=Path,
         help="agents' corrected labels and approved FAQ entries to merge in (folder of JSON records, or JSONL)",
+    )
+    p.add_argument(
+        "--features-from",
+        type=Path,
+        metavar="MODEL_DIR",
+        help="train on the vocabulary and idf of the intent head in MODEL_DIR, as they are: the worker then works "
+        "out a message's features once for both heads (how `make emotion-model` and `make risk-model` train)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_train)

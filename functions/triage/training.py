@@ -230,6 +230,51 @@ def build_vectorizer(features: Sequence[dict[str, Any]] = FEATURES) -> Any:
     )
 
 
+@dataclass(frozen=True)
+class SharedFeatures:
+    """A trained head's TF-IDF blocks (vocabulary and idf), for another head to be trained on as they are
+    (``triage train --features-from``). Heads on one feature table share it in the scorer: a message's features
+    are worked out once for all of them (``triage.classifier``)."""
+
+    specs: tuple[dict[str, Any], ...]  # the blocks as that head's card gives them, with its max_features
+    terms: dict[str, list[str]]
+    idf: dict[str, NDArray[np.float64]]
+    source: dict[str, Any]  # which head it came from, for the new head's card
+
+    def vectorizer(self) -> Any:
+        """A fitted FeatureUnion that maps texts onto these blocks (never refitted: the idf is theirs)."""
+        union = build_vectorizer(self.specs)
+        for name, block in union.transformer_list:
+            block.set_params(vocabulary=self.terms[name], max_features=None)
+        union.fit(["-"])  # the vocabularies are fixed: this only builds them
+        for name, block in union.transformer_list:
+            block.idf_ = self.idf[name]
+        return union
+
+
+def read_shared_features(directory: Path, head: str = "intent") -> SharedFeatures:
+    """The blocks of the ``head`` model in ``directory``, checked as the scorer checks them (card, digest)."""
+    from triage.classifier import ModelError, TextModel
+
+    try:
+        model = TextModel(directory, head)
+    except ModelError as error:
+        raise TrainingError(f"--features-from: {error}") from None
+    with np.load(directory / artifact_name(head), allow_pickle=False) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    card = model.card
+    specs = tuple(
+        dict(spec) | {"min_df": 1, "max_features": card.get("max_features", {}).get(spec["name"])}
+        for spec in card["features"]
+    )
+    return SharedFeatures(
+        specs=specs,
+        terms={spec["name"]: terms_of(arrays, spec["name"]) for spec in specs},
+        idf={spec["name"]: np.asarray(arrays[f"{spec['name']}_idf"], dtype=np.float64) for spec in specs},
+        source={"head": head, "version": model.version, "artifact_sha256": card["artifact_sha256"]},
+    )
+
+
 def build_pipeline(c: float = TrainConfig.linear_c) -> Any:
     """The linear tier as one scikit-learn pipeline (what the parity test and the baseline benchmark use)."""
     from sklearn.linear_model import LogisticRegression
@@ -275,6 +320,7 @@ def _fit(
     embed: Callable[[Sequence[str]], NDArray[np.float32]] | None,
     config: TrainConfig,
     features: Sequence[dict[str, Any]] = FEATURES,
+    shared: SharedFeatures | None = None,
 ) -> _Fitted:
     from sklearn.linear_model import LogisticRegression
 
@@ -285,7 +331,7 @@ def _fit(
         as_letters(texts, labels, config.augment_share) if config.augment_share else (texts, labels)
     )
     fitted = _Fitted(
-        vectorizer=build_vectorizer(features).fit(list(letters)),
+        vectorizer=shared.vectorizer() if shared else build_vectorizer(features).fit(list(letters)),
         models={},
         encoder_weight=config.encoder_weight,
     )
@@ -338,8 +384,11 @@ def train(
     config: TrainConfig = TrainConfig(),
     encoder: Encoder | None = None,
     progress: bool = True,
+    shared: SharedFeatures | None = None,
 ) -> dict[str, Any]:
-    """Cross-validate, calibrate, choose thresholds, refit on all rows, export. Returns the model card."""
+    """Cross-validate, calibrate, choose thresholds, refit on all rows, export. Returns the model card.
+
+    With ``shared``, the head is trained on those TF-IDF blocks as they are (see :class:`SharedFeatures`)."""
     from sklearn.model_selection import StratifiedKFold
     from tqdm import tqdm
 
@@ -361,6 +410,7 @@ def train(
             embed,
             config,
             features_for(head),
+            shared,
         )
         val_texts = list(texts[val_rows])
         for tier in tiers:
@@ -408,7 +458,7 @@ def train(
         tier_cards[LINEAR]["cascade_gate"] = gate
         cv_metrics["cascade"] = _cascade_metrics(y, calibrated, gate)
 
-    final = _fit(dataset.texts, dataset.labels, embed, config, features_for(head))
+    final = _fit(dataset.texts, dataset.labels, embed, config, features_for(head), shared)
     if encoder is not None and embed is not None:
         tier_cards[COMBINED]["encoder"] = {
             "fingerprint": encoder.fingerprint,
@@ -425,6 +475,7 @@ def train(
         tiers=tier_cards,
         metrics={"cross_validation": cv_metrics},
         config=config,
+        shared=shared,
     )
     card["training_seconds"] = round(time.perf_counter() - started, 1)
     return card
@@ -466,12 +517,14 @@ def export(
     tiers: dict[str, Any],
     metrics: dict[str, Any],
     config: TrainConfig,
+    shared: SharedFeatures | None = None,
 ) -> dict[str, Any]:
     """Write ``<head>.npz`` (plain arrays only, stored uncompressed so the scorer can memory-map them),
     ``<head>.card.json`` and ``MODEL_CARD.md`` beside them."""
     import sklearn
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    features = shared.specs if shared is not None else features_for(head)
     linear = fitted.models[LINEAR]
     arrays: dict[str, NDArray[Any]] = {"labels": np.array([str(label) for label in linear.classes_])}
     for name, vectorizer in fitted.vectorizer.transformer_list:
@@ -512,16 +565,18 @@ def export(
         "labels": arrays["labels"].tolist(),
         "features": [
             {key: spec[key] for key in ("name", "analyzer", "ngram_range")} | {"sublinear_tf": True}
-            for spec in features_for(head)
+            for spec in features
         ],
-        "max_features": {spec["name"]: spec["max_features"] for spec in features_for(head)},
-        "n_text_features": int(sum(len(terms_of(arrays, spec["name"])) for spec in features_for(head))),
+        "max_features": {spec["name"]: spec["max_features"] for spec in features},
+        "n_text_features": int(sum(len(terms_of(arrays, spec["name"])) for spec in features)),
         "tiers": tiers,
         "target_precision": config.target_precision,
         "config": asdict(config),
         "metrics": metrics,
         "trained_with": {"scikit-learn": sklearn.__version__, "numpy": np.__version__},
     }
+    if shared is not None:
+        card["features_from"] = shared.source
     (out_dir / card_name(head)).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
     write_markdown_card(out_dir)
     from triage.classifier import ModelError, TextModel
@@ -548,7 +603,13 @@ def write_markdown_card(out_dir: Path) -> Path:
             "",
             f"- Data: `{card['data']['source']}` ({card['data']['rows']} rows, sha256 `{card['data']['sha256'][:16]}…`)",
             f"- Labels: {len(card['labels'])}; text features: {card['n_text_features']}; created {card['created']}"
-            f" from code `{card['code_version']}`",
+            f" from code `{card['code_version']}`"
+            + (
+                f"; the vocabulary and idf of the {card['features_from']['head']} head "
+                f"`{card['features_from']['version']}`"
+                if "features_from" in card
+                else ""
+            ),
             f"- Target precision for automatic answers: {card['target_precision']:.0%}",
             "",
             "| tier | CV accuracy | CV macro-F1 | ECE before → after | temperature | auto-eligible labels |",

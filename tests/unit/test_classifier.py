@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -335,6 +336,7 @@ def test_a_vocabulary_with_colliding_hashes_is_refused(
     model: TextModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(classifier, "vocabulary_hashes", lambda arrays, block: np.zeros(3, dtype=np.uint64))
+    monkeypatch.setattr(classifier, "_TABLES", weakref.WeakValueDictionary())  # else the loaded model's is shared
     with pytest.raises(ModelError, match="share one 64-bit hash"):
         TextModel(model.directory)
 
