@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from triage import classifier
-from triage.classifier import TextModel, artifact_name, card_name
+from triage.classifier import TextModel, artifact_name, card_name, load_model
+from triage.settings import Settings
 
 MAIL = "Hello,\nwhere is my order #A-48213? It was due on Monday.\nThanks, Jane"
 
@@ -101,6 +102,14 @@ def test_a_table_keeps_a_few_recent_texts_only(model: TextModel, computed: list[
     model.predict(texts[-1])  # kept
     model.predict(texts[0])  # dropped, the oldest of five
     assert len(computed) == 6
+
+
+def test_the_bundled_heads_share_the_intent_heads_table(settings: Settings) -> None:
+    # `make emotion-model` and `make risk-model` train on the intent head's vocabulary and idf: retraining the
+    # intent head alone would leave each head its own table, and every message three feature passes.
+    intent = load_model(settings.model_dir)
+    for head in ("emotion", "risk"):
+        assert load_model(settings.model_dir, head)._features is intent._features, head
 
 
 def test_a_head_trained_on_another_heads_features_shares_its_table_and_matches_scikit_learn(
