@@ -336,7 +336,8 @@ def test_a_vocabulary_with_colliding_hashes_is_refused(
     model: TextModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(classifier, "vocabulary_hashes", lambda arrays, block: np.zeros(3, dtype=np.uint64))
-    monkeypatch.setattr(classifier, "_TABLES", weakref.WeakValueDictionary())  # else the loaded model's is shared
+    # A fresh registry of feature tables: else the loaded model's table is shared and its vocabulary not hashed again.
+    monkeypatch.setattr(classifier, "_TABLES", weakref.WeakValueDictionary())
     with pytest.raises(ModelError, match="share one 64-bit hash"):
         TextModel(model.directory)
 
