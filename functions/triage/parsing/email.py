@@ -155,6 +155,8 @@ def parse_email(
 
     if any(kind in part_types for kind in ("message/delivery-status", "message/disposition-notification")):
         headers.append(("content-type", "multipart/report"))
+    if machine_mail.CALENDAR_REPLY_TYPE in part_types:
+        headers.append(("content-type", machine_mail.CALENDAR_REPLY_TYPE))
     own_group = machine_mail.relayed_by_own_group(block.raw.get("list-id", ()), relay_lists)
     signals = machine_mail.header_signals(headers, own_group=own_group)
     # The envelope sender too (SES writes it as Return-Path): a bounces+… VERP address there is a machine. Not when
@@ -766,6 +768,18 @@ _REPORT_PARTS = frozenset(
 )
 
 
+# Text styled so that the person reading the mail never sees it (display:none, hidden, 0–1 px, white): words meant
+# for a machine that reads the HTML, such as instructions to an assistant. A customer's mail client writes none.
+_HIDDEN_HTML_TEXT = regex_code.compile(
+    r"""<(?:div|span|p|font|td|a|b|i|em|strong|small)\b[^>]*\bstyle\s*=\s*(["'])(?:(?!\1).)*?(?:display\s*:\s*none
+    |visibility\s*:\s*hidden|font-size\s*:\s*0*[01](?:\.0+)?(?:px|pt)?\s*(?:;|["'])|(?<![-\w])color\s*:\s*(?:\#fff(?:fff)?|white)\b)
+    [^>]*>\s*[^<\s&]""",
+    re.IGNORECASE | re.VERBOSE | re.DOTALL,
+)
+# A calendar answer (Accepted:, Declined:): the client writes it when its owner clicks a button. Not text to read.
+_CALENDAR_REPLY = regex_code.compile(r"^METHOD:REPLY\s*$", re.MULTILINE | re.IGNORECASE)
+
+
 def _body(msg: Message, reader: _Reader) -> tuple[str, list[Attachment], set[str]]:
     plain: list[str] = []
     html: list[str] = []
@@ -793,11 +807,22 @@ def _body(msg: Message, reader: _Reader) -> tuple[str, list[Attachment], set[str
             )
         elif content_type == "text/html":
             html.append(_part_text(part, reader))
+        elif content_type == "text/calendar":
+            # An invitation or an answer to one: a file for a person to open, not words the customer wrote.
+            size = _attachment_size(part)
+            attachments.append(
+                Attachment(filename=filename[:255] or "invite.ics", content_type=content_type, size=size)
+            )
+            method = str(part.get_param("method", "", header="content-type") or "")
+            if method.lower() == "reply" or (not method and _CALENDAR_REPLY.search(_part_text(part, reader))):
+                part_types.add(machine_mail.CALENDAR_REPLY_TYPE)
         elif content_type.startswith("text/") and content_type != "text/rfc822-headers":
             plain.append(_part_text(part, reader))
     for part in walked:  # every part's defects, including those its payload decoding found (bad base64)
         for defect in getattr(part, "defects", []):
             reader.defect(_defect_code(defect))
+    if any(_HIDDEN_HTML_TEXT.search(chunk) for chunk in html):
+        reader.defect("hidden_html_text")
     if plain and any(chunk.strip() for chunk in plain):
         text = "\n\n".join(chunk.strip("\n") for chunk in plain)
     elif html:

@@ -26,6 +26,7 @@ _LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post", "list-help", "list-
 _EXCHANGE_MACHINE_HEADERS = ("x-ms-exchange-inbox-rules-loop", "x-ms-exchange-generated-message-source")
 _SUPPRESS_VALUES = frozenset({"all", "autoreply", "oof"})
 _REPORT_TYPES = ("delivery-status", "disposition-notification")
+CALENDAR_REPLY_TYPE = "text/calendar; method=reply"
 _SYSTEM_LOCAL_PART = regex_code.compile(
     r"^(mailer-daemon|postmaster|abuse|root|no-?reply.*|do-?not-?reply.*|donotreply.*|bounces?(\+.*|-.*)?)$",
     re.IGNORECASE,
@@ -147,6 +148,9 @@ def header_signals(headers: Sequence[tuple[str, str]], *, own_group: bool = Fals
         for value in values("content-type")
     ):
         found.append("delivery_report")
+    # The parser adds this for a calendar answer (an accept or decline button's mail): no one waits for a reply.
+    if any(value.startswith(CALENDAR_REPLY_TYPE) for value in values("content-type")):
+        found.append("calendar_reply")
     if values("x-failed-recipients"):
         found.append("failed_recipients")
     if any(values(name) for name in _EXCHANGE_MACHINE_HEADERS):
