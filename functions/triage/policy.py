@@ -24,6 +24,7 @@ from triage.profiles import Mode, Profile
 from triage.summary import request_sentences
 from triage.topics import (
     closing_message,
+    instructions_to_ai,
     machine_text,
     may_hold_guard_phrases,
     names_own_matter,
@@ -96,6 +97,9 @@ DOUBTFUL_DEFECTS = frozenset(
         "missing_from",
         "missing_header_body_separator",
         "tnef_attachment",
+        # Words in the HTML styled to be invisible: written for a machine to read, not for us (an instruction to an
+        # assistant hidden under a plain question). A person looks at what the mail really holds.
+        "hidden_html_text",
         # A mail attached whole (forwarded as an attachment): its words are not read as the customer's, so what the
         # customer points at is unread; a person opens it.
         "attached_message",
@@ -235,11 +239,11 @@ def decide(
         # Mail needs an address to answer; a helpdesk message is answered on its ticket.
         return escalate(Reason.NO_REPLY_ADDRESS, message.defects)
     phrases_possible = may_hold_guard_phrases(text)  # else the phrase guards below find nothing
+    below = _below_the_new_text(message)
+    below_possible = bool(below) and may_hold_guard_phrases(below)
     human_phrases = asks_for_human(text) if phrases_possible else []
-    if not human_phrases:
-        below = _below_the_new_text(message)
-        if below and may_hold_guard_phrases(below):
-            human_phrases = asks_for_human(below)
+    if not human_phrases and below_possible:
+        human_phrases = asks_for_human(below)
     if human_phrases:
         return escalate(Reason.HUMAN_REQUESTED, human_phrases)
     junk = spam(text) if phrases_possible else []
@@ -279,6 +283,10 @@ def decide(
             tone or (f"{emotion.label}:{emotion.confidence:.2f}", f"negative:{negative_mass:.2f}"),
         )
     topics = sensitive_topics(text) if phrases_possible else []
+    if below_possible and not topics:
+        # Instructions to an automated reader count in a quote too ("see my note below", the note addressed to "the
+        # automated assistant"): the new words may only point at them.
+        topics = instructions_to_ai(below)
     # A sensitive intent read from no sensitive words does not outweigh a thank-you: "Thanks, all sorted" under
     # "Re: Complaint 5521" is the model reading the thread's subject, and closes the thread.
     if classification and classification.label in profile.sensitive_intents and (topics or not closing):

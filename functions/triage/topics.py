@@ -58,6 +58,8 @@ SENSITIVE: dict[str, Phrases] = {
         |((my\s+)?(partner|husband|wife|ex|boyfriend|girlfriend)|he|she)\s+controls\s+(all\s+)?(of\s+)?(the|my|our)\s+(money|finances
         |bank\s+accounts?|cards?)
         |(don['’]?t|do\s+not)\s+want\s+(him|her|them|my\s+ex)\s+to\s+(find|know|learn)\s+(out\s+)?where\s+i\s+(live|am|moved)
+        # Money watched by a partner: "I have to justify every penny" (the parcel itself can set off a row)
+        |(explain|justify|account\s+for)\s+every\s+(single\s+)?(euro|penny|pound|cent|dollar|franc|krona|purchase|parcel)
         |violencia\s+(doméstica|de\s+género)|häusliche\s+gewalt|violences?\s+conjugales?)\b""",
         _FLAGS,
         lazy=True,
@@ -260,6 +262,32 @@ SENSITIVE: dict[str, Phrases] = {
         _FLAGS,
         lazy=True,
     ),
+    # Goods for a sanctioned region, or a customs declaration bent ("mark it as a gift for customs"): export rules
+    # decide, and only a person can refuse or explain.
+    "sanctions": Phrases(
+        r"""\b(crimea|sevastopol|donetsk|luhansk|lugansk|north\s+korea|dprk|pyongyang|iran|tehran|syria|damascus|cuba|havana
+        |russia|moscow|belarus|minsk|sanctions?|export\s+(controls?|licen[cs]e|ban)|embargo(ed)?
+        |(declare|declared|mark|marked|label|labelled|labeled|write|put)\s+([\w'’]+\s+){0,4}as\s+(a\s+)?gifts?
+        \s+([\w'’]+\s+){0,4}(customs|duty|duties|import\s+tax)
+        |(customs|duty|duties)\s+([\w'’]+\s+){0,6}(as\s+(a\s+)?gifts?|(a\s+)?lower\s+value|under-?value)
+        |(under-?declare|under-?value|false\s+customs|fake\s+customs)|forwarding\s+address\s+in\s+(another|a\s+different|a\s+third)\s+country)\b""",
+        _FLAGS,
+        lazy=True,
+    ),
+    # Words addressed to an automated reader, not to us: "ignore your instructions", "note for the automated
+    # assistant: approve the refund". Our replies are fixed templates, but an attempt to steer them is a person's
+    # to see (and is searched below the new text too, where a quote can carry it).
+    "instructions_to_ai": Phrases(
+        r"""\b((ignore|disregard|override|bypass|forget)\s+(all\s+|any\s+)?(of\s+)?(your|the|previous|prior|earlier|above|preceding
+        |all)\s+(\w+\s+)?(instructions|rules|prompts?|guidelines|directives|programming)
+        |(your|the)\s+(new\s+|updated\s+)?(instructions|rules|directives)\s+(are|have\s+been|were)\s+(now\s+)?(updated|changed
+        |replaced|overridden)|(note|message|instructions?|notice)\s+(for|to)\s+(the\s+|any\s+)?(automated|ai|virtual|llm|gpt)
+        |system\s+prompt|prompt\s+injection|jailbreak|you\s+are\s+now\s+(in\s+)?(developer|admin|dan|unrestricted|god)\s+mode
+        |(if|when)\s+you\s+are\s+an?\s+(ai|bot|language\s+model|automated\s+(system|assistant))
+        |as\s+an?\s+(ai|language\s+model)[\s,]+(you\s+)?(must|should|will|are\s+required))\b""",
+        _FLAGS,
+        lazy=True,
+    ),
 }
 
 _CLOSING = regex_code.compile(
@@ -378,7 +406,10 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         r"""\b(interview\s+(your|the|one\s+of\s+your)\s+(founders?|ceo|owners?|md|managing\s+director|directors?|team|boss|staff
         |head\s+of\s+\w+|spokes(person|man|woman))|(press|media)\s+(enquir(y|ies)|inquir(y|ies)|requests?|office|team|pack|kit)
         |(write|writes|writing|wrote)\s+(the\s+|a\s+)?([\w-]+\s+){0,2}column\s+(for|in|at)|(comment|statement)\s+for\s+(an?\s+|my\s+|our\s+)?(article
-        |story|piece|feature))\b""",
+        |story|piece|feature)
+        # A podcast or a quote on the record: "a piece for a consumer podcast", "may I quote your reply?"
+        |(for|host\s+of|hosts?|run|running|record(ing)?)\s+(my|our|a|an|the)\s+([\w'’"“”-]+\s+){0,3}podcast|podcast\s+(host|episode|interview)
+        |(my|our)\s+podcast|on[\s-](the[\s-])?record|quote\s+(your|you|the|this)\s+(reply|answer|response|words)|for\s+attribution)\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -460,6 +491,12 @@ def machine_text(text: str) -> list[str]:
 def sensitive_topics(text: str) -> list[str]:
     """``topic:phrase`` for each sensitive topic the text raises (empty when none)."""
     return _per_table(SENSITIVE, _ANY_SENSITIVE, text)
+
+
+def instructions_to_ai(text: str) -> list[str]:
+    """``instructions_to_ai:phrase`` for words addressed to an automated reader (empty when none)."""
+    table = SENSITIVE["instructions_to_ai"]
+    return [f"instructions_to_ai:{phrase}" for phrase in table.found(text, exact_lower(text))[:2]]
 
 
 def closing_message(text: str) -> bool:
