@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from triage.cues import negative_cues
 from triage.emotion import (
     GOEMOTIONS_TO_ROUTING,
     MAPPING_NAME,
@@ -314,3 +315,19 @@ def test_training_refuses_to_hand_over_an_artifact_the_scorer_cannot_load(
     config = TrainConfig(folds=2, min_support=2, augment_share=0.0, use_encoder=False, linear_c=10.0)
     with pytest.raises(TrainingError, match="cannot be loaded: two vocabulary terms share one 64-bit hash"):
         train(dataset, tmp_path, head="emotion", config=config, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "shouts"),
+    [
+        ("Is there a fee to cancel? Thanks in advance!!", False),
+        ("Please send the invoice. Thank you so much!!!\nMatteo", False),
+        ("Cheers!! See you next week", False),
+        ("Where is my parcel!! Thanks in advance!!", True),  # one run is not after thanks
+        ("Thanks for nothing!!", True),
+        ("Thanks a lot!!", True),
+        ("Is this a joke?!", True),
+    ],
+)
+def test_marks_after_thanks_are_warmth_not_anger(text: str, shouts: bool) -> None:
+    assert ("!!" in negative_cues(text)) is shouts
