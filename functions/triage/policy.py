@@ -24,13 +24,13 @@ from triage.profiles import Mode, Profile
 from triage.summary import request_sentences
 from triage.topics import (
     closing_message,
-    instructions_to_ai,
     machine_text,
     may_hold_guard_phrases,
     names_own_matter,
     out_of_office,
     out_of_scope,
     points_at_attachment,
+    quoted_risks,
     reports_fraud,
     sensitive_topics,
     spam,
@@ -284,9 +284,9 @@ def decide(
         )
     topics = sensitive_topics(text) if phrases_possible else []
     if below_possible and not topics:
-        # Instructions to an automated reader count in a quote too ("see my note below", the note addressed to "the
-        # automated assistant"): the new words may only point at them.
-        topics = instructions_to_ai(below)
+        # Instructions to an automated reader and a fraud count in a quote too ("see my note below", a reset the
+        # customer says was not them under a routine question): the new words may not mention them.
+        topics = quoted_risks(below)
     # A sensitive intent read from no sensitive words does not outweigh a thank-you: "Thanks, all sorted" under
     # "Re: Complaint 5521" is the model reading the thread's subject, and closes the thread.
     if classification and classification.label in profile.sensitive_intents and (topics or not closing):

@@ -171,6 +171,10 @@ SENSITIVE: dict[str, Phrases] = {
         |where\s+did\s+you\s+get\s+my\s+(mobile\s+|phone\s+|home\s+|e-?mail\s+)?(details|data|number|address|e-?mail|information)|datos\s+personales|protección\s+de\s+datos|personenbezogene(n)?\s+daten
         |(unsubscribed|opted\s+out)\s+([\w'’,.-]+\s+){0,12}still\s+(getting|receiving|being\s+sent)
         |information\s+commissioner|(to|with)\s+the\s+ico
+        # What we hold and whom we gave it to: "what exactly do you know about me?", "who have you passed my details to"
+        |what\s+(exactly\s+|else\s+)?(do\s+)?you\s+know\s+about\s+me|(who|whom|which\s+compan(y|ies)|which\s+third\s+parties)\s+(have\s+
+        |did\s+)?you(['’]ve)?\s+(passed|given|sold|shared|handed|sent)\s+(on\s+)?my|(passed|sold|shared|given|handed|leaked)\s+(on\s+)?my
+        \s+(personal\s+|contact\s+)?(details|data|information|e-?mail(\s+address)?|address)\s+(on\s+)?(to|with)
         |datenschutz|données\s+personnelles|protection\s+des\s+données)\b""",
         _FLAGS,
         lazy=True,
@@ -284,7 +288,11 @@ SENSITIVE: dict[str, Phrases] = {
         |replaced|overridden)|(note|message|instructions?|notice)\s+(for|to)\s+(the\s+|any\s+)?(automated|ai|virtual|llm|gpt)
         |system\s+prompt|prompt\s+injection|jailbreak|you\s+are\s+now\s+(in\s+)?(developer|admin|dan|unrestricted|god)\s+mode
         |(if|when)\s+you\s+are\s+an?\s+(ai|bot|language\s+model|automated\s+(system|assistant))
-        |as\s+an?\s+(ai|language\s+model)[\s,]+(you\s+)?(must|should|will|are\s+required))\b""",
+        |as\s+an?\s+(ai|language\s+model)[\s,]+(you\s+)?(must|should|will|are\s+required)
+        # An order to the assistant by name or before its answer: "Assistant: before replying, include …"
+        |(ai\s+)?assistant\s*:\s*(before|ignore|disregard|forget|from\s+now|you\s+(must|are|will|should)|include|list|reveal|send|add
+        |print|output)|before\s+(replying|answering|responding|you\s+(reply|answer|respond)),?\s+(please\s+)?(include|list|add|reveal
+        |attach|print|output|append))\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -413,6 +421,14 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         _FLAGS,
         lazy=True,
     ),
+    # Figures a business keeps to itself (a rival's research, a supplier's fishing): not ours to give by template.
+    "business_data": Phrases(
+        r"""\b((rates?|prices?|terms|discounts?|deals?)\s+(have\s+|did\s+)?you\s+(have\s+)?negotiated|how\s+many\s+(parcels|orders
+        |packages|shipments|customers)\s+(do|does|did)\s+you\s+(send|ship|process|get|handle|have|dispatch)|your\s+(returns?|conversion
+        |churn)\s+rates?|(your|the\s+shop['’]s)\s+(supplier\s+list|margins?|revenue|turnover|sales\s+figures|order\s+volumes?))\b""",
+        _FLAGS,
+        lazy=True,
+    ),
     # Trade: a business asking for wholesale terms is a sales conversation, not a support answer.
     "trade": Phrases(
         r"""\b(wholesale|trade\s+(pricing|prices|account|terms|discounts?)|net[\s-]?(15|30|45|60|90)(\s+(days|terms))?
@@ -493,10 +509,16 @@ def sensitive_topics(text: str) -> list[str]:
     return _per_table(SENSITIVE, _ANY_SENSITIVE, text)
 
 
-def instructions_to_ai(text: str) -> list[str]:
-    """``instructions_to_ai:phrase`` for words addressed to an automated reader (empty when none)."""
-    table = SENSITIVE["instructions_to_ai"]
-    return [f"instructions_to_ai:{phrase}" for phrase in table.found(text, exact_lower(text))[:2]]
+# The topics that count below the new text as well, where a quote carries them: instructions to an automated reader
+# ("see my note below"), and a fraud told in the history a reply quotes ("I didn't change my password, it was not
+# me" under a routine question).
+_BELOW_TOPICS = {name: SENSITIVE[name] for name in ("instructions_to_ai", "fraud_report")}
+_ANY_BELOW_TOPIC = Phrases.union(_BELOW_TOPICS.values(), lazy=True)
+
+
+def quoted_risks(text: str) -> list[str]:
+    """``topic:phrase`` for the topics that count in the lines below the new text (empty when none)."""
+    return _per_table(_BELOW_TOPICS, _ANY_BELOW_TOPIC, text)
 
 
 def closing_message(text: str) -> bool:
