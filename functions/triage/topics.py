@@ -509,16 +509,30 @@ def sensitive_topics(text: str) -> list[str]:
     return _per_table(SENSITIVE, _ANY_SENSITIVE, text)
 
 
-# The topics that count below the new text as well, where a quote carries them: instructions to an automated reader
-# ("see my note below"), and a fraud told in the history a reply quotes ("I didn't change my password, it was not
-# me" under a routine question).
-_BELOW_TOPICS = {name: SENSITIVE[name] for name in ("instructions_to_ai", "fraud_report")}
-_ANY_BELOW_TOPIC = Phrases.union(_BELOW_TOPICS.values(), lazy=True)
+# The topics that count below the new text as well: instructions to an automated reader (in a signature, or in a
+# quote the new words point at: "see my note below"), and a fraud told in the history a reply quotes ("I didn't
+# change my password, it was not me" under a routine question).
+_ANY_BELOW_TOPIC = Phrases.union([SENSITIVE["instructions_to_ai"], SENSITIVE["fraud_report"]], lazy=True)
+# Fraud words that a signature or a disclaimer carries too ("PC Hale, Thames Valley Police", "unauthorised access to
+# this email is prohibited"): in a quoted mail they tell of no fraud.
+_SIGNATURE_FRAUD_WORDS = regex_code.compile(r"police|unauthori[sz]ed\s+access", re.IGNORECASE)
 
 
 def quoted_risks(text: str) -> list[str]:
-    """``topic:phrase`` for the topics that count in the lines below the new text (empty when none)."""
-    return _per_table(_BELOW_TOPICS, _ANY_BELOW_TOPIC, text)
+    """``topic:phrase`` for what counts in ``text``, the lines below the new text: instructions to an automated
+    reader anywhere, a fraud report only in its quoted lines ("> …") and not in a signature's words."""
+    lowered = exact_lower(text)
+    if _ANY_BELOW_TOPIC.search(text, lowered) is None:
+        return []
+    found = [
+        f"instructions_to_ai:{phrase}" for phrase in SENSITIVE["instructions_to_ai"].found(text, lowered)[:2]
+    ]
+    quoted = "\n".join(line for line in text.splitlines() if line.lstrip().startswith(">"))
+    frauds = SENSITIVE["fraud_report"].found(quoted, exact_lower(quoted)) if quoted else []
+    return (
+        found
+        + [f"fraud_report:{phrase}" for phrase in frauds if not _SIGNATURE_FRAUD_WORDS.fullmatch(phrase)][:2]
+    )
 
 
 def closing_message(text: str) -> bool:

@@ -294,6 +294,16 @@ def test_a_fraud_told_in_the_quote_reaches_a_person() -> None:
     assert (decision.reason, decision.detail) == (Reason.SENSITIVE_TOPIC, ("fraud_report:that was not me",))  # type: ignore[attr-defined]
 
 
+def test_fraud_words_of_a_quoted_signature_or_disclaimer_are_no_fraud() -> None:
+    body = (
+        "Where is order 60413?\r\n\r\nSam\r\n\r\nOn Fri, 27 Nov 2026, Sam Hale wrote:\r\n> Where is order 60413?\r\n"
+        "> Sgt Sam Hale, Thames Valley Police\r\n> Unauthorised access to this email is prohibited.\r\n"
+    )
+    message = parse_email(_raw(body))
+    decision = decide(message, SURE, RETAIL, templated_intents=frozenset({"track_order"}), now=NOW)
+    assert (decision.action, decision.reason) == (Action.AUTO_REPLY, Reason.ROUTINE_INTENT)  # type: ignore[attr-defined]
+
+
 def test_a_plain_question_over_hidden_html_reaches_a_person() -> None:
     raw = (
         b"From: Sam Hale <sam@customer.example.net>\r\nTo: support@example.com\r\nSubject: Order 60413\r\n"
