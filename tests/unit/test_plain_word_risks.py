@@ -40,7 +40,12 @@ def decision_for(text: str, subject: str = "Order 60413") -> object:
         full_text=text,
         language="en",
     )
-    urgency = assess_urgency(text, today=NOW.date())
+    return decision_of(message)
+
+
+def decision_of(message: InboundMessage) -> object:
+    """The decision on ``message`` with the model stubbed as sure of track_order."""
+    urgency = assess_urgency(message.text, today=NOW.date())
     return decide(
         message, SURE, RETAIL, urgency=urgency, templated_intents=frozenset({"track_order"}), now=NOW
     )
@@ -274,10 +279,7 @@ def test_instructions_to_an_assistant_in_the_quote_reach_a_person() -> None:
     )
     message = parse_email(_raw(body))
     assert "automated agent" not in message.text
-    urgency = assess_urgency(message.text, today=NOW.date())
-    decision = decide(
-        message, SURE, RETAIL, urgency=urgency, templated_intents=frozenset({"track_order"}), now=NOW
-    )
+    decision = decision_of(message)
     assert (decision.action, decision.reason) == (Action.ESCALATE, Reason.SENSITIVE_TOPIC)  # type: ignore[attr-defined]
     assert decision.detail[0].startswith("instructions_to_ai:")  # type: ignore[attr-defined]
 
@@ -290,7 +292,7 @@ def test_a_fraud_told_in_the_quote_reaches_a_person() -> None:
         "> Your password was changed from a new device.\r\n>\r\n> > That was not me, I was asleep.\r\n"
     )
     message = parse_email(_raw(body))
-    decision = decide(message, SURE, RETAIL, templated_intents=frozenset({"track_order"}), now=NOW)
+    decision = decision_of(message)
     assert (decision.reason, decision.detail) == (Reason.SENSITIVE_TOPIC, ("fraud_report:that was not me",))  # type: ignore[attr-defined]
 
 
@@ -300,7 +302,7 @@ def test_fraud_words_of_a_quoted_signature_or_disclaimer_are_no_fraud() -> None:
         "> Sgt Sam Hale, Thames Valley Police\r\n> Unauthorised access to this email is prohibited.\r\n"
     )
     message = parse_email(_raw(body))
-    decision = decide(message, SURE, RETAIL, templated_intents=frozenset({"track_order"}), now=NOW)
+    decision = decision_of(message)
     assert (decision.action, decision.reason) == (Action.AUTO_REPLY, Reason.ROUTINE_INTENT)  # type: ignore[attr-defined]
 
 
@@ -313,7 +315,7 @@ def test_a_plain_question_over_hidden_html_reaches_a_person() -> None:
         b"\r\n--b--\r\n"
     )
     message = parse_email(raw)
-    decision = decide(message, SURE, RETAIL, templated_intents=frozenset({"track_order"}), now=NOW)
+    decision = decision_of(message)
     assert (decision.reason, decision.detail) == (Reason.PARSE_TROUBLE, ("hidden_html_text",))  # type: ignore[attr-defined]
 
 
