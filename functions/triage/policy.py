@@ -6,6 +6,7 @@ of them is answered automatically. When in doubt, a person reads it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -13,17 +14,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from triage import regex_code
 from triage.classifier import Classification
 from triage.conversation import ContactHistory
 from triage.cues import asks_for_human, negative_cues
 from triage.emotion import EmotionReading
-from triage.message import Channel, InboundMessage, subject_forwards, without_reply_prefixes
+from triage.message import Address, Channel, InboundMessage, subject_forwards, without_reply_prefixes
 from triage.parsing.machine_mail import WEAK_SIGNALS, replies_to_auto_reply
-from triage.parsing.quoting import below_the_reply, marks_a_forward, reads_as_signature
+from triage.parsing.quoting import below_the_reply, earlier_words_of, marks_a_forward, reads_as_signature
 from triage.profiles import Mode, Profile
 from triage.summary import request_sentences
 from triage.topics import (
     closing_message,
+    earlier_risks,
     machine_text,
     may_hold_guard_phrases,
     names_own_matter,
@@ -33,6 +36,7 @@ from triage.topics import (
     quoted_risks,
     reports_fraud,
     sensitive_topics,
+    signature_risks,
     spam,
     states_a_request,
     subject_marks_absence,
@@ -86,6 +90,7 @@ class Reason(StrEnum):
 # Defects after which we cannot trust that we read what the customer wrote.
 DOUBTFUL_DEFECTS = frozenset(
     {
+        "html_says_more",
         "header_too_long",
         "nul_in_headers",
         "unknown_charset",
@@ -183,6 +188,43 @@ def _below_the_new_text(message: InboundMessage) -> str:
     start = body.find(new) if new else 0
     start = start + len(new) if start >= 0 else 0
     return body[start : start + _BELOW_CHARS]
+
+
+def _names_of(writer: Address) -> tuple[str, ...]:
+    """How a thread's headers may name ``writer``: the address, the display name, its first word ("On 2 May, Ana
+    wrote:")."""
+    first = writer.name.split()[:1]
+    return tuple(name for name in (writer.address, writer.name, *first) if name)
+
+
+_FILENAME_BREAKS = regex_code.compile(r"[_\-.+~]+|(?<=[a-z])(?=[A-Z])")
+
+
+def _attachment_words(message: InboundMessage) -> str:
+    """The attachments' names as words, one per line, without their extensions ("AI_agent_ignoreRules.txt" → "AI
+    agent ignore Rules")."""
+    stems = (
+        attachment.filename.rpartition(".")[0] or attachment.filename for attachment in message.attachments
+    )
+    return "\n".join(_FILENAME_BREAKS.sub(" ", stem).strip() for stem in stems if stem)
+
+
+# A helpdesk's ticket reference in a subject: "[#10377]", "[example.com #4471]", "[Ticket #4471]", "(Case 00123456)",
+# "[Request ID: 8812]". Not an order's number ("Your order (#4471)"): the shop's own notices carry those.
+_TICKET_TAG = regex_code.compile(
+    r"\[\s*(?:[\w.-]+\s+)?#\s*\d{3,}\s*\]"
+    r"|[\[(]\s*(?:ticket|case|request|incident)(?:\s+(?:id|no\.?|number))?\s*[:#]?\s*#?\s*[A-Z]{0,4}-?\d{3,}\s*[\])]",
+    re.IGNORECASE,
+)
+
+
+def _ticket_thread(message: InboundMessage) -> str:
+    """The ticket reference of a reply's subject (empty when the subject is not a reply's or has none)."""
+    subject, is_reply = without_reply_prefixes(message.subject)
+    if not is_reply or subject_forwards(message.subject):
+        return ""
+    match = _TICKET_TAG.search(subject)
+    return match.group(0) if match else ""
 
 
 def _subject_asks(message: InboundMessage) -> bool:
@@ -285,8 +327,17 @@ def decide(
     topics = sensitive_topics(text) if phrases_possible else []
     if below_possible and not topics:
         # Instructions to an automated reader and a fraud count in a quote too ("see my note below", a reset the
-        # customer says was not them under a routine question): the new words may not mention them.
-        topics = quoted_risks(below)
+        # customer says was not them under a routine question): the new words may not mention them. So does
+        # anything the customer's own earlier mail said ("any update?" above "the battery burned the carpet").
+        topics = (
+            quoted_risks(below)
+            or earlier_risks(earlier_words_of(below, _names_of(message.customer)))
+            or signature_risks(below_the_reply(message.full_text))
+        )
+    named = _attachment_words(message) if not topics else ""
+    if named and may_hold_guard_phrases(named):
+        # A file's name says what the mail is about as much as its text: "county_court_claim.pdf".
+        topics = sensitive_topics(named)
     # A sensitive intent read from no sensitive words does not outweigh a thank-you: "Thanks, all sorted" under
     # "Re: Complaint 5521" is the model reading the thread's subject, and closes the thread.
     if classification and classification.label in profile.sensitive_intents and (topics or not closing):
@@ -339,6 +390,11 @@ def decide(
         # A person has this thread: "Ok thanks, in that case please cancel it" answers what they wrote, however
         # long ago. A robot's template in the middle of that conversation is the wrong answer.
         return escalate(Reason.REPEAT_CONTACT, ["thread_with_a_person"])
+    ticket = _ticket_thread(message)
+    if ticket:
+        # The same, seen in the subject when the store does not know the thread (it began before this stack, or in
+        # a helpdesk's own mail): "Re: Replacement for damaged floor lamp [#10377]" is a reply in an agent's ticket.
+        return escalate(Reason.REPEAT_CONTACT, ["thread_with_a_person", ticket])
     repeats = history.recent_contacts(now or datetime.now(UTC), repeat_contact_days)
     if repeats:
         return escalate(Reason.REPEAT_CONTACT, [f"{repeats} earlier in {repeat_contact_days} days"])

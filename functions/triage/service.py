@@ -30,7 +30,7 @@ from triage.conversation import ContactHistory, ContactRecord, ConversationStore
 from triage.emotion import EmotionReading, read_emotion
 from triage.escalation import Escalation, build_escalation
 from triage.faq import KnowledgeBase
-from triage.message import Channel, InboundMessage, RawPointer, subject_forwards
+from triage.message import Channel, InboundMessage, RawPointer, without_reply_prefixes
 from triage.observability import METRICS_NAMESPACE, logger, metrics
 from triage.parsing.machine_mail import group_list_ids, list_id
 from triage.policy import (
@@ -219,8 +219,14 @@ def classify(
     message: InboundMessage, model: IntentModel | None, encoder: Callable[[], Encoder | None] | None = None
 ) -> Classification | None:
     return classify_text(
-        classification_text(message), model, encoder, subject_view=not subject_forwards(message.subject)
+        classification_text(message), model, encoder, subject_view=subject_is_theirs(message)
     )
+
+
+def subject_is_theirs(message: InboundMessage) -> bool:
+    """The subject is this message's own summary: not a reply's or a forward's, which names the thread or the mail
+    passed on ("Re: Your order confirmation SE-4471" above a question about the refund policy)."""
+    return not without_reply_prefixes(message.subject)[1]
 
 
 def classify_text(
@@ -231,8 +237,9 @@ def classify_text(
     subject_view: bool = True,
 ) -> Classification | None:
     """``text`` is ``classification_text``: the subject is the customer's own one-line summary, so it and the
-    whole message are read as two views. Not a forward's subject (``subject_view`` False): "Fwd: Your account is
-    ready" names the mail passed on, not the question asked above it, so the whole message is the one view. Where
+    whole message are read as two views. Not a reply's or a forward's subject (``subject_view`` False, see
+    ``subject_is_theirs``): "Fwd: Your account is ready" names the mail passed on and "Re: Your order confirmation"
+    the thread, not the question asked above them, so the whole message is the one view. Where
     that reading is unsure and the body says more than it asks (small talk, the story behind the question), the
     sentences that ask are read as a third view.
 
@@ -286,7 +293,7 @@ def triage_message(
     urgency = assess_urgency(
         text, prior_contacts=len(history.earlier_contacts), emotion=emotion.label, today=now.date()
     )
-    classification = classify_text(text, model, encoder, subject_view=not subject_forwards(message.subject))
+    classification = classify_text(text, model, encoder, subject_view=subject_is_theirs(message))
     if knowledge is not None and profile.answer_faq:
         # Compared as FAQ mining saw the questions: the customer's request sentences, without greeting or sign-off.
         question = " ".join(summarise(message.subject, message.text).key_points) or text

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from triage.classifier import Classification, IntentModel
-from triage.service import classify_text
+from triage.message import InboundMessage
+from triage.service import classify, classify_text
 from triage.summary import asks, request_sentences
 
 # Small talk around one plain question: the whole mail reads as neither the question nor anything else.
@@ -78,3 +79,31 @@ def test_a_chatty_mail_is_read_as_the_question_it_asks(text: str, intent: str, m
     assert result is not None
     assert diluted.confidence < 0.8
     assert (result.label, result.confidence >= 0.95) == (intent, True)
+
+
+@pytest.mark.parametrize(
+    ("subject", "views"),
+    [
+        ("Refund policy", [["Refund policy", "Refund policy\nCan I return it for a full refund?"]]),
+        # A reply's or a forward's subject names the thread or the mail passed on, not this question.
+        (
+            "Re: Your order confirmation SE-4471",
+            [["Your order confirmation SE-4471\nCan I return it for a full refund?"]],
+        ),
+        (
+            "Fwd: Your order confirmation SE-4471",
+            [["Your order confirmation SE-4471\nCan I return it for a full refund?"]],
+        ),
+    ],
+)
+def test_only_the_message_s_own_subject_is_a_view(subject: str, views: list[list[str]]) -> None:
+    read: list[list[str]] = []
+
+    class Spy:
+        def predict_views(self, texts: list[str], encoder: object = None) -> Classification:
+            read.append(list(texts))
+            return Classification(label="x", confidence=0.999, top_k=(("x", 0.999),), model_version="spy")
+
+    message = InboundMessage(id="m1", subject=subject, text="Can I return it for a full refund?")
+    classify(message, Spy())  # type: ignore[arg-type]
+    assert read == views

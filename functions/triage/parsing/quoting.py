@@ -424,9 +424,46 @@ def below_the_reply(text: str) -> str:
     return ""
 
 
+def earlier_words_of(history: str, writer: tuple[str, ...]) -> str:
+    """What ``history`` (the lines below a reply's new words) quotes of the earlier messages of ``writer``: the
+    messages whose header ("On <date>, Ana wrote:", "Ana <ana@example.org> wrote:", an Outlook "From: Ana …" block)
+    names one of ``writer`` (an address, a name; compared case-folded), without their quote marks and signatures.
+    Empty when none is theirs.
+
+    A customer asking "any update?" on top of their own earlier mail still means what that mail said ("the battery
+    burned a hole in the carpet"), and a person should read it; the words of others in a thread (our notices and
+    replies, a courier's) are not the customer's and are not returned."""
+    names = tuple(name.casefold() for name in writer if len(name) > 1)
+    if not names or not history.strip():
+        return ""
+    clean = [_clean(_QUOTE_MARKS.sub("", line)) for line in history.replace("\r\n", "\n").split("\n")]
+    blocks: list[str] = []
+    owned: list[str] | None = None  # the lines of the current message, when its header names the writer
+    index = 0
+    while index < len(clean):
+        span = _attribution_span(clean, index) if clean[index] else 0
+        if not span and _header_block_at(clean, index):
+            span = 1
+        if not span:
+            if owned is not None:
+                owned.append(clean[index])
+            index += 1
+            continue
+        if owned:
+            blocks.append(_extract(owned, MAX_FORWARD_DEPTH))
+        header = " ".join(clean[index : index + span]).casefold()
+        owned = [] if any(name in header for name in names) else None
+        index += span
+    if owned:
+        blocks.append(_extract(owned, MAX_FORWARD_DEPTH))
+    return "\n\n".join(block for block in blocks if block)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Implementation
 # ---------------------------------------------------------------------------------------------------------------
+
+_QUOTE_MARKS = regex_code.compile(r"^[>\s]*>\s?")
 
 
 @dataclass(frozen=True)
