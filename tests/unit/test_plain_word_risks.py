@@ -363,26 +363,29 @@ def test_fraud_words_of_a_quoted_signature_or_disclaimer_are_no_fraud() -> None:
     assert (decision.action, decision.reason) == (Action.AUTO_REPLY, Reason.ROUTINE_INTENT)  # type: ignore[attr-defined]
 
 
-def test_the_customer_s_own_earlier_words_in_the_quote_reach_a_person() -> None:
-    # "Any news?" on top of the customer's own first mail, which told of a hazard and a regulator.
+@pytest.mark.parametrize(
+    ("header", "outcome"),
+    [
+        # "Any news?" on top of the customer's own first mail, which told of a hazard and a regulator ...
+        (
+            "On Fri, 27 Nov 2026, Sam wrote:",
+            (Reason.SENSITIVE_TOPIC, ("legal:trading standards", "safety:on fire")),
+        ),
+        # ... and the same words in our own newsletter, quoted: not the customer's.
+        ("On Fri, 27 Nov 2026, Shop News <news@example.com> wrote:", (Reason.ROUTINE_INTENT, ())),
+    ],
+)
+def test_a_quote_is_read_for_risks_when_it_is_the_customer_s_own(
+    header: str, outcome: tuple[Reason, tuple[str, ...]]
+) -> None:
     body = (
-        "Any news on order 60413?\r\n\r\nSam\r\n\r\nOn Fri, 27 Nov 2026, Sam wrote:\r\n"
-        "> The charger melted and scorched the desk.\r\n> I have told Trading Standards.\r\n"
+        f"Any news on order 60413?\r\n\r\nSam\r\n\r\n{header}\r\n"
+        "> The charger melted and scorched the desk, and our deals are on fire.\r\n> I have told Trading Standards.\r\n"
     )
     message = parse_email(_raw(body))
     assert "Trading" not in message.text
     decision = decision_of(message)
-    assert (decision.reason, decision.detail) == (Reason.SENSITIVE_TOPIC, ("legal:trading standards",))  # type: ignore[attr-defined]
-
-
-def test_others_words_in_the_quote_are_not_the_customer_s() -> None:
-    # Our own newsletter, quoted under a routine question: its words are not the customer's.
-    body = (
-        "Where is order 60413?\r\n\r\nSam\r\n\r\nOn Fri, 27 Nov 2026, Shop News <news@example.com> wrote:\r\n"
-        "> Our winter deals are on fire, and Trading Standards approved our labels.\r\n"
-    )
-    decision = decision_of(parse_email(_raw(body)))
-    assert (decision.action, decision.reason) == (Action.AUTO_REPLY, Reason.ROUTINE_INTENT)  # type: ignore[attr-defined]
+    assert (decision.reason, decision.detail) == outcome  # type: ignore[attr-defined]
 
 
 def test_a_legal_matter_in_the_signature_reaches_a_person() -> None:
@@ -408,28 +411,25 @@ def _with_parts(*parts: tuple[str, str]) -> bytes:
     ).encode()
 
 
-def test_an_attachment_s_name_is_read_for_risks() -> None:
+@pytest.mark.parametrize(
+    ("filename", "outcome"),
+    [
+        ("CountyCourt_claim-form.pdf", (Reason.SENSITIVE_TOPIC, ("legal:county court",))),
+        ("receipt_60413.pdf", (Reason.ROUTINE_INTENT, ())),
+    ],
+)
+def test_an_attachment_s_name_is_read_for_risks(
+    filename: str, outcome: tuple[Reason, tuple[str, ...]]
+) -> None:
     raw = _with_parts(
         ("Content-Type: text/plain", "Where is order 60413?"),
         (
-            'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="CountyCourt_claim-form.pdf"',
+            f'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="{filename}"',
             "JVBERi0=",
         ),
     )
     decision = decision_of(parse_email(raw))
-    assert (decision.reason, decision.detail) == (Reason.SENSITIVE_TOPIC, ("legal:county court",))  # type: ignore[attr-defined]
-
-
-def test_a_plain_name_of_an_attachment_stays_routine() -> None:
-    raw = _with_parts(
-        ("Content-Type: text/plain", "Where is order 60413?"),
-        (
-            'Content-Type: application/pdf\r\nContent-Disposition: attachment; filename="receipt_60413.pdf"',
-            "JVBERi0=",
-        ),
-    )
-    decision = decision_of(parse_email(raw))
-    assert (decision.action, decision.reason) == (Action.AUTO_REPLY, Reason.ROUTINE_INTENT)  # type: ignore[attr-defined]
+    assert (decision.reason, decision.detail) == outcome  # type: ignore[attr-defined]
 
 
 def test_an_html_part_that_says_more_than_the_plain_one_reaches_a_person() -> None:
