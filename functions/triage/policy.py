@@ -227,6 +227,18 @@ def _ticket_thread(message: InboundMessage) -> str:
     return match.group(0) if match else ""
 
 
+def _forwarded_risks(message: InboundMessage, below: str) -> list[str]:
+    """Sensitive topics in a mail the customer forwards to us below their words ("FYI below" over a threat they
+    received), unless it is ours (a forward of our own notice names our domain)."""
+    if not (subject_forwards(message.subject) or marks_a_forward(below)):
+        return []
+    ours = {address.address.rpartition("@")[2].lower() for address in message.to if "@" in address.address}
+    lowered = below.lower()
+    if any(domain and domain in lowered for domain in ours):
+        return []
+    return earlier_risks(below)
+
+
 def _subject_asks(message: InboundMessage) -> bool:
     """A new mail (no thread, no Re:) whose subject asks something: the subject is its request. In a reply, or on a
     helpdesk ticket, the subject is the conversation's, not this message's."""
@@ -333,6 +345,7 @@ def decide(
             quoted_risks(below)
             or earlier_risks(earlier_words_of(below, _names_of(message.customer)))
             or signature_risks(below_the_reply(message.full_text))
+            or _forwarded_risks(message, below)
         )
     named = _attachment_words(message) if not topics else ""
     if named and may_hold_guard_phrases(named):

@@ -60,6 +60,9 @@ SENSITIVE: dict[str, Phrases] = {
         |(don['’]?t|do\s+not)\s+want\s+(him|her|them|my\s+ex)\s+to\s+(find|know|learn)\s+(out\s+)?where\s+i\s+(live|am|moved)
         # Money watched by a partner: "I have to justify every penny" (the parcel itself can set off a row)
         |(explain|justify|account\s+for)\s+every\s+(single\s+)?(euro|penny|pound|cent|dollar|franc|krona|purchase|parcel)
+        # A threat to expose someone: "I'll post your home address online", "I know where you live"
+        |(post|publish|share|leak|put)\s+(your|her|his|their)\s+(home\s+)?(address|phone\s+number|details|photos?|pictures?)
+        \s+(online|on\s+(the\s+)?(internet|web|social\s+media|facebook|instagram|twitter|tiktok))|(i|we)\s+know\s+where\s+you\s+live
         |violencia\s+(doméstica|de\s+género)|häusliche\s+gewalt|violences?\s+conjugales?)\b""",
         _FLAGS,
         lazy=True,
@@ -164,6 +167,8 @@ SENSITIVE: dict[str, Phrases] = {
         |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])(\s+(and|years?\s+old|yrs?\s+old|y/?o)|(?=\s*([,;!)]|\.(?!\d)|$))
             |\s+(so\s+(i|my|we)|but|can|could|may|will|would|do|does|is|was|have|has|i|my|btw|lol)\b)
         |(i['’]?\s?a?m|i\s+am)\s+in\s+(year|grade)\s+([1-9]|1[0-3])\b
+        # A pupil's signature: "Year 6, Oakfield Primary"
+        |(year|grade|class)\s+([1-9]|1[0-3])\s*[,-]?\s+([\w'’-]+\s+){0,3}(primary|elementary|junior|middle|prep)(\s+school)?\b
         # A birthday ahead that tells the age: "need it before my 16th", "when I turn 15"
         |my\s+(1[0-7])th\s+(birthday|bday|b-day)|(before|for|on|after|until|till|by)\s+my\s+(1[0-7])th\b(?!\s+(order|time|attempt
         |e-?mail|mail|message|purchase|parcel|package|try|request|complaint|call|item|invoice|delivery|reminder|week|day|month|year))
@@ -278,7 +283,10 @@ SENSITIVE: dict[str, Phrases] = {
     # the policy's text read back.
     "exception": Phrases(
         r"""\b(waiv(e|ed|ing)\s+(it|the|this|that|my|your|a|any)|make\s+an\s+exception|bend\s+the\s+rules?|goodwill\s+(gesture|payment|credit)
-        |as\s+a\s+goodwill\s+gesture|((could|would|can|will)\s+you|you\s+(could|would|can))\s+([\w'’]+\s+){1,6}anyway)\b""",
+        |as\s+a\s+goodwill\s+gesture|((could|would|can|will)\s+you|you\s+(could|would|can))\s+([\w'’]+\s+){1,6}anyway
+        # An invoice for other goods than those bought: "reissue it as 'office printer cartridges' for my expenses"
+        |invoice\s+(for\s+[\w#-]+\s+)?(\([\w\s'’-]{1,40}\)\s+)?as\s+['"‘“]\w+|(not|don['’]?t|doesn['’]?t|without)\s+(show|mention|list|say|name)(ing)?\s+(the\s+)?(actual|real)
+        \s+(items?|products?|goods|contents?)|(different|another|other)\s+(item|product|description)\s+(on|in)\s+the\s+invoice)\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -588,11 +596,17 @@ def earlier_risks(text: str) -> list[str]:
 
 
 def signature_risks(signature: str) -> list[str]:
-    """``legal:phrase`` for a legal matter in what the reading of the new text cut as its signature ("Senior
-    Counsel … on behalf of our client in pending litigation"): the words are the writer's, under a routine question."""
+    """``topic:phrase`` for a legal matter or a vulnerability in what the reading of the new text cut as its
+    signature ("Senior Counsel … on behalf of our client in pending litigation", "Year 6, Oakfield Primary"): the
+    words are the writer's, under a routine question."""
     if not signature:
         return []
-    return [f"legal:{phrase}" for phrase in SENSITIVE["legal"].found(signature, exact_lower(signature))[:2]]
+    lowered = exact_lower(signature)
+    return [
+        f"{topic}:{phrase}"
+        for topic in ("legal", "vulnerability")
+        for phrase in SENSITIVE[topic].found(signature, lowered)[:2]
+    ]
 
 
 def closing_message(text: str) -> bool:

@@ -73,6 +73,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "My boyfriend slaps me if I spend anything without asking.",
         "My wife controls all of my cards, so this has to be quiet.",
         "I have to justify every penny to him, so send nothing to the house.",
+        "The note in the box said I know where you live.",
     ],
     (Reason.SENSITIVE_TOPIC, "vulnerability:"): [
         "I'm partially sighted and the tracking page is hard to read.",
@@ -136,6 +137,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Could you waive the fee, given it was my first order?",
         "Would you make an exception for me this time?",
         "It's outside your area, but could you deliver it anyway?",
+        "Please put it on the invoice as 'garden tools' so work pays for it.",
     ],
     (Reason.SENSITIVE_TOPIC, "chargeback:"): [
         "I have asked my bank to investigate the payment.",
@@ -388,14 +390,42 @@ def test_a_quote_is_read_for_risks_when_it_is_the_customer_s_own(
     assert (decision.reason, decision.detail) == outcome  # type: ignore[attr-defined]
 
 
-def test_a_legal_matter_in_the_signature_reaches_a_person() -> None:
-    body = (
-        "Where is order 60413?\r\n\r\nKind regards\r\nSam Hale\r\nPartner | Litigation\r\nHale & Co LLP\r\n"
-    )
-    message = parse_email(_raw(body))
-    assert "Litigation" not in message.text
+@pytest.mark.parametrize(
+    ("signature", "detail"),
+    [
+        ("Sam Hale\r\nPartner | Litigation\r\nHale & Co LLP", "legal:litigation"),
+        ("Sam\r\nYear 5, Elm Road Primary", "vulnerability:year 5, elm road primary"),
+    ],
+)
+def test_a_legal_matter_or_a_child_in_the_signature_reaches_a_person(signature: str, detail: str) -> None:
+    message = parse_email(_raw(f"Where is order 60413?\r\n\r\nKind regards\r\n{signature}\r\n"))
+    assert message.text == "Where is order 60413?"
     decision = decision_of(message)
-    assert (decision.reason, decision.detail) == (Reason.SENSITIVE_TOPIC, ("legal:litigation",))  # type: ignore[attr-defined]
+    assert (decision.reason, decision.detail) == (Reason.SENSITIVE_TOPIC, (detail,))  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("sender", "outcome"),
+    [
+        # A threat the customer received and passes on under "FYI below" ...
+        (
+            "Unknown <x77@anon.example.net>",
+            (Reason.SENSITIVE_TOPIC, ("safeguarding:post your home address online", "safety:on fire")),
+        ),
+        # ... and a forward of our own newsletter, whose words are ours, not a risk.
+        ("Shop News <news@example.com>", (Reason.ROUTINE_INTENT, ())),
+    ],
+)
+def test_a_forwarded_mail_is_read_for_risks_unless_it_is_ours(
+    sender: str, outcome: tuple[Reason, tuple[str, ...]]
+) -> None:
+    body = (
+        "Where is order 60413? FYI below.\r\n\r\n---------- Forwarded message ---------\r\n"
+        f"From: {sender}\r\nSubject: your review\r\n\r\n"
+        "Our deals are on fire! Delete that review or I will post your home address online.\r\n"
+    )
+    decision = decision_of(parse_email(_raw(body)))
+    assert (decision.reason, decision.detail) == outcome  # type: ignore[attr-defined]
 
 
 def _with_parts(*parts: tuple[str, str]) -> bytes:
