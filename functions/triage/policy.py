@@ -190,10 +190,15 @@ def _below_the_new_text(message: InboundMessage) -> str:
     return body[start : start + _BELOW_CHARS]
 
 
+_TITLES = frozenset(
+    {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "herr", "frau", "mme", "m."}
+)
+
+
 def _names_of(writer: Address) -> tuple[str, ...]:
-    """How a thread's headers may name ``writer``: the address, the display name, its first word ("On 2 May, Ana
-    wrote:")."""
-    first = writer.name.split()[:1]
+    """How a thread's headers may name ``writer``: the address, the display name, its first word that is no title
+    ("On 2 May, Ana wrote:" from "Dr Ana Lima")."""
+    first = [word for word in writer.name.split() if word.casefold().strip(".") not in _TITLES][:1]
     return tuple(name for name in (writer.address, writer.name, *first) if name)
 
 

@@ -151,3 +151,25 @@ def test_a_postscript_below_the_sign_off_is_the_customer_s_text(postscript: str)
 def test_a_company_called_ps_is_still_a_signature_line() -> None:
     text = "Where is my order?\n\nBest regards,\nBob Smith\nPS Systems Ltd\n+44 20 1234 5678"
     assert extract_reply(text) == "Where is my order?"
+
+
+HISTORY = (
+    "\n\nOn Mon, 2 Nov 2026, {header} wrote:\n> The heater sparked.\n>\n> Ana\n> Sent from my phone\n"
+    "\nOn Sun, 1 Nov 2026, Shop Example <news@shop.example.com> wrote:\n>> Our autumn sale ends soon.\n"
+)
+THEIRS = "The heater sparked.\n\nAna"  # the sign-off stays; "Sent from my phone" is cut
+
+
+@pytest.mark.parametrize(
+    ("header", "theirs"),
+    [
+        ("Ana <ana.lima@example.org>", THEIRS),  # by name (a word of the header) or address
+        ("ana.lima@example.org", THEIRS),
+        ("Ana Lima", THEIRS),
+        ("Ananya Rao <ananya@example.net>", ""),  # a name inside another is not theirs
+        ("Shop Example <news@shop.example.com>", ""),
+    ],
+)
+def test_earlier_words_are_those_whose_header_names_the_writer(header: str, theirs: str) -> None:
+    writer = ("ana.lima@example.org", "Dr Ana Lima", "Ana")
+    assert quoting.earlier_words_of(HISTORY.format(header=header), writer) == theirs

@@ -427,13 +427,14 @@ def below_the_reply(text: str) -> str:
 def earlier_words_of(history: str, writer: tuple[str, ...]) -> str:
     """What ``history`` (the lines below a reply's new words) quotes of the earlier messages of ``writer``: the
     messages whose header ("On <date>, Ana wrote:", "Ana <ana@example.org> wrote:", an Outlook "From: Ana …" block)
-    names one of ``writer`` (an address, a name; compared case-folded), without their quote marks and signatures.
-    Empty when none is theirs.
+    names one of ``writer`` (an address or a whole name anywhere in it, a single name as one of its words; compared
+    case-folded, names of three letters or more), without their quote marks and signatures. Empty when none is
+    theirs.
 
     A customer asking "any update?" on top of their own earlier mail still means what that mail said ("the battery
     burned a hole in the carpet"), and a person should read it; the words of others in a thread (our notices and
     replies, a courier's) are not the customer's and are not returned."""
-    names = tuple(name.casefold() for name in writer if len(name) > 1)
+    names = tuple(name.casefold() for name in writer if len(name) > 2)
     if not names or not history.strip():
         return ""
     clean = [_clean(_QUOTE_MARKS.sub("", line)) for line in history.replace("\r\n", "\n").split("\n")]
@@ -452,7 +453,10 @@ def earlier_words_of(history: str, writer: tuple[str, ...]) -> str:
         if owned:
             blocks.append(_extract(owned, MAX_FORWARD_DEPTH))
         header = " ".join(clean[index : index + span]).casefold()
-        owned = [] if any(name in header for name in names) else None
+        words = set(_HEADER_WORD.findall(header))
+        # An address or a whole name anywhere in the header; a single word only as a word of it ("Ana", not "Ananya")
+        named = any(name in header if ("@" in name or " " in name) else name in words for name in names)
+        owned = [] if named else None
         index += span
     if owned:
         blocks.append(_extract(owned, MAX_FORWARD_DEPTH))
@@ -464,6 +468,7 @@ def earlier_words_of(history: str, writer: tuple[str, ...]) -> str:
 # ---------------------------------------------------------------------------------------------------------------
 
 _QUOTE_MARKS = regex_code.compile(r"^[>\s]*>\s?")
+_HEADER_WORD = regex_code.compile(r"\w+")
 
 
 @dataclass(frozen=True)
