@@ -564,6 +564,12 @@ _ANY_BELOW_TOPIC = Phrases.union([SENSITIVE["instructions_to_ai"], SENSITIVE["fr
 _SIGNATURE_FRAUD_WORDS = regex_code.compile(r"police|unauthori[sz]ed\s+access", re.IGNORECASE)
 
 
+def _told_by_a_signature(topic: str) -> bool:
+    """``topic`` (``topic:phrase``) is a fraud word a signature or a disclaimer carries (``_SIGNATURE_FRAUD_WORDS``)."""
+    name, _, phrase = topic.partition(":")
+    return name == "fraud_report" and _SIGNATURE_FRAUD_WORDS.fullmatch(phrase) is not None
+
+
 def quoted_risks(text: str) -> list[str]:
     """``topic:phrase`` for what counts in ``text``, the lines below the new text: instructions to an automated
     reader anywhere, a fraud report only in its quoted lines ("> …") and not in a signature's words."""
@@ -577,22 +583,21 @@ def quoted_risks(text: str) -> list[str]:
     frauds = SENSITIVE["fraud_report"].found(quoted, exact_lower(quoted)) if quoted else []
     return (
         found
-        + [f"fraud_report:{phrase}" for phrase in frauds if not _SIGNATURE_FRAUD_WORDS.fullmatch(phrase)][:2]
+        + [
+            topic
+            for topic in (f"fraud_report:{phrase}" for phrase in frauds)
+            if not _told_by_a_signature(topic)
+        ][:2]
     )
 
 
 def earlier_risks(text: str) -> list[str]:
-    """``topic:phrase`` for each sensitive topic in ``text``, the customer's own earlier words that a reply quotes
-    (``quoting.earlier_words_of``), less a signature's or a disclaimer's fraud words."""
+    """``topic:phrase`` for each sensitive topic in ``text``, words below a reply's new text that count as the
+    customer's (their own earlier mail that it quotes, ``quoting.earlier_words_of``, or a mail they forward), less a
+    signature's or a disclaimer's fraud words."""
     if not text:
         return []
-    return [
-        topic
-        for topic in sensitive_topics(text)
-        if not (
-            topic.startswith("fraud_report:") and _SIGNATURE_FRAUD_WORDS.fullmatch(topic.partition(":")[2])
-        )
-    ]
+    return [topic for topic in sensitive_topics(text) if not _told_by_a_signature(topic)]
 
 
 def signature_risks(signature: str) -> list[str]:
