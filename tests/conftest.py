@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from triage import local, runtime
+from triage import cues, entities, local, runtime, topics, urgency
 from triage.classifier import IntentModel, load_model
+from triage.cues import Phrases
 from triage.settings import Settings
 
 pytest_plugins = [
@@ -20,6 +21,20 @@ REPO = Path(__file__).resolve().parents[1]
 EVENTS = REPO / "events"
 EMAIL_CASES = sorted((EVENTS / "email").glob("*.eml"))
 SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def _phrase_tables() -> Iterator[tuple[str, Phrases]]:
+    for module in (cues, topics, urgency, entities):
+        for name, value in vars(module).items():
+            if isinstance(value, Phrases):
+                yield f"{module.__name__}.{name}", value
+            elif isinstance(value, dict):
+                for key, table in value.items():
+                    if isinstance(table, Phrases):
+                        yield f"{module.__name__}.{name}[{key}]", table
+
+
+PHRASE_TABLES = dict(_phrase_tables())  # every phrase table of the code, by module, name (and key)
 
 
 @pytest.fixture(scope="session")

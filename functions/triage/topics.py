@@ -20,6 +20,13 @@ _RELATIVE = (
     r"(husband|wife|father|mother|dad|daddy|mum|mom|mummy|mommy|son|daughter|partner|brother|sister|spouse|parents?"
     r"|grand(mother|father|ma|pa|dad|son|daughter)|grandad|granddad|gran|granny|nan|nana|aunt|uncle|fianc[ée]e?|child|baby)"
 )
+# Into someone else's account: "reset the password on my wife's account", "access to my dad's inbox". A person
+# checks who may see it (a carer helping a parent, or someone checking on a partner).
+_OTHERS_ACCOUNT = (
+    r"(password|log\s*-?in|sign\s*-?in|access|get\s+into|pin|security\s+questions?)\s+([\w'’]+\s+){0,3}(on|to|for|of|in|into)"
+    rf"\s+(my\s+)?({_RELATIVE[1:-1]}|girlfriend|boyfriend|ex|flatmate|room-?mate|colleague|boss|neighbou?r|friend)['’]s"
+    r"\s+(account|e-?mail|inbox|profile)"
+)
 # When a death happened, after "my husband passed": "passed" alone is also "passed the parcel", "passed on to".
 _PASSED_WHEN = (
     r"(\s+away|\s+(last|this)\s+(week|month|year|night|spring|summer|autumn|winter|monday|tuesday|wednesday|thursday"
@@ -77,8 +84,10 @@ SENSITIVE: dict[str, Phrases] = {
         |industry\s+|financial\s+)?regulators?|trading\s+standards|citizens\s+advice|consumer\s+(rights|protection)(\s+act)?
         |consumer\s+(law|affairs|council|ombudsman)|financial\s+conduct\s+authority|fca|cooling[-\s]off\s+period
         |(my|our|local)\s+mp|member\s+of\s+parliament|competition\s+and\s+markets\s+authority|cma|which\?\s+(magazine|legal|consumer)
-        |(contact(ed|ing)?|tell(ing)?|told|writ(e|ing)\s+to|wrote\s+to)\s+which\?|instructed\s+(a|an)\s+(\w+\s+){0,2}to\s+act|act(ing)?\s+on\s+my\s+behalf
-        |on\s+behalf\s+of\s+(our|my)\s+client|litigation|(general|senior|legal|in-house)\s+counsel
+        |(contact(ed|ing)?|tell(ing)?|told|writ(e|ing)\s+to|wrote\s+to)\s+which(?=\?)|instructed\s+(a|an)\s+(\w+\s+){0,2}to\s+act|act(ing)?\s+on\s+my\s+behalf
+        |on\s+behalf\s+of\s+(our|my)\s+client|litigation
+        # A contract invoked: "under clause 7 of our framework agreement a penalty of 2% per week applies"
+        |(under|per|in\s+breach\s+of|breach(ed|ing)?\s+of)\s+clause\s+\d+|framework\s+agreement|penalt(y|ies)\s+(of|clause)|liquidated\s+damages|(general|senior|legal|in-house)\s+counsel
         |(i['’]?m|i\s+am|as)\s+a\s+(reporter|journalist)|(reporter|journalist)\s+(at|for|with)|writing\s+(a|an)\s+(piece|article|story)\s+(about|on)
         |better\s+business\s+bureau|bbb|ftc|cfpb|attorney\s+general
         |(go(ing)?|went|gone|goes)\s+to\s+the\s+(press|media|papers|newspapers)|(contact(ing)?|tell(ing)?|alert(ing)?)\s+the\s+(press
@@ -93,6 +102,9 @@ SENSITIVE: dict[str, Phrases] = {
         |(called|contact(ed)?|told)\s+my\s+bank|(opened|filed|raised|started)\s+a\s+(dispute|claim)\s+with\s+(my|the)\s+(bank|card\s+issuer|credit\s+card\s+company)|reverse\s+the\s+(charge|payment)
         |(dispute|claim|chargeback)\s+(with|through|via)\s+(visa|mastercard|amex|american\s+express|paypal|klarna|discover)
         |(visa|mastercard|amex|paypal|klarna)\s+(dispute|claim|chargeback)
+        # The bank's own letter, forwarded: "we have opened a dispute for the transaction", "a provisional credit"
+        |(opened|raised|filed|started|logged)\s+a\s+dispute\s+(for|on|about|regarding|over)\s+(the|this|a|your)\s+(transaction|payment|charge
+        |purchase)|transaction\s+dispute|provisional(ly)?\s+credit(ed)?|merchant\s+has\s+\d+\s+(business\s+|working\s+)?days
         |(spoken|spoke|talked|talking|speaking|been\s+in\s+touch|asked|asking|going|gone|went)\s+(to|with)\s+my\s+(bank|card\s+issuer
         |credit\s+card\s+company)\s+(about|to\s+get|regarding|for)\s+(getting\s+)?(my|the)\s+money\s+back
         |section\s+75|(asked|told|contacted|called|asking|getting)\s+my\s+(bank|card\s+issuer|credit\s+card\s+(company|provider))\s+to\s+(look\s+into
@@ -107,7 +119,8 @@ SENSITIVE: dict[str, Phrases] = {
         |explod(ed|ing)|electric(al)?\s+shock|electrocuted|injur(y|ies|ed)|hospital|choking|poison(ed|ing)?|allergic\s+reaction
         |(swelled|swelling|swollen|blistered|blistering)(\s+up)?|(face|lips?|throat|eyes?|tongue|skin)\s+(swelled|swelling|swollen)
         |a\s?&\s?e|emergency\s+(room|department)|(rushed|taken|went|go|ended\s+up)\s+(to|in|at)\s+(the\s+)?(er|a\s?&\s?e|emergency)
-        |(a|an|the|her|his|my|their)\s+(rash|hives|blisters)|made\s+(me|him|her|us|them|my\s+\w+)\s+(really\s+|very\s+)?(sick|ill)
+        |(a|an|the|her|his|my|their)\s+(rash(?!\s+(vests?|guards?|tops?|shirts?)\b)|hives|blisters)|rash(es)?\s+(on|after|from|all\s+over)|skin\s+(reaction|irritation)
+        |(bad|severe)\s+reaction\s+(to|from|after)|made\s+(me|him|her|us|them|my\s+\w+)\s+(really\s+|very\s+)?(sick|ill)
         |(?<!in\s)stitches|(cut|sliced|gashed)\s+(open\s+){0,2}(my|his|her|their|our)\s+([\w'’-]+\s+){0,2}(fingers?|hands?|thumbs?|arms?|legs?|foot|feet|face|head|lips?|knees?)
         |(was|were|got|fell|been|became)\s+((really|very|seriously|violently)\s+){0,2}(ill\b|sick(?!\s+(of|and\s+tired)))
         # A recall or a safety notice the customer answers: "Re: Important safety information", "is it recalled?"
@@ -139,7 +152,8 @@ SENSITIVE: dict[str, Phrases] = {
         r"""\b((can['’]?t|cannot|can\s+not|couldn['’]?t)\s+(really\s+|even\s+)?afford
         (?!\s+((this|that|the|my|these|those)\s+)?(last\s+|new\s+)?(orders?|purchases?|items?|products?|articles?|\{))|financial(ly)?\s+(difficult(y|ies)|hardship
         |trouble|problems|struggl(e|es|ing))|(money|debt)\s+(problems|troubles|worries|advice)|struggling\s+(financially|to\s+pay)
-        |behind\s+on\s+(all\s+)?(my\s+|our\s+)?(bills|rent|payments|mortgage)|debt\s+collect(ors?|ion)|collection\s+agency|bailiffs?
+        |behind\s+on\s+(all\s+)?(my\s+|our\s+)?(bills|rent|payments|mortgage)|(rent|mortgage)\s+(payment\s+)?(bounced|was\s+returned|failed)
+        |over\s+my\s+(overdraft\s+|credit\s+|card\s+)?limit|debt\s+collect(ors?|ion)|collection\s+agency|bailiffs?
         |maxed\s+out\s+(\w+\s+){0,2}(credit\s+)?cards?|(cards?|overdraft)\s+(are|is)\s+(all\s+|both\s+)?maxed
         |bankrupt(cy)?|food\s*bank|credit\s+(score|rating|file)
         # What someone's health depends on: a late parcel of insulin is not a routine delivery question.
@@ -161,7 +175,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(i['’]?m|i\s+am|is|are)\s+(registered\s+)?disabled|disabilit(y|ies)|dementia|alzheimer['’]?s|memory\s+(problems|loss|issues)
         |learning\s+difficult(y|ies)|care\s+home|elderly|(i['’]?m|i\s+am)\s+[89]\d(\s+(years?|yrs?)\s+old|(?=\s*([,;!)]|\.(?!\d)|and\b)))
         |(had|have|having|after)\s+a\s+stroke|(since|after)\s+my\s+stroke|radiotherapy|radiation\s+therapy|deaf\b|cancer|hospice|housebound|bed-?bound
-        |(mother|father|mum|mom|dad|gran(ny|dma|dmother|dfather|dad|ddad)?|nan|aunt|uncle)\s*\(\s*[789]\d\s*\)|[789]\d[-\s]year[-\s]old\s+(mother|father|mum|dad|gran)
+        |(mother|father|mum|mom|dad|gran(ny|dma|dmother|dfather|dad|ddad)?|nan|aunt|uncle)\s*\(\s*[789]\d(?=\s*\))|[789]\d[-\s]year[-\s]old\s+(mother|father|mum|dad|gran)
         |terminal(ly)?\s+ill|terminal\s+(cancer|illness|diagnosis|condition)
         # A pupil's age: "I'm 12.", "im 9 and", or the question or the story at once ("im 13 can i make an account")
         |i['’]?\s?a?m\s+(only\s+)?([5-9]|1[0-5])(\s+(and|years?\s+old|yrs?\s+old|y/?o)|(?=\s*([,;!)]|\.(?!\d)|$))
@@ -220,7 +234,7 @@ SENSITIVE: dict[str, Phrases] = {
         \s+(permission|consent|knowledge|authori[sz]ation)|(reset|log-?in|sign-?in|verification|security)\s+(e-?mail|code|link|request)s?
         \s+(that\s+)?i\s+(did\s+not|didn['’]?t|never)\s+(request|ask\s+for)|(orders?|purchases?|payments?|charges?)\s+(on\s+my\s+(account|card)\s+)?(that\s+)?i\s+(never|did\s+not
         |didn['’]?t)\s+(made?|place[d]?|authori[sz]ed?)
-        |is\s+(this|that|it)\s+(legit(imate)?|a\s+scam|a\s+fake|a\s+phishing)|is\s+(this|that|it)\s+real\s*[?!.]|(genuine|legit(imate)?|real)\s+or\s+(a\s+)?(scam|fake|fraud)
+        |is\s+(this|that|it)\s+(legit(imate)?|a\s+scam|a\s+fake|a\s+phishing)|is\s+(this|that|it)\s+real(?=\s*[?!.])|(genuine|legit(imate)?|real)\s+or\s+(a\s+)?(scam|fake|fraud)
         |is\s+(this|that)\s+(e-?mail|mail|message|offer|text|sms|link)\s+(legit(imate)?|genuine|real|safe)
         |did\s+you\s+(really\s+|actually\s+)?send\s+(this|that|me\s+(this|that|an?\s+(e-?mail|mail|message|text|sms)))
         |(text|sms|text\s+message|e-?mail|mail|message|letter|call|phone\s+call|voicemail)\s+(\w+\s+){0,3}(saying|claiming
@@ -246,7 +260,9 @@ SENSITIVE: dict[str, Phrases] = {
         |(used|using|paid\s+with|pay(ing)?\s+with)\s+(my|our)\s+(dad|daddy|mum|mom|mummy|father|mother|parents|brother|sister|husband|wife
         |partner|gran|granny|grandma|grandpa|grandad|uncle|aunt)['’]?s?\s+((credit|debit|bank)\s+)?card\b[\s,;:-]*([\w'’,;:-]+\s+){0,8}(he|she|they)
         \s+(doesn['’]?t|does\s+not|don['’]?t|do\s+not|didn['’]?t|did\s+not)\s+know\b
-        |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque)\b""",
+        |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque|"""
+        + _OTHERS_ACCOUNT
+        + r""")\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -263,7 +279,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(missing|without\s+(the|any))\s+(parts?|pieces?|screws?|bolts?|components?|fittings?)
         |(parts?|pieces?|screws?|bolts?|components?|fittings?)\s+(were\s+|are\s+|was\s+|is\s+)?missing
         |half\s+(of\s+)?the\s+(\w+\s+){1,2}(were\s+|are\s+|was\s+|is\s+)?missing|(won'?t|will\s+not|doesn'?t|does\s+not)\s+(turn|switch|power)\s+on
-        |(arrived|came)\s+(broken|damaged|cracked|smashed)|marked\s+as\s+delivered|(says|shows|showing|tracking\s+says)\s+(as\s+|it\s+was\s+|it['’]s\s+|that\s+it\s+was\s+)?delivered
+        |(arrived|came)\s+(broken|damaged|cracked|smashed)|empty\s+(box|boxes|parcels?|packages?)|(arrived|came|delivered)\s+(completely\s+|totally\s+)?empty|marked\s+as\s+delivered|(says|shows|showing|tracking\s+says)\s+(as\s+|it\s+was\s+|it['’]s\s+|that\s+it\s+was\s+)?delivered
         ([\s,]+[\w:'’.-]+){0,6}[\s,]+(but|yet|although|even\s+though)|(was|were|been)\s+never\s+charged|never\s+(been\s+)?charged\s+(me|us|for)
         |cancel(l)?ed([\s,]+[\w'’-]+){0,4}[\s,]+(but|yet|and)\s+(you\s+)?(still\s+)?(took|taken|charged|debited|kept)
         |cancel(l)?ed([\s,]+[\w'’-]+){0,4}[\s,]+(but|yet|and)\s+(the\s+)?(money|payment|amount|charge)\s+(has\s+been|was|is|still)\s+(taken|charged|debited|showing)
@@ -274,6 +290,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(price|amount|total|charge)\s+([\w'’]+\s+){0,3}(is|was)\s+(higher|more)\s+than\s+(what\s+)?(the\s+)?(product\s+page|page|website|site
         |listing|advert|checkout)
         |over-?charg(ed|ing)|double[-\s]charged|(charged|billed)\s+(me\s+|us\s+)?(twice|double|too\s+much|more\s+than|the\s+wrong\s+(amount|price))
+        |(charged|billed|debited)\s+(me\s+|us\s+|my\s+card\s+)?(two|three|four|five|several|multiple|\d)\s+times|duplicate\s+(charges?|payments?|transactions?|debits?)
         |(shows|says|states|charged|billed)\s+(me\s+)?[$€£]?\d[\d,.]*\s*(€|eur|usd|gbp|dollars|euros|pounds)?\s+(but|while|whereas|although)
         |no\s+funciona|llegó\s+roto|defekt|kaputt|funktioniert\s+nicht|ne\s+fonctionne\s+(pas|plus)|arrivé\s+cassé)\b""",
         _FLAGS,
@@ -424,8 +441,8 @@ _MACHINE_HINTS = Phrases(
     |(you\s+can|please|just)\s+(safely\s+)?(ignore|disregard)\s+this\s+(e-?mail|message)|if\s+you\s+have\s+already\s+paid
     |(please\s+)?confirm\s+your\s+(subscription|e-?mail\s+address|sign[\s-]?up|registration)|thanks\s+for\s+(shopping|signing\s+up)\s+(with|to)
     |your\s+(order|parcel|package|shipment)\s+([\#\w-]+\s+){0,8}(has\s+(been\s+)?(shipped|dispatched)|is\s+on\s+its\s+way|will\s+be\s+delivered)
-    |track\s+your\s+(package|parcel|shipment|order)\s*:|change\s+your\s+delivery\s+at|(friendly\s+)?reminder\s+that\s+(invoice|payment|your)
-    |is\s+now\s+overdue|pay\s+online\s*:|(bill|statement|invoice)\s+(for\s+([\w-]+\s+){1,3})?is\s+(now\s+)?(ready|available)\s+to\s+(view|download)
+    |track\s+your\s+(package|parcel|shipment|order)(?=\s*:)|change\s+your\s+delivery\s+at|(friendly\s+)?reminder\s+that\s+(invoice|payment|your)
+    |is\s+now\s+overdue|pay\s+online(?=\s*:)|(bill|statement|invoice)\s+(for\s+([\w-]+\s+){1,3})?is\s+(now\s+)?(ready|available)\s+to\s+(view|download)
     |(use|enter)\s+the\s+code\s+below|some(one|body)\s+asked\s+to\s+reset\s+the\s+password\s+for\s+your
     |we\s+(tried|attempted)\s+to\s+(charge|collect|take)\s+([\w£$€.,-]+\s+){0,14}but\s+the\s+payment\s+(was\s+)?(declined|failed)
     |(update|check)\s+your\s+(payment\s+(details|method)|card\s+details)\s+to\s+(avoid|keep)|(your\s+)?parcel\s+from\s+([\w&'’-]+\s+){1,4}is\s+with\s+us
@@ -471,7 +488,10 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         |(new|separate|different|multiple|several|extra|more)\s+accounts?\s+(\w+\s+){0,4}(to|for|so\s+(that\s+)?i\s+can)\s+(get|claim|use|receive)
         \s+(the\s+|a\s+|each\s+)?(new[-\s]customer\s+|welcome\s+|first[-\s]order\s+|sign[-\s]?up\s+)?(vouchers?|discounts?|codes?|coupons?|offers?)
         |(vouchers?|discounts?|codes?|coupons?)\s+(more\s+than\s+once|again\s+and\s+again|multiple\s+times|for\s+each\s+(account|e-?mail))
-        |(new[-\s]customer|welcome|first[-\s]order|sign[-\s]?up)\s+(codes?|vouchers?|discounts?|coupons?|offers?)\s+(on|for|with)\s+(each|every|all)\b)\b""",
+        |(new[-\s]customer|welcome|first[-\s]order|sign[-\s]?up)\s+(codes?|vouchers?|discounts?|coupons?|offers?)\s+(on|for|with)\s+(each|every|all)\b
+        # A new account past a ban: "a second account, my first one was 'retired' by your system"
+        |(second|new|another|fresh|different)\s+account\s+([\w'’,.]+\s+){0,12}['"‘“]?(banned|blocked|closed|suspended|deactivated|retired|shut\s+down)
+        |(banned|blocked|closed|suspended|deactivated|retired)['"’”]?\s+by\s+your\s+(system|team|shop|company|site))\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -480,7 +500,7 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         r"""\b(wholesale|trade\s+(pricing|prices|account|terms|discounts?)|net[\s-]?(15|30|45|60|90)(\s+(days|terms))?
         |(distributors?|resellers?|stockists?)|bulk\s+(pricing|discounts?|rates)|tax[\s-]exempt(ion)?
         |\d+[\s-]day\s+(payment\s+)?terms|monthly\s+invoicing|order\s+under\s+one\s+account
-        |(monthly|annual|per[\s-]user|individual)\s+spending\s+limits?|spending\s+limits?\s+(for|per)\s+(each|every)|consolidated\s+(invoice|invoicing|billing)|[\d,]{4,}\s+units|(hundreds|thousands)\s+of\s+units)\b""",
+        |(monthly|annual|per[\s-]user|individual)\s+spending\s+limits?|spending\s+limits?\s+(for|per)\s+(each|every)|consolidated\s+(invoice|invoicing|billing)|\d[\d,]{3,}\s+units|(hundreds|thousands)\s+of\s+units)\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -501,7 +521,7 @@ _SPAM = Phrases(
     r"""\b(you\s+(have\s+)?won(?!['’])|lottery|jackpot|claim\s+your\s+(prize|reward|winnings)|bitcoin|crypto(currency)?\s+(investment|profit|opportunity)
     |guaranteed\s+(returns?|profit)|double\s+your\s+(money|investment)|wire\s+transfer\s+fee|inheritance\s+of|next\s+of\s+kin
     |nigerian?\s+prince|viagra|cialis|casino\s+bonus|work\s+from\s+home\s+and\s+earn|make\s+\$?\d[\d,]*\s+(a|per)\s+(day|week)
-    |free\s+spins|click\s+(here|now|to\s+(join|claim|win))|[\d.,]+\s+million\s+(dollars|usd|euros)|reply\s+with\s+your\s+(bank\s+)?details
+    |free\s+spins|click\s+(here|now|to\s+(join|claim|win))|\d[\d.,]*\s+million\s+(dollars|usd|euros)|reply\s+with\s+your\s+(bank\s+)?details
     |no\s+experience\s+(needed|required)|earn\s+\$?\d[\d,]*\s+(a|per)\s+(day|week)|offer\s+ends\s+tonight)\b""",
     _FLAGS,
     lazy=True,  # a routine message reaches it only through the guard union below

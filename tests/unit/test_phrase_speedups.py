@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -20,7 +20,7 @@ import triage.entities as entities
 import triage.regex_code as regex_code
 import triage.topics as topics
 import triage.urgency as urgency
-from conftest import EMAIL_CASES, SHARED_DATA
+from conftest import EMAIL_CASES, PHRASE_TABLES, SHARED_DATA
 from triage.cues import Phrases, _compiler, _parser, compile_skipping
 from triage.policy import classification_text
 from triage.service import read_email
@@ -72,18 +72,7 @@ AWKWARD_TEXTS = [
 ]
 
 
-def _tables() -> Iterator[tuple[str, Phrases]]:
-    for module in (cues, topics, urgency, entities):
-        for name, value in vars(module).items():
-            if isinstance(value, Phrases):
-                yield f"{module.__name__}.{name}", value
-            elif isinstance(value, dict):
-                for key, table in value.items():
-                    if isinstance(table, Phrases):
-                        yield f"{module.__name__}.{name}[{key}]", table
-
-
-TABLES = dict(_tables())
+TABLES = PHRASE_TABLES
 # Every pattern compiled with compile_skipping: the phrase tables' lower-case form, and the cue patterns.
 SKIPPING: dict[str, re.Pattern[str]] = {
     **{name: table.lower for name, table in TABLES.items()},

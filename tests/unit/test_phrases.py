@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import re._parser as _parser
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 import triage.cues as cues
 import triage.topics as topics
+from conftest import PHRASE_TABLES
 from triage.cues import Phrases, asks_for_human, negative_cues
 from triage.topics import out_of_office, out_of_scope, sensitive_topics, spam
 
@@ -144,3 +148,116 @@ def test_figures_of_speech_are_not_negative_cues(text: str) -> None:
 )
 def test_plain_anger_is_still_a_negative_cue(text: str) -> None:
     assert negative_cues(text)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Every alternative can match: a phrase held between word boundaries ("\b(...)\b") must begin and end with a word
+# character. "is this real?" under a closing \b matches only where a letter follows the "?" (never in "Is this
+# real? I ..."), so that alternative was dead for years without any test noticing.
+# ---------------------------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w")
+_CATEGORY_SAMPLE = {_parser.CATEGORY_WORD: "a", _parser.CATEGORY_DIGIT: "7", _parser.CATEGORY_SPACE: " "}
+
+
+def _edge(items: list[tuple[Any, Any]], last: bool) -> tuple[set[str], bool]:
+    """Characters a match of ``items`` can begin with (``last``: end with), one sample per set item; and whether
+    it can match nothing. What the analysis cannot tell (a negated set, any character) counts as a letter."""
+    found: set[str] = set()
+    for op, av in reversed(items) if last else items:
+        if op in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT):
+            continue
+        if op == _parser.LITERAL:
+            return found | {chr(av)}, False
+        if op == _parser.IN:
+            if av and av[0][0] == _parser.NEGATE:
+                return found | {"a"}, False
+            for kind, value in av:
+                if kind == _parser.LITERAL:
+                    found.add(chr(value))
+                elif kind == _parser.RANGE:
+                    found.update(map(chr, value))
+                elif kind == _parser.CATEGORY:
+                    found.add(_CATEGORY_SAMPLE.get(value, "a"))
+            return found, False
+        if op == _parser.SUBPATTERN:
+            inner, empty = _edge(list(av[-1]), last)
+        elif op == _parser.BRANCH:
+            edges = [_edge(list(branch), last) for branch in av[1]]
+            inner, empty = set().union(*(edge for edge, _ in edges)), any(empty for _, empty in edges)
+        elif op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT, _parser.POSSESSIVE_REPEAT):
+            inner, empty = _edge(list(av[2]), last)
+            empty = empty or av[0] == 0
+        else:  # any character, a back reference
+            return found | {"a"}, False
+        found |= inner
+        if not empty:
+            return found, False
+    return found, True
+
+
+def _bounded_alternatives(
+    items: list[tuple[Any, Any]], before: bool = False, after: bool = False
+) -> Iterator[str]:
+    """A description of each alternative of ``items`` that sits after a \\b (``before``) or before one (``after``)
+    and begins or ends with a character that is not a word character there."""
+    if len(items) == 1 and items[0][0] == _parser.SUBPATTERN:
+        items = list(items[0][1][-1])
+    if len(items) == 1 and items[0][0] == _parser.BRANCH:
+        for branch in items[0][1][1]:
+            yield from _bounded_alternatives(list(branch), before, after)
+        return
+    bounds = (_parser.AT, _parser.AT_BOUNDARY)
+    if len(items) > 1 and items[0] == bounds:
+        yield from _bounded_alternatives(items[1:], True, after)
+        return
+    if len(items) > 1 and items[-1] == bounds:
+        yield from _bounded_alternatives(items[:-1], before, True)
+        return
+    for edge, last in ((before, False), (after, True)):
+        odd = sorted(char for char in _edge(items, last)[0] if not _WORD.match(char)) if edge else []
+        if odd:
+            yield f"{'ends' if last else 'begins'} with {''.join(odd)!r}: {_sample(items)!r}"
+
+
+def _sample(items: list[tuple[Any, Any]]) -> str:
+    """A short text the alternative ``items`` reads: its first branch, each repeat once."""
+    text = []
+    for op, av in items:
+        if op == _parser.LITERAL:
+            text.append(chr(av))
+        elif op == _parser.IN:
+            kind, value = av[0]
+            text.append(
+                chr(value[0] if kind == _parser.RANGE else value)
+                if kind in (_parser.LITERAL, _parser.RANGE)
+                else _CATEGORY_SAMPLE.get(value, "a")
+            )
+        elif op == _parser.SUBPATTERN:
+            text.append(_sample(list(av[-1])))
+        elif op == _parser.BRANCH:
+            text.append(_sample(list(av[1][0])))
+        elif op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT, _parser.POSSESSIVE_REPEAT):
+            text.append(_sample(list(av[2])) if av[0] else "")
+    return "".join(text)
+
+
+@pytest.mark.parametrize("name", sorted(PHRASE_TABLES))
+def test_every_alternative_between_word_boundaries_can_match(name: str) -> None:
+    table = PHRASE_TABLES[name]
+    assert list(_bounded_alternatives(list(_parser.parse(table.pattern, table.flags)))) == []
+
+
+@pytest.mark.parametrize(
+    ("pattern", "dead"),
+    [
+        (r"\b(is\s+this\s+real\s*[?!.]|scam)\b", ["ends with '!.?': 'is this real?'"]),
+        (r"\b(mum\s*\(\s*[89]\d\s*\))\b", ["ends with ')': 'mum(87)'"]),
+        (r"\b(\(case|case)\b", ["begins with '(': '(case'"]),
+        (r"\b(is\s+this\s+real(?=\s*[?!.])|scam)\b", []),
+        (r"\b(passed(\s+away|(?!\s*\w)))\b", []),
+        (r"\bhuman\b|\bwhich\?", []),  # a trailing "?" with no \b after it can match
+    ],
+)
+def test_an_alternative_that_cannot_match_is_named(pattern: str, dead: list[str]) -> None:
+    assert list(_bounded_alternatives(list(_parser.parse(pattern)))) == dead

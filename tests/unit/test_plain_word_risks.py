@@ -76,6 +76,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "The note in the box said I know where you live.",
     ],
     (Reason.SENSITIVE_TOPIC, "vulnerability:"): [
+        "Since the payment I'm over my limit and my rent payment bounced.",
+        "It is for my gran (91), who lives on her own.",  # an age in brackets, followed by a comma
         "I'm partially sighted and the tracking page is hard to read.",
         "My dad (88) has dementia and keeps ordering things.",
         "I was laid off on Friday and money is tight.",
@@ -100,6 +102,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "He died in the spring and the parcel was meant for him.",
     ],
     (Reason.SENSITIVE_TOPIC, "fraud_report:"): [
+        "How do I get the password for my wife's account? I want to see what she orders.",
+        "A friend forwarded me a mail about my account. Is this real? It asks me to log in.",
         "A van driver took the last one off my porch; I gave the police the footage.",
         "My debit card was cloned the day after I paid on your site.",
         "There is a second order on my account too. That wasn't me.",
@@ -124,6 +128,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I am writing under Article 15 to see the records on file.",
     ],
     (Reason.SENSITIVE_TOPIC, "legal:"): [
+        "Under clause 7 of our framework agreement, late delivery costs you 2% a week.",
+        "I have contacted Which? about the way this was handled.",
         "Otherwise this goes to the Financial Conduct Authority.",
         "I'm a journalist at the Gazette and this is going in my column.",
         "Copying in my MP, who takes an interest in delivery firms.",
@@ -140,10 +146,15 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Please put it on the invoice as 'garden tools' so work pays for it.",
     ],
     (Reason.SENSITIVE_TOPIC, "chargeback:"): [
+        "My bank wrote: we have opened a dispute for the transaction.",
+        "The bank has given me a provisional credit for it.",
         "I have asked my bank to investigate the payment.",
         "I'm making a section 75 claim if it isn't here by Friday.",
     ],
     (Reason.SENSITIVE_TOPIC, "refund_after_failure:"): [
+        "The last box I got from you arrived empty.",
+        "My card was charged three times for the same order.",
+        "Please refund the duplicate charges.",
         "Tracking says it was delivered at 09:14 on Monday, but nothing came.",
         "You cancelled it, but the money was taken anyway.",
         "The previous table had a big scratch across the top.",
@@ -152,6 +163,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "The price on the invoice was higher than the product page said.",
     ],
     (Reason.HUMAN_REQUESTED, ""): [
+        "Please escalate to your account manager.",
         "I'd much rather talk to a person about this one.",
         "Please do not send me the same canned reply again.",
         "Could a pair of human eyes look at it?",
@@ -193,6 +205,7 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Roughly how many orders do you ship a day, and what is your returns rate?",
     ],
     (Reason.OUT_OF_SCOPE, "promotion_abuse:"): [
+        "I want a fresh account; my old one was 'blocked' by your system.",
         "I set up 12 new accounts, one per family member, for the discount.",
         "Can I open separate accounts so I can claim the welcome voucher again?",
         "I'll use the first-order discount on each of them.",
@@ -245,6 +258,8 @@ def test_a_risk_beside_a_routine_question_reaches_a_person(text: str, reason: Re
 
 
 MACHINE = [
+    "Your order 5521 has shipped with Parcelway.\n\nTrack your parcel: https://parcelway.example/t/5521\nPay online: "
+    "https://parcelway.example/duty/5521",
     "We have received a request to reset the password for your Boxly account. Click the link below to choose a "
     "new one.",
     "Your parcel from Example Store with tracking number ZX99 8812 will be delivered tomorrow.\n\nNot home? Change "
@@ -445,6 +460,7 @@ def _with_parts(*parts: tuple[str, str]) -> bytes:
     ("filename", "outcome"),
     [
         ("CountyCourt_claim-form.pdf", (Reason.SENSITIVE_TOPIC, ("legal:county court",))),
+        ("rash_on_face_after_cream_day2.jpg", (Reason.SENSITIVE_TOPIC, ("safety:rash on",))),
         ("receipt_60413.pdf", (Reason.ROUTINE_INTENT, ())),
     ],
 )
@@ -520,6 +536,10 @@ def test_a_name_after_a_closing_still_closes(text: str) -> None:
 
 
 NEAR_MISSES = [
+    ASK + "I placed it on my husband's account, if that helps.",
+    ASK + "The rash vest for the beach was a size too small.",
+    ASK + "Will the card be charged at dispatch or at checkout?",
+    ASK + "Is the framework for the shelf sold separately?",
     ASK + "The comedy quiz you sponsored had us in stitches.",
     ASK + "I don't have access to a printer, so an email is fine.",
     ASK + "It's a present for my mum's 70th, which is a huge occasion.",
