@@ -76,6 +76,12 @@ def test_the_guess_is_the_word_by_word_reading_on_every_text() -> None:
         # "do", "as" and "a" are Portuguese words too: this was read as Portuguese and escalated as unsupported.
         ("do you accept bitcoin or any other cryptocurrency as a payment method?", "en"),
         ("Olá, onde está a minha encomenda? Fiz o pedido há uma semana e não recebi nada.", "pt"),
+        # English words of a short mail that no list had: read as no language and escalated, or as Portuguese.
+        ("Can I save my work address as a second shipping address? Would appreciate a quick answer.", "en"),
+        ("hi pls send the invoice for order 5521 thank u", "en"),
+        ("Olá, a encomenda chegou mas a caixa estava aberta. Obrigado", "pt"),
+        ("Ich bin am Montag nicht da, bitte schicken Sie das Paket an meine Nachbarin.", "de"),
+        ("Ik ben er op maandag niet, kunt u het pakket bij de buren afgeven?", "nl"),
         ("Order 55120", None),  # too few stop words to tell
         ("", None),
     ],
