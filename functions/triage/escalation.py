@@ -20,6 +20,7 @@ from triage.summary import (
     Summary,
     SummaryInput,
     Turn,
+    close_second,
     mask_addresses,
     summarise,
 )
@@ -141,6 +142,7 @@ def build_escalation(
         turns=turns_of(history),
         history=customer_history(history, now or datetime.now(UTC)),
         intent=decision.intent,
+        runner_up=close_second(decision.top_k),
         emotion=emotion,
         reason=reason_text,
         draft=draft,

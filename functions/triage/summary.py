@@ -230,6 +230,7 @@ class SummaryInput:
     turns: tuple[Turn, ...] = ()
     history: CustomerHistory = field(default_factory=CustomerHistory)
     intent: str | None = None
+    runner_up: str | None = None  # a second reading close to ``intent`` (see ``close_second``), or None
     emotion: EmotionReading | None = None
     reason: str = ""  # the plain-words reason the AI stepped aside (a REASON_TEXT value)
     draft: str | None = None  # the would-be reply (a template fill), or None
@@ -403,6 +404,18 @@ def _passage(sentences: Sequence[str]) -> str | None:
 
 def _quote(text: str, limit: int) -> str:
     return f"“{_clip_words(text, limit)}”"
+
+
+CLOSE_SECOND = 0.5  # a second reading at half the best one's probability or more is named beside it
+
+
+def close_second(top_k: Sequence[tuple[str, float]]) -> str | None:
+    """The second reading of ``top_k`` when it is close to the first (``CLOSE_SECOND``): "I want a FULL REFUND to
+    my card" read as a refund-policy question at 0.62 and as a refund at 0.31 names both to the agent, not the
+    first alone as if it were sure."""
+    if len(top_k) < 2 or top_k[0][1] <= 0:
+        return None
+    return top_k[1][0] if top_k[1][1] >= CLOSE_SECOND * top_k[0][1] else None
 
 
 def _label(intent: str) -> str:
@@ -671,6 +684,8 @@ def _wants(item: SummaryInput, text: str, sentences: Sequence[str], subject: str
     earlier = [turn for turn in item.turns if turn.role == "customer"]
     intent = item.intent or next((t.intent for t in reversed(earlier) if t.intent), None)
     topic = _label(intent) if intent else None
+    if topic and item.intent and item.runner_up:
+        topic = f"{topic} or {_label(item.runner_up)}"
     position = f", writing again ({_ordinal(len(earlier) + 1)} message in this thread)" if earlier else ""
     if text.strip() and _is_closing(text):
         about = f" about {topic}" if topic else ""

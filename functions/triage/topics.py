@@ -143,6 +143,9 @@ SENSITIVE: dict[str, Phrases] = {
         |(my|our|his|her)\s+{_RELATIVE}['’]s\s+(funeral|memorial|wake|cremation|burial|service)(?!\s+(provider|plan|contract|account|history))
         |(she|he)['’]?s\s+(no\s+longer\s+with\s+us|gone\s+now)
         |lost\s+(my|our)\s+(dear\s+|beloved\s+)?{_RELATIVE}(?![\w'’-])(?!\s+(card|phone|login|password|details|order|parcel))
+        # A death told as a loss: "we lost her on Sunday", "lost our little girl"
+        |(we|i)\s+(have\s+|['’]ve\s+)?lost\s+(her|him)\s+(on|last|this|yesterday|in|at|just|recently|suddenly)
+        |lost\s+(my|our)\s+(little|baby|dear|beloved)\s+(girl|boy|baby|son|daughter|child|one)
         |falleci(ó|do|da)|fallecimiento|verstorben|gestorben|sterbeurkunde|décédée?|décès)\b""",
         _FLAGS,
         lazy=True,
@@ -260,6 +263,12 @@ SENSITIVE: dict[str, Phrases] = {
         |(used|using|paid\s+with|pay(ing)?\s+with)\s+(my|our)\s+(dad|daddy|mum|mom|mummy|father|mother|parents|brother|sister|husband|wife
         |partner|gran|granny|grandma|grandpa|grandad|uncle|aunt)['’]?s?\s+((credit|debit|bank)\s+)?card\b[\s,;:-]*([\w'’,;:-]+\s+){0,8}(he|she|they)
         \s+(doesn['’]?t|does\s+not|don['’]?t|do\s+not|didn['’]?t|did\s+not)\s+know\b
+        # Someone posing as us who wants gift cards: "your colleague on WhatsApp said my account will be suspended
+        # unless I pay £400 today in gift cards"
+        |(suspended|closed|blocked|locked|cancell?ed|deleted)\s+unless\s+(i|we)\s+pay|(pay|paid|paying)\s+([\w£$€.,]+\s+){0,4}in
+        \s+(google\s+play\s+|itunes\s+|apple\s+|steam\s+|amazon\s+)?gift\s*cards|(google\s+play|itunes|steam|apple|vanilla)\s+(gift\s*)?cards?
+        \s+(as|for)\s+(a\s+)?payment|(colleague|agent|representative|someone|staff|manager)\s+([\w'’]+\s+){0,3}on\s+(whatsapp|telegram|signal
+        |instagram|facebook|tiktok|messenger)
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque|"""
         + _OTHERS_ACCOUNT
         + r""")\b""",

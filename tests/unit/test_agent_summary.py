@@ -25,6 +25,7 @@ from triage.summary import (
     ExtractiveSummariser,
     SummaryInput,
     Turn,
+    close_second,
     extract_products,
     mask_addresses,
     render_summary,
@@ -264,6 +265,29 @@ def test_same_input_gives_the_same_summary() -> None:
     second = ExtractiveSummariser().summarise(item).model_dump_json()
 
     assert first == second
+
+
+@pytest.mark.parametrize(
+    ("top_k", "second"),
+    [
+        ((("check_refund_policy", 0.62), ("get_refund", 0.31)), "get_refund"),  # half the best: named
+        ((("track_order", 0.90), ("delivery_period", 0.06)), None),
+        ((("track_order", 1.0),), None),
+        ((), None),
+    ],
+)
+def test_a_close_second_reading_is_named_beside_the_first(
+    top_k: tuple[tuple[str, float], ...], second: str | None
+) -> None:
+    assert close_second(top_k) == second
+    item = SummaryInput(
+        subject="Blender",
+        text="I want a full refund to my card today.",
+        intent="check_refund_policy",
+        runner_up=second,
+    )
+    head = EXTRACTIVE.summarise(item).wants.split(":")[0]
+    assert head == ("Check refund policy or get refund" if second else "Check refund policy")
 
 
 def test_empty_text_falls_back_to_the_subject() -> None:

@@ -98,10 +98,13 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I'm in serious debt and honestly can't trust myself with a card.",
     ],
     (Reason.SENSITIVE_TOPIC, "bereavement:"): [
+        "It was a gown for our little girl. We lost her on Sunday.",
         "It's the flowers for my grandad's funeral on Monday.",
         "He died in the spring and the parcel was meant for him.",
     ],
     (Reason.SENSITIVE_TOPIC, "fraud_report:"): [
+        "Your colleague on WhatsApp says my account is closed unless I pay in gift cards.",
+        "Can I pay the invoice with Google Play gift cards as payment?",
         "How do I get the password for my wife's account? I want to see what she orders.",
         "A friend forwarded me a mail about my account. Is this real? It asks me to log in.",
         "A van driver took the last one off my porch; I gave the police the footage.",
@@ -536,6 +539,8 @@ def test_a_name_after_a_closing_still_closes(text: str) -> None:
 
 
 NEAR_MISSES = [
+    ASK + "We lost the tracking number, sorry.",
+    ASK + "Can I pay with one of your own gift cards?",
     ASK + "I placed it on my husband's account, if that helps.",
     ASK + "The rash vest for the beach was a size too small.",
     ASK + "Will the card be charged at dispatch or at checkout?",
