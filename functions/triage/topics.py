@@ -145,7 +145,7 @@ SENSITIVE: dict[str, Phrases] = {
         |lost\s+(my|our)\s+(dear\s+|beloved\s+)?{_RELATIVE}(?![\w'’-])(?!\s+(card|phone|login|password|details|order|parcel))
         # A death told as a loss: "we lost her on Sunday", "lost our little girl"
         |(we|i)\s+(have\s+|['’]ve\s+)?lost\s+(her|him)\s+(on|last|this|yesterday|in|at|just|recently|suddenly)
-        |lost\s+(my|our)\s+(little|baby|dear|beloved)\s+(girl|boy|baby|son|daughter|child|one)
+        |lost\s+(my|our)\s+(little|baby|dear|beloved)\s+(girl|boy|baby|son|daughter|child|one)(?![\w'’-])
         |falleci(ó|do|da)|fallecimiento|verstorben|gestorben|sterbeurkunde|décédée?|décès)\b""",
         _FLAGS,
         lazy=True,
@@ -265,10 +265,11 @@ SENSITIVE: dict[str, Phrases] = {
         \s+(doesn['’]?t|does\s+not|don['’]?t|do\s+not|didn['’]?t|did\s+not)\s+know\b
         # Someone posing as us who wants gift cards: "your colleague on WhatsApp said my account will be suspended
         # unless I pay £400 today in gift cards"
+        # (not our own gift cards, nor Apple Card, nor "someone on Instagram said you ship to Norway")
         |(suspended|closed|blocked|locked|cancell?ed|deleted)\s+unless\s+(i|we)\s+pay|(pay|paid|paying)\s+([\w£$€.,]+\s+){0,4}in
-        \s+(google\s+play\s+|itunes\s+|apple\s+|steam\s+|amazon\s+)?gift\s*cards|(google\s+play|itunes|steam|apple|vanilla)\s+(gift\s*)?cards?
-        \s+(as|for)\s+(a\s+)?payment|(colleague|agent|representative|someone|staff|manager)\s+([\w'’]+\s+){0,3}on\s+(whatsapp|telegram|signal
-        |instagram|facebook|tiktok|messenger)
+        \s+(google\s+play|itunes|apple|steam|amazon)\s+gift\s*cards|(google\s+play|itunes|steam|apple|vanilla)\s+gift\s*cards?
+        \s+(as|for)\s+(a\s+)?payment|(your|an?|the)\s+(colleague|agent|representative|staff\s+member|employee|manager)\s+([\w'’]+\s+){0,3}on
+        \s+(whatsapp|telegram|signal|instagram|facebook|tiktok|messenger)
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque|"""
         + _OTHERS_ACCOUNT
         + r""")\b""",

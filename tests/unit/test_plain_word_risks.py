@@ -541,6 +541,10 @@ def test_a_name_after_a_closing_still_closes(text: str) -> None:
 NEAR_MISSES = [
     ASK + "We lost the tracking number, sorry.",
     ASK + "Can I pay with one of your own gift cards?",
+    ASK + "Can I pay the rest in gift cards?",
+    ASK + "Do you accept Apple Card as payment?",
+    ASK + "Someone on Instagram said you ship to Norway, is that right?",
+    ASK + "I lost my little girl's school shoes in the move, so it's urgent-ish.",
     ASK + "I placed it on my husband's account, if that helps.",
     ASK + "The rash vest for the beach was a size too small.",
     ASK + "Will the card be charged at dispatch or at checkout?",
