@@ -160,40 +160,38 @@ _WORD = re.compile(r"\w")
 _CATEGORY_SAMPLE = {_parser.CATEGORY_WORD: "a", _parser.CATEGORY_DIGIT: "7", _parser.CATEGORY_SPACE: " "}
 
 
-def _edge(items: list[tuple[Any, Any]], last: bool) -> tuple[set[str], bool]:
-    """Characters a match of ``items`` can begin with (``last``: end with), one sample per set item; and whether
-    it can match nothing. What the analysis cannot tell (a negated set, any character) counts as a letter."""
-    found: set[str] = set()
-    for op, av in reversed(items) if last else items:
-        if op in (_parser.AT, _parser.ASSERT, _parser.ASSERT_NOT):
-            continue
-        if op == _parser.LITERAL:
-            return found | {chr(av)}, False
-        if op == _parser.IN:
-            if av and av[0][0] == _parser.NEGATE:
-                return found | {"a"}, False
-            for kind, value in av:
-                if kind == _parser.LITERAL:
-                    found.add(chr(value))
-                elif kind == _parser.RANGE:
-                    found.update(map(chr, value))
-                elif kind == _parser.CATEGORY:
-                    found.add(_CATEGORY_SAMPLE.get(value, "a"))
-            return found, False
+def _reversed(items: list[tuple[Any, Any]]) -> _parser.SubPattern:
+    """``items`` read from the end: the same nodes, every sequence in it reversed, so that the characters a match
+    can end with are those ``cues._first_chars`` finds it can begin with."""
+    state = _parser.State()
+    turned: list[tuple[Any, Any]] = []
+    for op, av in reversed(items):
         if op == _parser.SUBPATTERN:
-            inner, empty = _edge(list(av[-1]), last)
+            av = (*av[:-1], _reversed(list(av[-1])))
         elif op == _parser.BRANCH:
-            edges = [_edge(list(branch), last) for branch in av[1]]
-            inner, empty = set().union(*(edge for edge, _ in edges)), any(empty for _, empty in edges)
+            av = (av[0], [_reversed(list(branch)) for branch in av[1]])
         elif op in (_parser.MAX_REPEAT, _parser.MIN_REPEAT, _parser.POSSESSIVE_REPEAT):
-            inner, empty = _edge(list(av[2]), last)
-            empty = empty or av[0] == 0
-        else:  # any character, a back reference
-            return found | {"a"}, False
-        found |= inner
-        if not empty:
-            return found, False
-    return found, True
+            av = (av[0], av[1], _reversed(list(av[2])))
+        turned.append((op, av))
+    return _parser.SubPattern(state, turned)
+
+
+def _edge(items: list[tuple[Any, Any]], last: bool) -> set[str]:
+    """Characters a match of ``items`` can begin with (``last``: end with), one sample per set item, as the phrase
+    compiler reads them (``cues._first_chars``). Empty where it cannot tell (a negated set, any character)."""
+    try:
+        found, _ = cues._first_chars(_reversed(items) if last else _parser.SubPattern(_parser.State(), items))
+    except cues._Unknown:
+        return set()
+    chars: set[str] = set()
+    for kind, value in found:
+        if kind == _parser.LITERAL:
+            chars.add(chr(value))
+        elif kind == _parser.RANGE:
+            chars.update(map(chr, value))  # both ends
+        else:
+            chars.add(_CATEGORY_SAMPLE.get(value, "a"))
+    return chars
 
 
 def _bounded_alternatives(
@@ -215,7 +213,7 @@ def _bounded_alternatives(
         yield from _bounded_alternatives(items[:-1], before, True)
         return
     for edge, last in ((before, False), (after, True)):
-        odd = sorted(char for char in _edge(items, last)[0] if not _WORD.match(char)) if edge else []
+        odd = sorted(char for char in _edge(items, last) if not _WORD.match(char)) if edge else []
         if odd:
             yield f"{'ends' if last else 'begins'} with {''.join(odd)!r}: {_sample(items)!r}"
 
