@@ -70,6 +70,14 @@ SENSITIVE: dict[str, Phrases] = {
         # A threat to expose someone: "I'll post your home address online", "I know where you live"
         |(post|publish|share|leak|put)\s+(your|her|his|their)\s+(home\s+)?(address|phone\s+number|details|photos?|pictures?)
         \s+(online|on\s+(the\s+)?(internet|web|social\s+media|facebook|instagram|twitter|tiktok))|(i|we)\s+know\s+where\s+you\s+live
+        # Harassed at the door or after it, or sent what no child should open: "made sexual comments to my daughter",
+        # "I feel really uncomfortable", an adult product in a child's parcel
+        |(sexual|sexually\s+explicit|inappropriate|lewd|creepy|sexist|racist)\s+(comments?|remarks?|behaviou?r|advances?|messages?|jokes?
+        |touching|gestures?)|(feel|felt|feeling)\s+(really\s+|very\s+|so\s+|quite\s+|extremely\s+)?(unsafe|uncomfortable|threatened|scared
+        |frightened|harassed|intimidated)|adult\s+(products?|toys?|items?|content|material|magazines?)
+        |(knows?|know)\s+where\s+i\s+live|(i\s+am|i['’]m|we\s+are|we['’]re)\s+(really\s+|very\s+|so\s+|quite\s+)?(frightened|terrified)
+        |(threatening|abusive|hateful)\s+(note|message|letter|card|e-?mail|text|voicemail|comments?)|(was|is|were)\s+(genuinely\s+|really\s+
+        |quite\s+)?(threatening|abusive)
         |violencia\s+(doméstica|de\s+género)|häusliche\s+gewalt|violences?\s+conjugales?)\b""",
         _FLAGS,
         lazy=True,
@@ -86,6 +94,9 @@ SENSITIVE: dict[str, Phrases] = {
         |(my|our|local)\s+mp|member\s+of\s+parliament|competition\s+and\s+markets\s+authority|cma|which\?\s+(magazine|legal|consumer)
         |(contact(ed|ing)?|tell(ing)?|told|writ(e|ing)\s+to|wrote\s+to)\s+which(?=\?)|instructed\s+(a|an)\s+(\w+\s+){0,2}to\s+act|act(ing)?\s+on\s+my\s+behalf
         |on\s+behalf\s+of\s+(our|my)\s+client|litigation
+        # A brand's rights, or goods that are not what they claim: "registered trademark", "obviously not genuine"
+        |trade\s?marks?|infring(e|es|ed|ing|ement)|counterfeits?|(is|was|it['’]?s|are|were)\s+(obviously\s+|clearly\s+|definitely\s+)?not
+        \s+(genuine|authentic)(?!\s+(leather|wood|silver|gold|suede|silk|wool|cashmere|parts?|spares?))|we\s+represent
         # A contract invoked: "under clause 7 of our framework agreement a penalty of 2% per week applies"
         |(under|per|in\s+breach\s+of|breach(ed|ing)?\s+of)\s+clause\s+\d+|framework\s+agreement|penalt(y|ies)\s+(of|clause)|liquidated\s+damages|(general|senior|legal|in-house)\s+counsel
         |(i['’]?m|i\s+am|as)\s+a\s+(reporter|journalist)|(reporter|journalist)\s+(at|for|with)|writing\s+(a|an)\s+(piece|article|story)\s+(about|on)
@@ -109,6 +120,8 @@ SENSITIVE: dict[str, Phrases] = {
         |credit\s+card\s+company)\s+(about|to\s+get|regarding|for)\s+(getting\s+)?(my|the)\s+money\s+back
         |section\s+75|(asked|told|contacted|called|asking|getting)\s+my\s+(bank|card\s+issuer|credit\s+card\s+(company|provider))\s+to\s+(look\s+into
         |investigate|dispute|reverse|check|refund|claim)
+        |(opened|filed|raised|started|logged)\s+a\s+(case|dispute|claim)\s+(with|on|through|via|at)\s+(paypal|klarna|my\s+bank|the\s+bank|visa
+        |mastercard|amex|my\s+card\s+(issuer|provider|company))|paypal\s+(case|resolution)
         |contracargo|disputa\s+con\s+mi\s+banco
         |rückbuchung|lastschrift\s+zurück|rétrofacturation|contester\s+(le|ce)\s+(paiement|prélèvement))\b""",
         _FLAGS,
@@ -129,6 +142,16 @@ SENSITIVE: dict[str, Phrases] = {
         |coeliac|celiac|anaphyla(xis|ctic)|wheez(e|ed|ing)|(call(ed|ing)?|dial(led|ling)?|ring)\s+(999|911|112)
         |(lips?|face|eyes?|throat|tongue)\s+(went|got|were|was|are|is|turned)\s+(all\s+)?(puffy|swollen|tight)|allerg(y|ies|ens?)|ambulance|paramedics?|urgent\s+care|poison\s+control
         |(hand|skin|arm|face|finger|eye|neck|lip)s?\s+(went|turned)\s+(red|raw|numb|white|blue|purple)|stung
+        # Hurt, and what a doctor saw: "broke his wrist", "a chipped tooth", "the emergency dentist", "stomach pain since"
+        |(broke|broken|fractured?|fracturing|sprained|dislocated)\s+(his|her|my|their|our|a)\s+(wrist|arm|leg|ankle|nose|finger|toe|hip
+        |collarbone|ribs?|jaw|tooth|teeth|foot|hand|elbow|knee|shoulder)|chipped\s+(a\s+|her\s+|his\s+|my\s+|their\s+)?(front\s+)?(tooth|teeth)
+        |(got|was|were|been|is|are|get|getting)\s+(badly\s+|seriously\s+|really\s+)?hurt|(emergency|out[\s-]of[\s-]hours)\s+(dentist|doctor
+        |gp|vet|appointment)|stomach\s+(pain|pains|ache|cramps?|bug)|food\s+poisoning|(threw|throwing|thrown)\s+up|vomit(ed|ing)?|diarrh(o)?ea
+        # Food gone bad, a small part in a baby's mouth, a medicine's wrong strength already taken
+        |(there\s+was|there\s+is|found|covered\s+in|full\s+of|growing)\s+(some\s+)?mou?ld|mou?ldy|in\s+(my|his|her|their|our|the)\s+(baby|child
+        |toddler|son|daughter|kid|infant)['’]?s?\s+mouth|(put|popped|had|got|stuck)\s+(it|one|a\s+\w+|the\s+\w+)\s+in\s+(his|her|their)\s+mouth
+        |(gave|given|took|taken|swallowed|had)\s+(him|her|them|my\s+\w+|our\s+\w+)\s+(a|one|two|\d+)
+        \s+(dose|doses|tablets?|pills?|capsules?|drops)|wrong\s+(strength|dosage|dose)
         |incendio|se\s+quemó|quemadura|herid[oa]|in\s+brand\s+geraten|verbrannt|verletzt|verletzung|stromschlag|incendie|brûlé|blessé|blessure)\b""",
         _FLAGS,
         lazy=True,
@@ -156,7 +179,9 @@ SENSITIVE: dict[str, Phrases] = {
         (?!\s+((this|that|the|my|these|those)\s+)?(last\s+|new\s+)?(orders?|purchases?|items?|products?|articles?|\{))|financial(ly)?\s+(difficult(y|ies)|hardship
         |trouble|problems|struggl(e|es|ing))|(money|debt)\s+(problems|troubles|worries|advice)|struggling\s+(financially|to\s+pay)
         |behind\s+on\s+(all\s+)?(my\s+|our\s+)?(bills|rent|payments|mortgage)|(rent|mortgage)\s+(payment\s+)?(bounced|was\s+returned|failed)
-        |over\s+my\s+(overdraft\s+|credit\s+|card\s+)?limit|debt\s+collect(ors?|ion)|collection\s+agency|bailiffs?
+        |over\s+my\s+(overdraft\s+|credit\s+|card\s+)?limit|overdraft\s+(fees?|charges?)|money(\s+is|['’]s)\s+(really\s+|very\s+|so\s+|quite\s+
+        |a\s+bit\s+)?tight|evict(ed|ion)|landlord\s+(has\s+|have\s+)?(just\s+)?(given|served)\s+(us|me)\s+(notice|an\s+eviction)
+        |(don['’]?t|do\s+not)\s+know\s+how\s+much\s+(more|longer)\s+i\s+can\s+(take|cope|handle|go\s+on)|debt\s+collect(ors?|ion)|collection\s+agency|bailiffs?
         |maxed\s+out\s+(\w+\s+){0,2}(credit\s+)?cards?|(cards?|overdraft)\s+(are|is)\s+(all\s+|both\s+)?maxed
         |bankrupt(cy)?|food\s*bank|credit\s+(score|rating|file)
         # What someone's health depends on: a late parcel of insulin is not a routine delivery question.
@@ -213,12 +238,22 @@ SENSITIVE: dict[str, Phrases] = {
         # The articles of the GDPR that give a right over one's data: access, rectification, erasure, portability
         |(under|per|pursuant\s+to|according\s+to|in\s+line\s+with|in\s+accordance\s+with|invoking|exercising)\s+art(icle|\.)?\s*(15|16|17|18|20|21)\b
         |art(icle|\.)?\s*(15|16|17|18|20|21)\s+(of\s+the\s+)?(uk\s+|eu\s+)?(gdpr|dsgvo|rgpd)
+        # Another person's details, asked for behind their back: "which address she put? don't tell her I asked"
+        |(don['’]?t|do\s+not)\s+tell\s+(her|him|them)\s+(i|that\s+i)\s+(asked|wrote|e-?mailed|contacted|called)|(which|what)\s+(delivery\s+
+        |shipping\s+|home\s+)?address\s+(she|he|they)\s+(put|gave|used|entered|chose|has)
         |datenschutz|données\s+personnelles|protection\s+des\s+données)\b""",
         _FLAGS,
         lazy=True,
     ),
     "complaint": Phrases(
-        r"""\b((formal|official)\s+complaint|file\s+a\s+complaint|complain(ing)?\s+about|queja\s+formal|reclamación
+        r"""\b((formal|official)\s+complaint|file\s+a\s+complaint|complain(ing)?\s+about
+        # A deadline before a public shaming: "you have 24 hours to refund me before I post it"
+        |you\s+have\s+\d+\s+(hours|days)\s+to|before\s+i\s+post|(leave|post|write|writing|publish)\s+(a\s+)?(bad|negative|terrible|scathing
+        |1-star|one-star)\s+reviews?|(draft|bad|negative)\s+reviews?\s+ready
+        # Treated unfairly in person: "comments about my headscarf", "humiliating"
+        |discriminat(ed|ion|ing|ory)|humiliat(ed|ing|ion)|(comments?|remarks?|jokes?)\s+about\s+my\s+(headscarf|hijab|turban|skin|race|religion
+        |accent|disability|weight|wheelchair|age)
+        |queja\s+formal|reclamación
         |beschwerde|réclamation|plainte)\b""",
         _FLAGS,
         lazy=True,
@@ -227,7 +262,8 @@ SENSITIVE: dict[str, Phrases] = {
     # words, so it beats the spam guard (``reports_fraud``).
     "fraud_report": Phrases(
         r"""\b(phishing|(is|was)\s+(this|it|that)\s+(really|actually|genuinely)\s+(from|sent\s+by)\s+(you|your)
-        |(is|was)\s+(this|that)\s+(e-?mail|message|text|sms|call)\s+(really\s+)?(from|sent\s+by)\s+(you|your)
+        |(is|was)\s+(this|that)\s+(e-?mail|message|text(\s+message)?|sms|call)\s+(really\s+)?(from|sent\s+by)\s+(you|your)
+        |was\s+(this|that|it)\s+(really\s+)?you(?=\s*[?!.])|(is|was)\s+(this|that)\s+(really\s+)?from\s+you(?=\s*[?!.])
         |(fake|fraudulent|suspicious|scam)\s+(e-?mails?|messages?|texts?|sms|websites?|site|calls?|invoices?)
         |(pretending|claiming|posing)\s+to\s+be\s+(from\s+)?(you|your)|(sent|signed|e-?mails?|mails?|messages?)\s+in\s+your\s+name
         |(my\s+)?account\s+(was|has\s+been|got)\s+(hacked|compromised|taken\s+over)
@@ -246,7 +282,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(text|sms|e-?mail|mail|message|call|caller|letter)\s+(\w+\s+){0,3}asking\s+(me\s+)?(for|to\s+(confirm|enter|update|give|verify))
         \s+(my\s+)?(card|bank|account|payment|security)\s+(details|number|info(rmation)?|code|pin)
         |(saying|claiming|said|says)\s+(that\s+)?(they|he|she)\s+(were|was|are|is|worked\s+for|works\s+for)\s+(from\s+)?(you|your)
-        |changed\s+(but|and|even\s+though|although|when|yet)\s+i\s+(didn['’]?t|did\s+not|never|haven['’]?t|have\s+not)\s+(change|do|request)
+        |changed[,;]?\s+(but|and|even\s+though|although|when|yet)\s+i\s+(didn['’]?t|did\s+not|never|haven['’]?t|have\s+not)\s+(change|do|request)
         |(don['’]?t|do\s+not|didn['’]?t|did\s+not|can['’]?t)\s+recogni[sz]e|(changed|used|placed|made|accessed|opened|ordered|logged
         \s+into)\s+(\w+\s+){0,2}by\s+some(one|body)\s+else|some(one|body)\s+else\s+(has\s+|is\s+)?(changed|used|using|placed|made
         |ordered|ordering)
@@ -270,6 +306,17 @@ SENSITIVE: dict[str, Phrases] = {
         \s+(google\s+play|itunes|apple|steam|amazon)\s+gift\s*cards|(google\s+play|itunes|steam|apple|vanilla)\s+gift\s*cards?
         \s+(as|for)\s+(a\s+)?payment|(your|an?|the)\s+(colleague|agent|representative|staff\s+member|employee|manager)\s+([\w'’]+\s+){0,3}on
         \s+(whatsapp|telegram|signal|instagram|facebook|tiktok|messenger)
+        # An order the customer never placed, an account to lock, a charge they cannot place; and the scam itself, a
+        # boss's favour: "are you at your desk? buy ten gift cards and send me the codes"
+        |(i|we)\s+(did\s+not|didn['’]?t|never)\s+(order|place|buy)\s+(this|that|it|these|those|an?\s+order|the\s+order)(?=\s*[!?.,;)]|\s*$)
+        |(that|which)\s+(i|we)\s+(did\s+not|didn['’]?t|never)\s+order(ed)?
+        |used\s+(my|our)\s+(saved\s+|credit\s+|debit\s+|bank\s+)?card\s+([\w'’-]+\s+){0,10}without\s+(asking|telling|my\s+(permission|consent
+        |knowledge)|permission)|(did\s+not|didn['’]?t|never)\s+spend\s+(it|them|that|the\s+(money|balance|credit))
+        # Money sent where a fake mail said: "your new bank details", "did I pay the wrong account?"
+        |(new|changed|updated|different)\s+bank\s+(details|account)|(did|have)\s+i\s+(paid|pay|sent|send|transferred|transfer)\s+([\w'’]+\s+){0,3}(wrong
+        |another)\s+account
+        |(lock|freeze|block|suspend)\s+(my|the)\s+account|(amount|charge|payment|transaction)s?\s+(that\s+)?i\s+(can['’]?t|cannot)\s+identify
+        |gift\s*cards?\s+([\w'’.,€$£]+\s+){0,10}and\s+(send|text|e-?mail|forward)\s+(me|them\s+to\s+me)\s+(the\s+)?(codes|pins|card\s+numbers)|are\s+you\s+at\s+your\s+desk
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque|"""
         + _OTHERS_ACCOUNT
         + r""")\b""",
@@ -302,6 +349,29 @@ SENSITIVE: dict[str, Phrases] = {
         |over-?charg(ed|ing)|double[-\s]charged|(charged|billed)\s+(me\s+|us\s+)?(twice|double|too\s+much|more\s+than|the\s+wrong\s+(amount|price))
         |(charged|billed|debited)\s+(me\s+|us\s+|my\s+card\s+)?(two|three|four|five|several|multiple|\d)\s+times|duplicate\s+(charges?|payments?|transactions?|debits?)
         |(shows|says|states|charged|billed)\s+(me\s+)?[$€£]?\d[\d,.]*\s*(€|eur|usd|gbp|dollars|euros|pounds)?\s+(but|while|whereas|although)
+        # Money still owed, or paid back twice: "where is my money?", "no sign of the 1,850 EUR refund", "refunded me twice"
+        |refunds?\s+(is\s+|has\s+)?(still\s+)?(not|never)\s+(yet\s+|been\s+)?(received|arrived|come\s+through|paid|processed)
+        |promised\s+(me\s+)?(a|the|my)\s+(full\s+)?refund
+        |(where['’]?s|where\s+is)\s+my\s+money|(haven['’]?t|have\s+not|still\s+not|not\s+yet|never)\s+(seen|received|got(ten)?)\s+(the|my|a|any
+        |that)\s+([\w,.€$£]+\s+){0,3}refund|(refunded|credited|reimbursed)\s+(me\s+|us\s+)?(twice|double)|refund\s+([\w'’]+\s+){0,4}twice
+        |(but|yet)\s+(i|we)\s+(was|were|have\s+been|['’]ve\s+been|got)\s+(still\s+)?(charged|billed|debited)\s+(again|twice|anyway)
+        |(i['’]?m|i\s+am|we['’]?re|we\s+are|i['’]?ve\s+been|i\s+have\s+been|i\s+was|we\s+were|and|but|is|are)\s+still\s+(being\s+)?(charged|billed
+        |debited)
+        # Goods short, broken or spoilt on the way: "only two were in the box", "in three pieces", "left out in the rain"
+        |but\s+only\s+(\d+|one|two|three|four|five|half)\s+(were|was|came|arrived)|only\s+(contained|had|held|included)\s+(\d+|one|two|three
+        |four|five)\s+(of\s+the|out\s+of)|(wasn['’]?t|was\s+not|weren['’]?t|were\s+not)\s+in\s+the\s+(box|parcel|package)
+        |(was|were|arrived|came)\s+in\s+(several\s+|many\s+|a\s+few\s+
+        |multiple\s+|two\s+|three\s+)?pieces|(is|was|are|were)\s+(badly\s+)?(bent|dented|crushed|snapped|cracked)|soaked\s+through
+        |water[\s-]damaged|(was|were|arrived|came|is|are)\s+(completely\s+|totally\s+)?(soaked|drenched|sodden)
+        |(was|were|got|been|courier|driver|he|she|they)\s+left\s+([\w'’]+\s+){0,6}in\s+the\s+rain|(clearly|obviously|definitely)\s+(been\s+)?(used
+        |worn|second[\s-]hand|opened\s+before)
+        # Left where it is not the customer's: a door that isn't theirs, a neighbour who keeps it, nobody who has it
+        |(delivered|left|dropped|photographed)\s+([\w'’]+\s+){0,4}(to|at|outside|by)\s+(a|the)\s+(wrong\s+)?(house|door|address|flat|building)
+        \s+that\s+(isn['’]?t|is\s+not|wasn['’]?t)\s+mine|(delivered|left|dropped|photographed)\s+([\w'’]+\s+){0,4}(to|at|outside)\s+the\s+wrong
+        \s+(house|door|address|flat|building)|neighbou?rs?[\s,]+([\w'’]+[\s,]+){0,3}(refuses?|refused|won['’]?t|will\s+not)\s+(to\s+)?(hand|give
+        |return)|nobody\s+(has|had|got)\s+it|none\s+of\s+(my|the)\s+neighbou?rs\s+(have|has|had)\s+it|(open|start|raise)\s+an?\s+(investigation
+        |claim)\s+with\s+the\s+(courier|carrier)|(shipped|sent|delivered)\s+to\s+my\s+(old|previous|former)\s+address\s+(even\s+though|although
+        |despite|but)
         |no\s+funciona|llegó\s+roto|defekt|kaputt|funktioniert\s+nicht|ne\s+fonctionne\s+(pas|plus)|arrivé\s+cassé)\b""",
         _FLAGS,
         lazy=True,
@@ -310,7 +380,11 @@ SENSITIVE: dict[str, Phrases] = {
     # the policy's text read back.
     "exception": Phrases(
         r"""\b(waiv(e|ed|ing)\s+(it|the|this|that|my|your|a|any)|make\s+an\s+exception|bend\s+the\s+rules?|goodwill\s+(gesture|payment|credit)
-        |as\s+a\s+goodwill\s+gesture|((could|would|can|will)\s+you|you\s+(could|would|can))\s+([\w'’]+\s+){1,6}anyway
+        |as\s+a\s+goodwill\s+gesture
+        # The price paid set against a later one: "refund me the difference", "the price dropped the next day"
+        |(refund|credit|give)\s+(me\s+)?(back\s+)?the\s+(price\s+)?difference|difference\s+refunded|price\s+(match|matching|adjustment
+        |protection)|price\s+(dropped|went\s+down|fell|was\s+(reduced|lowered|cut))|match\s+(the|their|that|this|a|your|its)\s+(lower\s+
+        |cheaper\s+)?price|((could|would|can|will)\s+you|you\s+(could|would|can))\s+([\w'’]+\s+){1,6}anyway
         # An invoice for other goods than those bought: "reissue it as 'office printer cartridges' for my expenses"
         |invoice\s+(for\s+[\w#-]+\s+)?(\([\w\s'’-]{1,40}\)\s+)?as\s+['"‘“]\w+|(not|don['’]?t|doesn['’]?t|without)\s+(show|mention|list|say|name)(ing)?\s+(the\s+)?(actual|real)
         \s+(items?|products?|goods|contents?)|(different|another|other)\s+(item|product|description)\s+(on|in)\s+the\s+invoice)\b""",
@@ -456,6 +530,9 @@ _MACHINE_HINTS = Phrases(
     |(use|enter)\s+the\s+code\s+below|some(one|body)\s+asked\s+to\s+reset\s+the\s+password\s+for\s+your
     |we\s+(tried|attempted)\s+to\s+(charge|collect|take)\s+([\w£$€.,-]+\s+){0,14}but\s+the\s+payment\s+(was\s+)?(declined|failed)
     |(update|check)\s+your\s+(payment\s+(details|method)|card\s+details)\s+to\s+(avoid|keep)|(your\s+)?parcel\s+from\s+([\w&'’-]+\s+){1,4}is\s+with\s+us
+    # A platform's alert to its user: "you have 3 new applicants", "view them in your employer dashboard"
+    |(view|see|review|manage)\s+([\w'’]+\s+){0,3}in\s+your\s+([\w'’-]+\s+)?(dashboard|portal|admin\s+panel|control\s+panel)
+    |you\s+have\s+\d+\s+new\s+(applicants|applications|messages|notifications|reviews|orders|followers|leads|matches)
     |por\s+favor,?\s+no\s+responda\s+a\s+este\s+(correo|mensaje)|bitte\s+antworten\s+sie\s+nicht\s+auf\s+diese\s+(e-?mail|nachricht)
     |merci\s+de\s+ne\s+pas\s+répondre\s+à\s+ce\s+(message|courriel|e-?mail))\b""",
     _FLAGS,
@@ -488,7 +565,13 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
     "business_data": Phrases(
         r"""\b((rates?|prices?|terms|discounts?|deals?)\s+(have\s+|did\s+)?you\s+(have\s+)?negotiated|how\s+many\s+(parcels|orders
         |packages|shipments|customers)\s+(do|does|did)\s+you\s+(send|ship|process|get|handle|have|dispatch)|your\s+(returns?|conversion
-        |churn)\s+rates?|(your|the\s+shop['’]s)\s+(supplier\s+list|margins?|revenue|turnover|sales\s+figures|order\s+volumes?))\b""",
+        |churn)\s+rates?|(your|the\s+shop['’]s)\s+(supplier\s+list|margins?|revenue|turnover|sales\s+figures|order\s+volumes?)
+        # Who makes the goods and at what cost: "which factory produces your own brand", "your purchase prices"
+        |(your|the)\s+(purchase|wholesale|buying|cost|factory)\s+prices|(which|what)\s+(factory|factories|manufacturers?|suppliers?)\s+(produces?
+        |makes?|manufactures?|supplies?)\s+your|(i['’]?m|i\s+am|we['’]?re|we\s+are)\s+(doing|conducting|carrying\s+out)\s+(some\s+)?market\s+research
+        # A rival measuring itself: "we're setting up a similar shop and want to benchmark: what fee do they charge you?"
+        |(setting\s+up|starting|opening|launching|running|run)\s+(a|our|my)\s+(similar|competing|rival)\s+(shop|store|business|company)
+        |(want|like|need|trying)\s+to\s+benchmark|what\s+(fee|fees|percentage|commission|rate)\s+([\w'’]+\s+){0,3}(charge|take\s+from)\s+you)\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -510,6 +593,9 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         r"""\b(wholesale|trade\s+(pricing|prices|account|terms|discounts?)|net[\s-]?(15|30|45|60|90)(\s+(days|terms))?
         |(distributors?|resellers?|stockists?)|bulk\s+(pricing|discounts?|rates)|tax[\s-]exempt(ion)?
         |\d+[\s-]day\s+(payment\s+)?terms|monthly\s+invoicing|order\s+under\s+one\s+account
+        |(corporate|company|business|b2b)\s+accounts?\s+for\s+(our|my|the)\s+(company|team|staff|employees|business|firm|office|organi[sz]ation)
+        |central(i[sz]ed)?\s+invoicing|(quote|quotation)\s+for\s+(engraving|printing|branding|\d+)|payment\s+on\s+invoice\s+with\s+\d+\s+days
+        |procurement\s+(team|department)|logo\s+(engraved|printed|embroidered)|(\d+|dozens\s+of)\s+(employees|staff\s+members|colleagues)\s+(ordering|who\s+order|will\s+order|to\s+order)
         |(monthly|annual|per[\s-]user|individual)\s+spending\s+limits?|spending\s+limits?\s+(for|per)\s+(each|every)|consolidated\s+(invoice|invoicing|billing)|\d[\d,]{3,}\s+units|(hundreds|thousands)\s+of\s+units)\b""",
         _FLAGS,
         lazy=True,

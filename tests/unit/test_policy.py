@@ -254,8 +254,8 @@ def test_settings_read_the_environment_and_name_a_bad_variable() -> None:
 
 STORY = (
     "Hello,\n\n"
-    "I ordered a bookcase on the 3rd. The courier left it at the gate in the rain. My neighbour carried it in for "
-    "me. One side panel has warped since. I still have the invoice. Where is the second box of the order?\n\n"
+    "I ordered a bookcase on the 3rd. The courier left it at the gate on a wet afternoon. My neighbour carried it "
+    "in for me. One side panel has warped since. I still have the invoice. Where is the second box of the order?\n\n"
     "Kind regards,\nMartha"
 )
 
