@@ -308,12 +308,13 @@ SENSITIVE: dict[str, Phrases] = {
         \s+(whatsapp|telegram|signal|instagram|facebook|tiktok|messenger)
         # An order the customer never placed, an account to lock, a charge they cannot place; and the scam itself, a
         # boss's favour: "are you at your desk? buy ten gift cards and send me the codes"
-        |(i|we)\s+(did\s+not|didn['’]?t|never)\s+(order|place|buy)\s+(this|that|it|these|those|an?\s+order|the\s+order)(?=\s*[!?.,;)]|\s*$)
+        |(i|we)\s+(did\s+not|didn['’]?t|never)\s+(order|place)\s+(this|that|it|these|those|an?\s+order|the\s+order)(?=\s*[!?.)]|\s*$)
         |(that|which)\s+(i|we)\s+(did\s+not|didn['’]?t|never)\s+order(ed)?
         |used\s+(my|our)\s+(saved\s+|credit\s+|debit\s+|bank\s+)?card\s+([\w'’-]+\s+){0,10}without\s+(asking|telling|my\s+(permission|consent
-        |knowledge)|permission)|(did\s+not|didn['’]?t|never)\s+spend\s+(it|them|that|the\s+(money|balance|credit))
+        |knowledge)|permission)|(did\s+not|didn['’]?t|never)\s+spend\s+(it|them|that|the\s+(money|balance|credit))(?!\s+(much|many|long|more|less|amount
+        |kind|sort|money))
         # Money sent where a fake mail said: "your new bank details", "did I pay the wrong account?"
-        |(new|changed|updated|different)\s+bank\s+(details|account)|(did|have)\s+i\s+(paid|pay|sent|send|transferred|transfer)\s+([\w'’]+\s+){0,3}(wrong
+        |(your|our|their|its)\s+(new|changed|updated|different)\s+bank\s+(details|account)|(new|updated|changed)\s+bank\s+details|(did|have)\s+i\s+(paid|pay|sent|send|transferred|transfer)\s+([\w'’]+\s+){0,3}(wrong
         |another)\s+account
         |(lock|freeze|block|suspend)\s+(my|the)\s+account|(amount|charge|payment|transaction)s?\s+(that\s+)?i\s+(can['’]?t|cannot)\s+identify
         |gift\s*cards?\s+([\w'’.,€$£]+\s+){0,10}and\s+(send|text|e-?mail|forward)\s+(me|them\s+to\s+me)\s+(the\s+)?(codes|pins|card\s+numbers)|are\s+you\s+at\s+your\s+desk

@@ -673,6 +673,9 @@ NEAR_MISSES = [
     ASK + "I didn't use it yet, can I still return it?",
     ASK + "Can I get a quote for delivery to Spain?",
     ASK + "The old one was not genuine leather, is this one?",
+    ASK + "I didn't buy it, it was a gift, so can I still return it?",
+    ASK + "I never spend that much on shoes, so I want to be sure of the size.",
+    ASK + "I have a new bank account, can I still pay by card?",
 ]
 
 
