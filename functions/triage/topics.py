@@ -266,7 +266,8 @@ SENSITIVE: dict[str, Phrases] = {
         |was\s+(this|that|it)\s+(really\s+)?you(?=\s*[?!.])|(is|was)\s+(this|that)\s+(really\s+)?from\s+you(?=\s*[?!.])
         |(fake|fraudulent|suspicious|scam)\s+(e-?mails?|messages?|texts?|sms|websites?|site|calls?|invoices?)
         |(pretending|claiming|posing)\s+to\s+be\s+(from\s+)?(you|your)|(sent|signed|e-?mails?|mails?|messages?)\s+in\s+your\s+name
-        |(my\s+)?account\s+(was|has\s+been|got)\s+(hacked|compromised|taken\s+over)
+        |(my\s+)?account\s+(was|has\s+been|got)\s+(hacked|compromised|taken\s+over)|(was|were|has\s+been|have\s+been|had\s+been|got|been
+        |being)\s+hacked|hacked\s+(into|my|our)
         |unauthori[sz]ed\s+(log-?ins?|access|purchases?|transactions?|orders?)
         |some(one|body)\s+(else\s+)?(has\s+)?(logged|signed)\s+in(to)?|(has|did|could)\s+some(one|body)\s+(else\s+)?(accessed
         |access|got\s+into|get\s+into|broken\s+into|hacked)|(changed|reset|updated|used|charg(ed|ing))\s+(\w+\s+){0,3}without\s+my

@@ -145,6 +145,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "The voucher shows zero now, but I didn't spend it.",
         "An email gave your new bank details, so I paid there.",
         "Did I pay into the wrong account?",
+        # Round 22
+        "My old profile was hacked, so I'd like a fresh one.",
         "Somebody has been using my email address to order from you.",
         "I no longer have access to the phone number on the account.",
         "My nephew bought it on my card without asking me.",
