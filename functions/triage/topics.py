@@ -357,8 +357,8 @@ SENSITIVE: dict[str, Phrases] = {
         |(where['’]?s|where\s+is)\s+my\s+money|(haven['’]?t|have\s+not|still\s+not|not\s+yet|never)\s+(seen|received|got(ten)?)\s+(the|my|a|any
         |that)\s+([\w,.€$£]+\s+){0,3}refund|(refunded|credited|reimbursed)\s+(me\s+|us\s+)?(twice|double)|refund\s+([\w'’]+\s+){0,4}twice
         |(but|yet)\s+(i|we)\s+(was|were|have\s+been|['’]ve\s+been|got)\s+(still\s+)?(charged|billed|debited)\s+(again|twice|anyway)
-        |(i['’]?m|i\s+am|we['’]?re|we\s+are|i['’]?ve\s+been|i\s+have\s+been|i\s+was|we\s+were|and|but|is|are)\s+still\s+(being\s+)?(charged|billed
-        |debited)
+        |(i['’]?m|i\s+am|we['’]?re|we\s+are|i['’]?ve\s+been|i\s+have\s+been|i\s+was|we\s+were|and|but)\s+still\s+(being\s+)?(charged|billed
+        |debited)|(is|are)\s+still\s+being\s+(charged|billed|debited)
         # Goods short, broken or spoilt on the way: "only two were in the box", "in three pieces", "left out in the rain"
         |but\s+only\s+(\d+|one|two|three|four|five|half)\s+(were|was|came|arrived)|only\s+(contained|had|held|included)\s+(\d+|one|two|three
         |four|five)\s+(of\s+the|out\s+of)|(wasn['’]?t|was\s+not|weren['’]?t|were\s+not)\s+in\s+the\s+(box|parcel|package)

@@ -669,6 +669,7 @@ NEAR_MISSES = [
     ASK + "I didn't order this colour before, so I'm unsure of the size.",
     ASK + "If I buy two gift cards, can you email me the codes?",
     ASK + "Are returns still charged for postage?",
+    ASK + "Return postage is still charged, right?",
     ASK + "Can my neighbour sign for it if I'm out?",
     ASK + "Is this from your spring range?",
     ASK + "My new bank card has a different number, do I need to update it?",
