@@ -364,7 +364,8 @@ HUMAN_REQUEST = Phrases(
     | \b(have|get)\s+some(one|body)\s+(to\s+)?(call|contact|phone|ring)\s+me\b
     | \b(some(one|body)|a\s+member\s+of\s+(your\s+)?(staff|team))\s+(from\s+\w+(\s+\w+)?\s+)?(please\s+)?(call|contact|phone|ring)\s+me\b
     | \b(call|ring|phone)\s+me(\s+back)?\s+(on|at|please|today|tomorrow|asap)\b | \bgive\s+me\s+a\s+(call|ring)\b
-    | \bescalate\s+(this|it|my\s+(case|issue|ticket|complaint|request))\b | \bescalate\s+(this\s+|it\s+|the\s+matter\s+)?to\s+(your|a|the)\s+(account\s+manager|manager|supervisor|management)\b | \bpass\s+(this|it)\s+(on\s+)?to\s+(one\s+of\s+your|a|your)\b
+    | \bescalate\s+(this|it|my\s+(case|issue|ticket|complaint|request))\b
+    | \bescalate\s+(the\s+matter\s+)?to\s+(your|a|the)\s+(account\s+manager|manager|supervisor|management)\b | \bpass\s+(this|it)\s+(on\s+)?to\s+(one\s+of\s+your|a|your)\b
     | \bnot\s+(a|another|your)\s+(bot|robot|machine|automated)\b
     | \b(stop|no\s+more)\s+(the\s+)?(bots?|automated\s+(replies|answers|messages))\b
     | \b(want|need|get\s+me|give\s+me)\s+(a|an)\s+(human|person|real\s+person|agent|representative)\b

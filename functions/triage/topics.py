@@ -263,7 +263,7 @@ SENSITIVE: dict[str, Phrases] = {
     "fraud_report": Phrases(
         r"""\b(phishing|(is|was)\s+(this|it|that)\s+(really|actually|genuinely)\s+(from|sent\s+by)\s+(you|your)
         |(is|was)\s+(this|that)\s+(e-?mail|message|text(\s+message)?|sms|call)\s+(really\s+)?(from|sent\s+by)\s+(you|your)
-        |was\s+(this|that|it)\s+(really\s+)?you(?=\s*[?!.])|(is|was)\s+(this|that)\s+(really\s+)?from\s+you(?=\s*[?!.])
+        |was\s+(this|that|it)\s+(really\s+)?you(?=\s*[?!.])|(is|was)\s+(this|that)\s+from\s+you(?=\s*[?!.])
         |(fake|fraudulent|suspicious|scam)\s+(e-?mails?|messages?|texts?|sms|websites?|site|calls?|invoices?)
         |(pretending|claiming|posing)\s+to\s+be\s+(from\s+)?(you|your)|(sent|signed|e-?mails?|mails?|messages?)\s+in\s+your\s+name
         |(my\s+)?account\s+(was|has\s+been|got)\s+(hacked|compromised|taken\s+over)|(was|were|has\s+been|have\s+been|had\s+been|got|been
@@ -295,7 +295,7 @@ SENSITIVE: dict[str, Phrases] = {
         |no\s+longer\s+have\s+access\s+to|(don['’]?t|do\s+not)\s+have\s+access\s+to\s+(my|the|that)\s+(old\s+|account['’]s\s+)?(e-?mail|inbox|phone|number)
         |(nobody|no\s+one|none\s+of\s+us)\s+((here|else)\s+)?((at|in|from)\s+(our|my|the)\s+(company|office|team|firm|business|household
         |house|family)\s+)?(made|placed|ordered|bought|authori[sz]ed)\s+(that|this|the|these|those|it|any)
-        |(ordered|bought|purchased|used\s+(my|our)\s+card)\s+([\w'’-]+\s+){0,5}without\s+(asking|telling|my\s+(permission|consent|knowledge))
+        |(ordered|bought|purchased)\s+([\w'’-]+\s+){0,5}without\s+(asking|telling|my\s+(permission|consent|knowledge))
         # Someone else's card, its holder not told: "I used my dad's card, he doesn't know yet"
         |(used|using|paid\s+with|pay(ing)?\s+with)\s+(my|our)\s+(dad|daddy|mum|mom|mummy|father|mother|parents|brother|sister|husband|wife
         |partner|gran|granny|grandma|grandpa|grandad|uncle|aunt)['’]?s?\s+((credit|debit|bank)\s+)?card\b[\s,;:-]*([\w'’,;:-]+\s+){0,8}(he|she|they)
