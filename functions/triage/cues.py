@@ -414,6 +414,13 @@ HUMAN_REQUEST = Phrases(
     | \b(don['’]?t|do\s+not)\s+want\s+(a|an|another)\s+(bot|robot|automated|automatic|canned|template[d]?)\b
     | \bread\s+my\s+(e-?mail|message|question)\s+(properly|carefully|again|this\s+time)\b
     | \b(a\s+)?(quick\s+)?word\s+with\s+(whoever|someone|somebody|the\s+person|a\s+person|your\s+manager|a\s+manager)\b
+    # Anyone at all, or someone who can decide: "forward this to anybody", "passed to someone with the authority",
+    # "talk it over with one of your team", "if this is going to a bot again"
+    | \b(pass|forward|refer)\w*\s+(it|this|me)\s+(on\s+)?to\s+(literally\s+)?(any|some)(one|body)\b
+    | \b(passed|referred|escalated)\s+(on\s+)?to\s+some(one|body)\s+(who\s+(has|can)|with)\b
+    | \b(talk|speak|chat|go)\s+(this|it|things|everything)\s+(through|over)\s+with\s+(one\s+of\s+your|some(one|body)|a\s+(person|human)
+        |your)\b
+    | \bgoing\s+to\s+a\s+(robot|bot|machine|computer)\b
     # Spanish
     | \b(hablar|comunicarme)\s+con\s+(una\s+persona|un\s+(ser\s+)?humano|alguien|un\s+agente|un\s+asesor|un\s+operador
         |un\s+representante|atención\s+al\s+cliente)\b

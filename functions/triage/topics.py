@@ -46,6 +46,8 @@ SENSITIVE: dict[str, Phrases] = {
         |(can['’]?t|cannot|can\s+not)\s+go\s+on\s+(like\s+this|any\s?more|any\s+longer|living)
         |(can['’]?t|cannot|can\s+not)\s+go\s+on(?!\s*\w)
         |(don['’]?t|do\s+not|can['’]?t|cannot)\s+see\s+(the|any)\s+point\s+(of|in)\s+(anything|living|life|going\s+on|carrying\s+on)
+        # Nothing worth the effort: said in passing below an ordinary question, it is read first
+        |nothing\s+(really\s+)?(seems|feels|is)\s+(really\s+)?worth\s+(it|the\s+(effort|bother|trouble)|doing|bothering|trying)
         |suicidio|quitarme\s+la\s+vida|selbstmord|suizid|umbringen|me\s+suicider|en\s+finir\s+avec\s+la\s+vie)\b""",
         _FLAGS,
         lazy=True,
@@ -78,6 +80,15 @@ SENSITIVE: dict[str, Phrases] = {
         |(knows?|know)\s+where\s+i\s+live|(i\s+am|i['’]m|we\s+are|we['’]re)\s+(really\s+|very\s+|so\s+|quite\s+)?(frightened|terrified)
         |(threatening|abusive|hateful)\s+(note|message|letter|card|e-?mail|text|voicemail|comments?)|(was|is|were)\s+(genuinely\s+|really\s+
         |quite\s+)?(threatening|abusive)
+        # A driver's questions, an ex still in the account, a home where an order must stay quiet: "asked if I'm
+        # single", "my ex still knows the password", "it's complicated at home"
+        |(asking|asked|asks|ask)\s+(me\s+)?(if|whether)\s+i\s*(['’]m|\s+am|\s+was)\s+(single|alone|married|seeing\s+anyone|home\s+alone)
+        |(if|whether)\s+i\s+live\s+(alone|on\s+my\s+own|by\s+myself)|(driver|courier|delivery\s+(man|guy|driver|person))\s+(who\s+delivered
+        \s+([\w'’]+\s+){{0,3}})?(keeps|kept|has\s+been|have\s+been|has\s+since|since|has\s+repeatedly|repeatedly|won['’]?t\s+stop)\s+(texting
+        |messaging|texted|messaged)\s+me|(my\s+)?ex(-?(partner|husband|wife|boyfriend|girlfriend))?\s+(still\s+)?(knows|has|had|got|uses|used)
+        \s+(the|my|our)\s+(password|log-?in|account|details)|(he|she|my\s+ex)\s*(['’]s|\s+has|\s+keeps|\s+kept|\s+is|\s+was)\s+(been\s+)?(logging
+        |signing)\s+(in|into|on)|(don['’]?t|do\s+not)\s+want\s+(him|her|them|my\s+ex)\s+(knowing|finding\s+out|learning|seeing)\s+where
+        |(it['’]?s|things\s+are|life\s+is)\s+(a\s+bit\s+|quite\s+|very\s+|really\s+|so\s+)?(complicated|difficult|tricky|hard)\s+at\s+home
         |violencia\s+(doméstica|de\s+género)|häusliche\s+gewalt|violences?\s+conjugales?)\b""",
         _FLAGS,
         lazy=True,
@@ -85,7 +96,7 @@ SENSITIVE: dict[str, Phrases] = {
     "legal": Phrases(
         r"""\b(lawyers?|attorneys?|solicitors?|legal\s+(action|steps|proceedings|advice|team|department|representatives?|counsel)
         |lawsuits?|letter\s+before\s+(action|claim)|pre-?action\s+(letter|protocol)|take\s+you\s+to\s+court|sue\s+(you|your)|suing|(will|going\s+to|gonna|shall|i['’]ll|i\s+will)\s+sue(?!\s+(you|your))
-        |small\s+claims|court\s+(case|action|claim|proceedings|date|summons|order|papers|hearing)|(see|meet)\s+you\s+in\s+court|in\s+court
+        |small\s+claims|money\s+claim|court\s+(case|action|claim|proceedings|date|summons|order|papers|hearing)|(see|meet)\s+you\s+in\s+court|in\s+court
         |(before|to)\s+(going\s+to\s+)?court|county\s+court|(last|final)\s+warning
         |(take|taking|took|taken)\s+(you|this|it|them|the\s+matter)\s+to\s+court|ombudsman
         |(to|with|contact(ed|ing)?|inform(ed|ing)?|notif(y|ied|ying)|report(ed|ing)?\s+(you|this|it))\s+(to\s+)?the\s+(relevant\s+
@@ -122,6 +133,11 @@ SENSITIVE: dict[str, Phrases] = {
         |investigate|dispute|reverse|check|refund|claim)
         |(opened|filed|raised|started|logged)\s+a\s+(case|dispute|claim)\s+(with|on|through|via|at)\s+(paypal|klarna|my\s+bank|the\s+bank|visa
         |mastercard|amex|my\s+card\s+(issuer|provider|company))|paypal\s+(case|resolution)
+        # A payment the bank took back, or a bank that sent the customer to us first
+        |(reversed|clawed\s+back|pulled\s+back)\s+(it|the\s+payment|your\s+payment|my\s+payment|the\s+charge|the\s+transaction|the\s+money)
+        |(payment|transaction|charge)\s+(was|has\s+been|got|had\s+been)\s+reversed|(my\s+)?bank\s+(said|says|told\s+me|advised\s+me|asked\s+me)
+        \s+(to\s+)?(ask|contact|check\s+with|speak\s+to|talk\s+to|get\s+in\s+touch\s+with)\s+(the\s+merchant|you|the\s+shop|the\s+seller
+        |the\s+retailer)
         |contracargo|disputa\s+con\s+mi\s+banco
         |rückbuchung|lastschrift\s+zurück|rétrofacturation|contester\s+(le|ce)\s+(paiement|prélèvement))\b""",
         _FLAGS,
@@ -152,6 +168,10 @@ SENSITIVE: dict[str, Phrases] = {
         |toddler|son|daughter|kid|infant)['’]?s?\s+mouth|(put|popped|had|got|stuck)\s+(it|one|a\s+\w+|the\s+\w+)\s+in\s+(his|her|their)\s+mouth
         |(gave|given|took|taken|swallowed|had)\s+(him|her|them|my\s+\w+|our\s+\w+)\s+(a|one|two|\d+)
         \s+(dose|doses|tablets?|pills?|capsules?|drops)|wrong\s+(strength|dosage|dose)
+        # An allergy told, a seal opened before the goods reached the customer
+        |allergic\s+to|(inner|safety|foil|tamper[\s-]?(proof|evident))\s+seal\s+(had\s+been|has\s+been|was|were)\s+(already\s+)?(broken|pierced
+        |cut|lifted|peeled|torn|opened|tampered)|(foil|seal|lid|cap|ring[\s-]pull)\s+([\w'’]+\s+){0,6}(had|has)\s+been\s+(already\s+)?(cut
+        |pierced|lifted|opened|broken|peeled|tampered|pushed)|tamper(ed|ing)\s+with
         |incendio|se\s+quemó|quemadura|herid[oa]|in\s+brand\s+geraten|verbrannt|verletzt|verletzung|stromschlag|incendie|brûlé|blessé|blessure)\b""",
         _FLAGS,
         lazy=True,
@@ -159,7 +179,7 @@ SENSITIVE: dict[str, Phrases] = {
     "bereavement": Phrases(
         rf"""\b(passed\s+away|death\s+certificate|deceased|bereavement|bereaved|funeral|probate|executor\s+(of|for)
         |late\s+(husband|wife|father|mother|son|daughter)|(my|our|his|her)\s+late\s+{_RELATIVE}
-        |{_RELATIVE}\s+(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?died
+        |{_RELATIVE}\s+([a-z]+\s+)?(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?died
         |(my|our)\s+{_RELATIVE}\s+(has\s+|had\s+|have\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?passed{_PASSED_WHEN}
         |(he|she)\s+(has\s+|had\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?passed{_PASSED_WHEN}|memorial(?!\s+day\b)
         |(he|she)\s+(has\s+|had\s+)?(just\s+|recently\s+|sadly\s+|suddenly\s+)?died
@@ -215,6 +235,11 @@ SENSITIVE: dict[str, Phrases] = {
         |my\s+(1[0-7])th\s+(birthday|bday|b-day)|(before|for|on|after|until|till|by)\s+my\s+(1[0-7])th\b(?!\s+(order|time|attempt
         |e-?mail|mail|message|purchase|parcel|package|try|request|complaint|call|item|invoice|delivery|reminder|week|day|month|year))
         |(i['’]?\s?a?m|i\s+am)\s+turning\s+([5-9]|1[0-7])\b|when\s+i\s+turn\s+([5-9]|1[0-8])\b
+        # Not coping, money that has not come in, an account overdrawn, anxiety told to explain a need
+        |(haven['’]?t|hasn['’]?t|not)\s+(really\s+|been\s+)*coping|struggling\s+to\s+cope
+        |(student\s+loan|wages?|salary|pay\s?check|benefits?|pension)\s+(hasn['’]?t|haven['’]?t|isn['’]?t|(has|have|is)\s+not)\s+(yet\s+)?(come
+        \s+in|arrived|landed|cleared|been\s+paid|gone\s+in|come\s+through)|overdrawn|(severe|bad|crippling|terrible|social)\s+anxiety
+        |anxiety\s+(disorder|condition)
         |dificultades\s+económicas|finanzielle\s+(not|schwierigkeiten)|difficultés\s+financières)\b""",
         _FLAGS,
         lazy=True,
@@ -241,6 +266,12 @@ SENSITIVE: dict[str, Phrases] = {
         # Another person's details, asked for behind their back: "which address she put? don't tell her I asked"
         |(don['’]?t|do\s+not)\s+tell\s+(her|him|them)\s+(i|that\s+i)\s+(asked|wrote|e-?mailed|contacted|called)|(which|what)\s+(delivery\s+
         |shipping\s+|home\s+)?address\s+(she|he|they)\s+(put|gave|used|entered|chose|has)
+        # An address shown to someone, a child's data, a wish to be off the systems, details shared
+        |(show|reveal|disclos|leak)\w*\s+(her|him|my\s+ex)\s+my\s+(new\s+|home\s+)*address
+        |(whatever|everything|all|anything|what)\s+(data\s+|information\s+|details\s+)?you\s+(hold|have|keep|store|collected)\s+(about|on)\s+(him
+        |her|them|us|my\s+(son|daughter|child|kids?|children|husband|wife|partner|mother|father|mum|mom|dad))
+        |(don['’]?t|do\s+not)\s+want\s+to\s+(exist|be|remain|stay)\s+(on|in)\s+your\s+(systems?|databases?|records|files|servers?)
+        |((shared|sold)\s+(on\s+)?(to|with)|passed\s+on\s+to)\s+(anyone|anybody|third\s+parties|other\s+companies)
         |datenschutz|données\s+personnelles|protection\s+des\s+données)\b""",
         _FLAGS,
         lazy=True,
@@ -319,6 +350,21 @@ SENSITIVE: dict[str, Phrases] = {
         |another)\s+account
         |(lock|freeze|block|suspend)\s+(my|the)\s+account|(amount|charge|payment|transaction)s?\s+(that\s+)?i\s+(can['’]?t|cannot)\s+identify
         |gift\s*cards?\s+([\w'’.,€$£]+\s+){0,10}and\s+(send|text|e-?mail|forward)\s+(me|them\s+to\s+me)\s+(the\s+)?(codes|pins|card\s+numbers)|are\s+you\s+at\s+your\s+desk
+        # A purchase not remembered, orders someone else placed, a voucher someone spent, a caller's gift-card scam, a
+        # bank's flag, an account put on hold, details changed by someone else
+        |(don['’]?t|not|cannot|can['’]?t)\s+remember\s+(buying|ordering|making|placing|purchasing|paying\s+for)\s+(anything|this
+        |that|it|any|these|those)|(didn['’]?t|not|never)\s+(place|make|order)\s+(any|either|one|none)\s+of\s+th(em|ese|ose)
+        |some(one|body)\s*(['’]s|\s+has|\s+had|\s+must\s+have)\s+(already\s+)?(used|redeemed|spent|emptied|drained)\s+(it|them|the|my|all)
+        |(told|made|instructed|pressured|forced)\s+me\s+to\s+(buy|get|purchase)\s+([\w£$€.,]+\s+){0,4}(of\s+|in\s+)?(your\s+|some\s+|the\s+)?(gift\s*cards?
+        |vouchers?|e-?gift)|read\s+(out\s+)?(the|them\s+the)\s+(card\s+)?(numbers|codes|pins)|read\s+(the\s+(codes|numbers)|them)\s+out
+        |(sent|gave|texted|passed|read)\s+(her|him|them|the\s+caller|the\s+scammer)\s+(all\s+)?the\s+(\w+\s+)?(codes|pins)
+        |(he|she|my\s+\w+)\s+met\s+online|met\s+(him|her)\s+online
+        |freeze\s+(them|the\s+(gift\s+)?(cards?|codes?|vouchers?)|these\s+(cards|codes|vouchers))|(block|lock)\s+(the|these)\s+(gift\s+)?(cards?
+        |codes?|vouchers?)
+        |(flagged|marked|blocked)\s+(it|the\s+\w+|your\s+\w+|my\s+\w+)\s+as\s+(suspicious|fraud(ulent)?|unusual)
+        |account\s+(is|was|has\s+been|had\s+been|got)\s+(now\s+)?(put\s+)?(on\s+hold|suspended|frozen|restricted)
+        |some(one|body)\s+(else\s+)?(has\s+|had\s+)?changed\s+(the|my)\s+(delivery\s+|shipping\s+|e-?mail\s+|home\s+)?(address|password|e-?mail
+        |phone\s+number)
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque|"""
         + _OTHERS_ACCOUNT
         + r""")\b""",
@@ -374,6 +420,18 @@ SENSITIVE: dict[str, Phrases] = {
         |return)|nobody\s+(has|had|got)\s+it|none\s+of\s+(my|the)\s+neighbou?rs\s+(have|has|had)\s+it|(open|start|raise)\s+an?\s+(investigation
         |claim)\s+with\s+the\s+(courier|carrier)|(shipped|sent|delivered)\s+to\s+my\s+(old|previous|former)\s+address\s+(even\s+though|although
         |despite|but)
+        # Money taken twice, a refund lost to a closed account, a box with nothing inside, a parcel nobody admits to, a
+        # return we signed for
+        |(came|went|gone|taken|left)\s+out\s+([\w'’]+\s+){0,4}twice
+        |(taken|debited|deducted|withdrawn)\s+twice|(show|see)\w*\s+(two|2|three|3|double
+        |duplicate)\s+(payments|charges|transactions|debits)|charged\s+([£$€]?[\d.,]+\s+){1,2}(and\s+)?(then\s+)?again
+        |refund\w*\s+([\w'’]+\s+){0,3}(sent|paid|went|gone|issued|returned|bounced)\s+(back\s+)?to\s+(my|an|the)\s+((old|closed|cancell?ed
+        |expired|previous|former)\s+){1,2}(bank\s+)?(account|card)|returned\s+(it|the\s+money|the\s+refund|the\s+payment|the\s+funds)\s+to\s+(the\s+)?sender
+        |some(one|body)\s+(else\s+)?has\s+(got\s+)?my\s+(money|refund)|inside\s+(the\s+|it\s+)?([\w'’]+\s+){0,3}(was|were)\s+nothing
+        |(was|were)\s+nothing\s+(at\s+all\s+)?(inside|in\s+(it|there|the\s+box))
+        |(say|claim|insist)\w*\s+(that\s+)?(they|he|she)\s+(don['’]?t|doesn['’]?t|didn['’]?t|haven['’]?t|hasn['’]?t|(do|does|did|have|has)\s+not
+        |never)\s+(have|has|had|got|get|received|take|took|taken)\s+(it|them|the\s+(parcel|package|box|order))|(you|your\s+(warehouse|team|returns?\s+(team|department|centre|center)|depot|staff)|the\s+warehouse)
+        \s+signed\s+for
         |no\s+funciona|llegó\s+roto|defekt|kaputt|funktioniert\s+nicht|ne\s+fonctionne\s+(pas|plus)|arrivé\s+cassé)\b""",
         _FLAGS,
         lazy=True,

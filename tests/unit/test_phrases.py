@@ -259,3 +259,10 @@ def test_every_alternative_between_word_boundaries_can_match(name: str) -> None:
 )
 def test_an_alternative_that_cannot_match_is_named(pattern: str, dead: list[str]) -> None:
     assert list(_bounded_alternatives(list(_parser.parse(pattern)))) == dead
+
+
+@pytest.mark.parametrize("name", sorted(PHRASE_TABLES))
+def test_no_repeat_count_became_an_f_string_field(name: str) -> None:
+    # In a table written as an f-string (rf"""…{_RELATIVE}…"""), "{0,3}" is a Python tuple: the pattern holds
+    # "(0, 3)", a group that matches those characters, and the repeat is gone. Such a table writes "{{0,3}}".
+    assert not re.search(r"\(\d+,\s*\d*\)", PHRASE_TABLES[name].pattern)

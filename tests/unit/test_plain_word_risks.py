@@ -73,9 +73,15 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "A button eye came loose and ended up in my toddler's mouth.",
         "We gave him two tablets before seeing they were the wrong strength.",
         "My two-year-old popped a bead in her mouth from the kit.",
+        # Round 23 (held out): an allergy, a seal opened before it reached us
+        "Our son is allergic to sesame, and the crackers listed none.",
+        "The inner seal on the protein tub had been pierced before it got to us.",
+        "The foil under the cap had been cut round and pressed back down.",
     ],
     (Reason.SENSITIVE_TOPIC, "self_harm:"): [
         "Honestly I can't see the point in anything lately.",
+        # Round 23 (held out)
+        "Lately nothing seems worth the effort, to be honest.",
     ],
     (Reason.SENSITIVE_TOPIC, "safeguarding:"): [
         "She was hitting me, so I moved out last week.",
@@ -91,6 +97,13 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "The delivery man told me he knows where I live.",
         "I'm frightened to open the door now.",
         "The card inside had an abusive message on it.",
+        # Round 23 (held out): a driver's messages, an ex in the account, a home to keep quiet
+        "Your driver has messaged me twice asking if I'm single.",
+        "The courier keeps texting me to ask whether I live alone.",
+        "My ex still knows the password and keeps logging in.",
+        "I don't want him knowing where I live now.",
+        "Things are complicated at home, so plain packaging please.",
+        "The courier who delivered it last week has since texted me twice.",
     ],
     (Reason.SENSITIVE_TOPIC, "vulnerability:"): [
         "Since the payment I'm over my limit and my rent payment bounced.",
@@ -117,11 +130,18 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I'm turning 13 next month and want it ready.",
         "I have a spending addiction, so please block my account from ordering.",
         "I'm in serious debt and honestly can't trust myself with a card.",
+        # Round 23 (held out)
+        "I haven't really been coping since the winter.",
+        "My student loan hasn't come in yet and I'm short.",
+        "That left me overdrawn for a week.",
+        "I have severe anxiety, so please write rather than ring.",
     ],
     (Reason.SENSITIVE_TOPIC, "bereavement:"): [
         "It was a gown for our little girl. We lost her on Sunday.",
         "It's the flowers for my grandad's funeral on Monday.",
         "He died in the spring and the parcel was meant for him.",
+        # Round 23 (held out)
+        "My husband Rob died in January and his basket mails keep coming.",
     ],
     (Reason.SENSITIVE_TOPIC, "fraud_report:"): [
         "Your colleague on WhatsApp says my account is closed unless I pay in gift cards.",
@@ -152,6 +172,17 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "My nephew bought it on my card without asking me.",
         "There's a monthly charge for a club I never signed up for.",
         "Nobody in our office placed that order.",
+        # Round 23 (held out): a charge never made, a voucher someone spent, a caller's gift-card scam
+        "I can't remember ordering anything that day, so what is this payment?",
+        "Four confirmations came overnight and I didn't place any of them.",
+        "The voucher was still sealed, yet someone has used it.",
+        "A caller told me to buy £300 of your gift cards and read out the codes.",
+        "My mother sent him the voucher codes.",
+        "It's a man she met online who says he is stuck abroad.",
+        "Could you freeze the cards before they are spent?",
+        "My bank flagged your payment as suspicious.",
+        "Your site now says my account is on hold.",
+        "Somebody changed the delivery address the night before it shipped.",
     ],
     (Reason.SENSITIVE_TOPIC, "data_protection:"): [
         "Could you tell me what address he used for it? Don't tell him I asked.",
@@ -167,6 +198,11 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I'd like a copy of the personal information you have.",
         "Then close my account and wipe every scrap of data you keep on me.",
         "I am writing under Article 15 to see the records on file.",
+        # Round 23 (held out)
+        "Could your system have shown her my new address?",
+        "Please remove whatever you hold about my daughter.",
+        "I don't want to be on your systems at all any more.",
+        "I'd like to know if his details have been shared with anyone.",
     ],
     (Reason.SENSITIVE_TOPIC, "legal:"): [
         "Under clause 7 of our framework agreement, late delivery costs you 2% a week.",
@@ -183,6 +219,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Those are counterfeits, not the brand.",
         "The watch is clearly not genuine.",
         "Your listing uses our trademark.",
+        # Round 23 (held out)
+        "I've read up on filing a money claim online.",
     ],
     (Reason.SENSITIVE_TOPIC, "exception:"): [
         "Could you waive the fee, given it was my first order?",
@@ -206,6 +244,9 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I'm making a section 75 claim if it isn't here by Friday.",
         "I opened a case with my bank about it.",
         "The PayPal case number is on the screenshot.",
+        # Round 23 (held out)
+        "The bank reversed the payment without asking me.",
+        "My bank told me to check with the merchant before they cancel my card.",
     ],
     (Reason.SENSITIVE_TOPIC, "refund_after_failure:"): [
         "The last box I got from you arrived empty.",
@@ -239,6 +280,16 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "None of the neighbours have it either.",
         "Please open a claim with the courier.",
         "It was sent to my old address even though I changed it.",
+        # Round 23 (held out): money taken twice, a refund lost to a closed account, a box with nothing inside
+        "The money came out of my account twice.",
+        "My statement shows two payments for one order.",
+        "I was charged £19.99 and then again the next day.",
+        "The refund went to my old closed account and bounced.",
+        "Their bank says it returned the money to the sender.",
+        "Somebody has my money and it isn't me.",
+        "Inside the gift box was nothing at all.",
+        "The house in the photo says they don't have it.",
+        "Your warehouse signed for the return ten days ago.",
     ],
     (Reason.HUMAN_REQUESTED, ""): [
         "Please escalate to your account manager.",
@@ -256,6 +307,11 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "It should be handled by a person, not answered by a bot.",
         "Who could we negotiate a discount with?",
         "Please tell me who I can speak to.",
+        # Round 23 (held out)
+        "Please forward this to literally anybody in your team.",
+        "I'd like it passed to someone with the authority to decide.",
+        "I'd love to talk it over with one of your team.",
+        "If this is going to a bot again, please don't.",
     ],
     (Reason.OUT_OF_SCOPE, "press:"): [
         "I'd like to interview your founder for our podcast.",
@@ -679,6 +735,28 @@ NEAR_MISSES = [
     ASK + "I didn't buy it, it was a gift, so can I still return it?",
     ASK + "I never spend that much on shoes, so I want to be sure of the size.",
     ASK + "I have a new bank account, can I still pay by card?",
+    ASK + "Can I make two payments for one order?",
+    ASK + "I don't want to be on your mailing list any more.",
+    ASK + "It's a surprise, so I'd rather my husband didn't see the box.",
+    ASK + "Can I put my subscription on hold while I'm away?",
+    ASK + "Will the voucher codes come by email?",
+    ASK + "I don't feel comfortable giving card details by phone.",
+    ASK + "I'll pass it to my sister, who lives alone.",
+    ASK + "The pen I ordered last time came quickly.",
+    ASK + "Can I split the bill and pay twice?",
+    ASK + "Is the refund sent to the card I paid with?",
+    ASK + "Does the seal on the box have to be unbroken for a return?",
+    ASK + "Can I talk it over with my husband first and reply tomorrow?",
+    ASK + "Can the parcel be given to anyone at reception?",
+    ASK + "I told them my new address last week, is it updated?",
+    ASK + "Can you send them the tracking numbers too?",
+    ASK + "My mum asked me to buy a gift card for my sister.",
+    ASK + "My account was deactivated, so how do I reset the password?",
+    ASK + "With instalments there are three payments, right?",
+    ASK + "Can you send it to someone else at my address if I'm out?",
+    ASK + "Could it be sent to someone who can sign for it?",
+    ASK + "A friend I met online recommended your shop.",
+    ASK + "Could the driver hand it to someone at the office?",
 ]
 
 
