@@ -617,7 +617,10 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         |story|piece|feature)
         # A podcast or a quote on the record: "a piece for a consumer podcast", "may I quote your reply?"
         |(for|host\s+of|hosts?|run|running|record(ing)?)\s+(my|our|a|an|the)\s+([\w'’"“”-]+\s+){0,3}podcast|podcast\s+(host|episode|interview)
-        |(my|our)\s+podcast|on[\s-](the[\s-])?record|quote\s+(your|you|the|this)\s+(reply|answer|response|words)|for\s+attribution)\b""",
+        |(my|our)\s+podcast|on[\s-](the[\s-])?record|quote\s+(your|you|the|this)\s+(reply|answer|response|words)|for\s+attribution
+        # A student paper's feature: "I write for our university newspaper", "doing a feature on independent shops"
+        |(university|student|school|college|uni|campus)\s+(paper|newspaper|magazine|radio|blog|podcast)|(doing|writing|working\s+on
+        |putting\s+together|researching)\s+(a\s+)?feature\s+(on|about))\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -666,8 +669,10 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         |(guest|sponsored)\s+post|backlinks?|web\s+design\s+services|outsourc(e|ing)\s+your|special\s+offer\s+for\s+your\s+business
         # A partnership offer: a sponsored section, a joint giveaway, an affiliate deal
         |partnerships?\s+(team|manager|department|enquir(y|ies)|opportunit(y|ies)|proposal|offer)|(looks?\s+after|in\s+charge\s+of|handles?
-        |responsible\s+for)\s+partnerships?|(discuss|propose|explore)\s+(a\s+)?partnership|sponsor(ship)?\s+(a|an|the|your|our)|(joint|co-?branded)\s+(giveaway|campaign|promotion)|affiliate\s+program(me)?
-        |collaborat(e|ion)\s+(with\s+you|opportunit(y|ies)))\b""",
+        |responsible\s+for)\s+partnerships?|(discuss|propose|explore)\s+(a\s+)?partnership|sponsor(ship)?\s+(a|an|the|your|our)|(joint|co-?branded)\s+(giveaway|campaign|promotion)|affiliates?
+        |collaborat(e|ion)\s+(with\s+you|opportunit(y|ies))
+        # A creator's "collab", a maker asking for the buyer of a range
+        |collabs?|(the|your)\s+(buyers?|buying\s+(team|department)|purchasing\s+(team|department))(?!\s+(protection|guarantee))\b)\b""",
         _FLAGS,
         lazy=True,
     ),

@@ -318,6 +318,9 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "This is a press enquiry about your new range.",
         "I host a small shopping podcast and would like to quote your answer.",
         "Would someone talk to me on the record about it?",
+        # Round 23
+        "I'm writing for my college newspaper about small shops.",
+        "We're doing a feature on shops that began online.",
     ],
     (Reason.SENSITIVE_TOPIC, "sanctions:"): [
         "Can the six tablets go to my cousin in Sevastopol?",
@@ -365,6 +368,10 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
     (Reason.OUT_OF_SCOPE, "sales_pitch:"): [
         "Who looks after partnerships on your side?",
         "We'd love to sponsor a section of your newsletter.",
+        # Round 23
+        "Do you run an affiliate scheme for creators?",
+        "My page is mostly interiors and I'd love a collab.",
+        "Could you put me in touch with your buyer for candles?",
     ],
     (Reason.REPEAT_CONTACT, "contacts:"): [
         "Your email said to wait 48 hours. I waited five days.",
@@ -757,6 +764,8 @@ NEAR_MISSES = [
     ASK + "Could it be sent to someone who can sign for it?",
     ASK + "A friend I met online recommended your shop.",
     ASK + "Could the driver hand it to someone at the office?",
+    ASK + "Is the buyer protection the same for gift cards?",
+    ASK + "My daughter follows you and loves the throws.",
 ]
 
 
