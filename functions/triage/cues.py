@@ -421,6 +421,9 @@ HUMAN_REQUEST = Phrases(
     | \b(talk|speak|chat|go)\s+(this|it|things|everything)\s+(through|over)\s+with\s+(one\s+of\s+your|some(one|body)|a\s+(person|human)
         |your)\b
     | \bgoing\s+to\s+a\s+(robot|bot|machine|computer)\b
+    | \b(get|have|put)\s+(me\s+)?a\s+(human|person|real\s+one)\s+on\s+(this|it)\b
+    | \bwho\s+(do|should|can|could)\s+i\s+(write|complain|e-?mail)\s+to\b
+    | \b(don['’]?t|do\s+not)\s+(send|give)\s+me\s+(the|a|another|your)\s+(bot|robot|ai)['’]?s?\s+(reply|answer|response)\b
     # Spanish
     | \b(hablar|comunicarme)\s+con\s+(una\s+persona|un\s+(ser\s+)?humano|alguien|un\s+agente|un\s+asesor|un\s+operador
         |un\s+representante|atención\s+al\s+cliente)\b

@@ -48,6 +48,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(don['’]?t|do\s+not|can['’]?t|cannot)\s+see\s+(the|any)\s+point\s+(of|in)\s+(anything|living|life|going\s+on|carrying\s+on)
         # Nothing worth the effort: said in passing below an ordinary question, it is read first
         |nothing\s+(really\s+)?(seems|feels|is)\s+(really\s+)?worth\s+(it|the\s+(effort|bother|trouble)|doing|bothering|trying)
+        |(won['’]?t|will\s+not)\s+be\s+needing\s+(it|this|them|that)[\s,]+or\s+anything\s+else
         |suicidio|quitarme\s+la\s+vida|selbstmord|suizid|umbringen|me\s+suicider|en\s+finir\s+avec\s+la\s+vie)\b""",
         _FLAGS,
         lazy=True,
@@ -89,6 +90,11 @@ SENSITIVE: dict[str, Phrases] = {
         \s+(the|my|our)\s+(password|log-?in|account|details)|(he|she|my\s+ex)\s*(['’]s|\s+has|\s+keeps|\s+kept|\s+is|\s+was)\s+(been\s+)?(logging
         |signing)\s+(in|into|on)|(don['’]?t|do\s+not)\s+want\s+(him|her|them|my\s+ex)\s+(knowing|finding\s+out|learning|seeing)\s+where
         |(it['’]?s|things\s+are|life\s+is)\s+(a\s+bit\s+|quite\s+|very\s+|really\s+|so\s+)?(complicated|difficult|tricky|hard)\s+at\s+home
+        # A driver's remarks and a home watched since, an address kept from someone, a threat to turn up
+        |comments?\s+about\s+(me\s+)?(living|being|home)\s+(alone|on\s+my\s+own|by\s+myself)|(asked|asking|asks)\s+(me\s+)?(if|whether)\s+i
+        \s+(had|have)\s+(a\s+)?(boyfriend|girlfriend|husband|wife|partner)
+        |(for|about)\s+my\s+(own\s+|personal\s+)?safety
+        |you['’]ve\s+been\s+warned|(won['’]?t|will\s+not)\s+be\s+(leaving|going)\s+quietly
         |violencia\s+(doméstica|de\s+género)|häusliche\s+gewalt|violences?\s+conjugales?)\b""",
         _FLAGS,
         lazy=True,
@@ -138,6 +144,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(payment|transaction|charge)\s+(was|has\s+been|got|had\s+been)\s+reversed|(my\s+)?bank\s+(said|says|told\s+me|advised\s+me|asked\s+me)
         \s+(to\s+)?(ask|contact|check\s+with|speak\s+to|talk\s+to|get\s+in\s+touch\s+with)\s+(the\s+merchant|you|the\s+shop|the\s+seller
         |the\s+retailer)
+        |(amex|american\s+express)\s+(are|is)\s+(now\s+)?(looking\s+into|investigating)
         |contracargo|disputa\s+con\s+mi\s+banco
         |rückbuchung|lastschrift\s+zurück|rétrofacturation|contester\s+(le|ce)\s+(paiement|prélèvement))\b""",
         _FLAGS,
@@ -160,7 +167,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(hand|skin|arm|face|finger|eye|neck|lip)s?\s+(went|turned)\s+(red|raw|numb|white|blue|purple)|stung
         # Hurt, and what a doctor saw: "broke his wrist", "a chipped tooth", "the emergency dentist", "stomach pain since"
         |(broke|broken|fractured?|fracturing|sprained|dislocated)\s+(his|her|my|their|our|a)\s+(wrist|arm|leg|ankle|nose|finger|toe|hip
-        |collarbone|ribs?|jaw|tooth|teeth|foot|hand|elbow|knee|shoulder)|chipped\s+(a\s+|her\s+|his\s+|my\s+|their\s+)?(front\s+)?(tooth|teeth)
+        |collarbone|ribs?|jaw|tooth|teeth|foot|hand|elbow|knee|shoulder)|chipped\s+(a\s+|her\s+|his\s+|my\s+|their\s+)?(front\s+|back\s+)?(tooth|teeth)
         |(got|was|were|been|is|are|get|getting)\s+(badly\s+|seriously\s+|really\s+)?hurt|(emergency|out[\s-]of[\s-]hours)\s+(dentist|doctor
         |gp|vet|appointment)|stomach\s+(pain|pains|ache|cramps?|bug)|food\s+poisoning|(threw|throwing|thrown)\s+up|vomit(ed|ing)?|diarrh(o)?ea
         # Food gone bad, a small part in a baby's mouth, a medicine's wrong strength already taken
@@ -172,6 +179,14 @@ SENSITIVE: dict[str, Phrases] = {
         |allergic\s+to|(inner|safety|foil|tamper[\s-]?(proof|evident))\s+seal\s+(had\s+been|has\s+been|was|were)\s+(already\s+)?(broken|pierced
         |cut|lifted|peeled|torn|opened|tampered)|(foil|seal|lid|cap|ring[\s-]pull)\s+([\w'’]+\s+){0,6}(had|has)\s+been\s+(already\s+)?(cut
         |pierced|lifted|opened|broken|peeled|tampered|pushed)|tamper(ed|ing)\s+with
+        # Heat, sparks and smells; magnets out of a toy; symptoms told as such; a shard bitten on; a pet hurt; a blow
+        |burn(t|ing)\s+smell|smel(l|ls|led|t|ling)\s+(like|of)\s+(hot\s+plastic|burning|burnt|smoke|melting|fire|electrics?|gas)
+        |too\s+hot\s+to\s+(touch|hold)|spark(s|ed|ing)?|trip\s+switch|melt(ed|ing)|scorch(ed|ing|\s+marks?)|(gone|went)\s+all\s+(soft|brown|black)
+        |magnets?\s+(fell|came)\s+out|button\s+batter(y|ies)|swallowed\s+(a|one|it|some)|felt\s+dizzy|tingl(ing|y)
+        |off\s+(her|his|their)\s+food|(bit|bitten|biting)\s+(down\s+)?(on|into)\s+(something|a\s+(\w+\s+)?(piece|bit|shard))
+        |vets?['’]?s?\s+(bill|fees?|visit|appointment)|limping|lost\s+(all|every|each)\s+(of\s+)?(my\s+|our\s+|the\s+)?(fish|pets?)
+        |hit\s+(me|him|her|them|my\s+\w+|our\s+\w+)\s+(on|in)\s+the\s+(head|face|eye|nose|mouth)|through\s+the\s+gap|bruis(e|ed|es|ing)|x-?rays?
+        |gave\s+way\s+(under|while|when)|caught\s+light
         |incendio|se\s+quemó|quemadura|herid[oa]|in\s+brand\s+geraten|verbrannt|verletzt|verletzung|stromschlag|incendie|brûlé|blessé|blessure)\b""",
         _FLAGS,
         lazy=True,
@@ -240,6 +255,7 @@ SENSITIVE: dict[str, Phrases] = {
         |(student\s+loan|wages?|salary|pay\s?check|benefits?|pension)\s+(hasn['’]?t|haven['’]?t|isn['’]?t|(has|have|is)\s+not)\s+(yet\s+)?(come
         \s+in|arrived|landed|cleared|been\s+paid|gone\s+in|come\s+through)|overdrawn|(severe|bad|crippling|terrible|social)\s+anxiety
         |anxiety\s+(disorder|condition)
+        |direct\s+debit\s+([\w'’]+\s+){0,4}(won['’]?t|will\s+not|didn['’]?t|did\s+not)\s+go\s+through|(basically\s+)?all\s+(of\s+)?my\s+money
         |dificultades\s+económicas|finanzielle\s+(not|schwierigkeiten)|difficultés\s+financières)\b""",
         _FLAGS,
         lazy=True,
@@ -272,6 +288,11 @@ SENSITIVE: dict[str, Phrases] = {
         |her|them|us|my\s+(son|daughter|child|kids?|children|husband|wife|partner|mother|father|mum|mom|dad))
         |(don['’]?t|do\s+not)\s+want\s+to\s+(exist|be|remain|stay)\s+(on|in)\s+your\s+(systems?|databases?|records|files|servers?)
         |((shared|sold)\s+(on\s+)?(to|with)|passed\s+on\s+to)\s+(anyone|anybody|third\s+parties|other\s+companies)
+        # Someone else's details in the account or the box, addresses shown to every reader, a number sold
+        |saved\s+address\s+([\w'’]+\s+){0,4}(is|was)\s+(for\s+)?(someone|somebody)\s+(else|called)
+        |people['’]s\s+(e-?mail\s+)?addresses|(have|did)\s+you\s+(sold|sell|shared|share|leaked|leak)\s+(it
+        |my\s+(number|details|data|e-?mail|address|information|phone\s+number))|(someone|somebody)(\s+else)?['’]s\s+([\w'’]+\s+){0,2}(prescription
+        |medication|medicine|tablets|pills|documents|passport|letters|post|bank\s+card)
         |datenschutz|données\s+personnelles|protection\s+des\s+données)\b""",
         _FLAGS,
         lazy=True,
@@ -284,6 +305,9 @@ SENSITIVE: dict[str, Phrases] = {
         # Treated unfairly in person: "comments about my headscarf", "humiliating"
         |discriminat(ed|ion|ing|ory)|humiliat(ed|ing|ion)|(comments?|remarks?|jokes?)\s+about\s+my\s+(headscarf|hijab|turban|skin|race|religion
         |accent|disability|weight|wheelchair|age)
+        # Staff who shouted, a review held over us, the internet invited to laugh
+        |(shout|yell)(ed|ing)\s+at\s+(me|my|him|her|us|them|our)|(one|a|your)\s+last\s+chance|review\s+sites|(internet|world)\s+(might|would
+        |will|could)\s+(find|enjoy|love|like)
         |queja\s+formal|reclamación
         |beschwerde|réclamation|plainte)\b""",
         _FLAGS,
@@ -352,8 +376,8 @@ SENSITIVE: dict[str, Phrases] = {
         |gift\s*cards?\s+([\w'’.,€$£]+\s+){0,10}and\s+(send|text|e-?mail|forward)\s+(me|them\s+to\s+me)\s+(the\s+)?(codes|pins|card\s+numbers)|are\s+you\s+at\s+your\s+desk
         # A purchase not remembered, orders someone else placed, a voucher someone spent, a caller's gift-card scam, a
         # bank's flag, an account put on hold, details changed by someone else
-        |(don['’]?t|not|cannot|can['’]?t)\s+remember\s+(buying|ordering|making|placing|purchasing|paying\s+for)\s+(anything|this
-        |that|it|any|these|those)|(didn['’]?t|not|never)\s+(place|make|order)\s+(any|either|one|none)\s+of\s+th(em|ese|ose)
+        |(don['’]?t|not|cannot|can['’]?t)\s+remember\s+(buying|ordering|making|placing|purchasing|paying\s+for)(\s+(anything|this
+        |that|it|any|these|those|them)|(?=\s*[.,;!?]))|(didn['’]?t|not|never)\s+(place|make|order)\s+(any|either|one|none)\s+of\s+th(em|ese|ose)
         |some(one|body)\s*(['’]s|\s+has|\s+had|\s+must\s+have)\s+(already\s+)?(used|redeemed|spent|emptied|drained)\s+(it|them|the|my|all)
         |(told|made|instructed|pressured|forced)\s+me\s+to\s+(buy|get|purchase)\s+([\w£$€.,]+\s+){0,4}(of\s+|in\s+)?(your\s+|some\s+|the\s+)?(gift\s*cards?
         |vouchers?|e-?gift)|read\s+(out\s+)?(the|them\s+the)\s+(card\s+)?(numbers|codes|pins)|read\s+(the\s+(codes|numbers)|them)\s+out
@@ -365,6 +389,10 @@ SENSITIVE: dict[str, Phrases] = {
         |account\s+(is|was|has\s+been|had\s+been|got)\s+(now\s+)?(put\s+)?(on\s+hold|suspended|frozen|restricted)
         |some(one|body)\s+(else\s+)?(has\s+|had\s+)?changed\s+(the|my)\s+(delivery\s+|shipping\s+|e-?mail\s+|home\s+)?(address|password|e-?mail
         |phone\s+number)
+        # A charge for someone else's order, a look-alike site, a giveaway in our name
+        |that\s+i\s+(didn['’]?t|did\s+not|never)\s+(place|make|authori[sz]e)
+        |what\s+i\s+thought\s+was\s+(your|you)|a\s+(copy|fake\s+version)\s+of\s+your\s+(website|site|shop|store|page)
+        |i['’]?d\s+won\s+(your|a|the)|verify\s+my\s+account\s+by
         |suplantación|correo\s+falso|betrugs?-?(mail|e-?mail|nachricht)|gefälschte|hameçonnage|arnaque|"""
         + _OTHERS_ACCOUNT
         + r""")\b""",
@@ -432,6 +460,10 @@ SENSITIVE: dict[str, Phrases] = {
         |(say|claim|insist)\w*\s+(that\s+)?(they|he|she)\s+(don['’]?t|doesn['’]?t|didn['’]?t|haven['’]?t|hasn['’]?t|(do|does|did|have|has)\s+not
         |never)\s+(have|has|had|got|get|received|take|took|taken)\s+(it|them|the\s+(parcel|package|box|order))|(you|your\s+(warehouse|team|returns?\s+(team|department|centre|center)|depot|staff)|the\s+warehouse)
         \s+signed\s+for
+        # A signature not the customer's, a photo of another door, footage of no delivery, holds left on a card
+        |signed\s+for\s+by\s+['‘"“][a-z]+|(photo|picture)\s+(on|in|from)\s+the\s+([\w'’‘]+\s+){0,2}(notification
+        |tracking|e-?mail|app|proof)\s+is\s+(of\s+)?(a|an|the)|cctv|(doorbell|ring)\s+(camera|footage|video)|camera\s+footage
+        |holds\s+on\s+my\s+card|release\s+(the|them|those|these|my)\s+(holds?|funds)
         |no\s+funciona|llegó\s+roto|defekt|kaputt|funktioniert\s+nicht|ne\s+fonctionne\s+(pas|plus)|arrivé\s+cassé)\b""",
         _FLAGS,
         lazy=True,
@@ -447,7 +479,9 @@ SENSITIVE: dict[str, Phrases] = {
         |cheaper\s+)?price|((could|would|can|will)\s+you|you\s+(could|would|can))\s+([\w'’]+\s+){1,6}anyway
         # An invoice for other goods than those bought: "reissue it as 'office printer cartridges' for my expenses"
         |invoice\s+(for\s+[\w#-]+\s+)?(\([\w\s'’-]{1,40}\)\s+)?as\s+['"‘“]\w+|(not|don['’]?t|doesn['’]?t|without)\s+(show|mention|list|say|name)(ing)?\s+(the\s+)?(actual|real)
-        \s+(items?|products?|goods|contents?)|(different|another|other)\s+(item|product|description)\s+(on|in)\s+the\s+invoice)\b""",
+        \s+(items?|products?|goods|contents?)|(different|another|other)\s+(item|product|description)\s+(on|in)\s+the\s+invoice
+        # A price or a code not honoured: "showing £45 reduced from £80, charged £80", "the code didn't apply"
+        |\d[\d.,]*\s+(reduced|down)\s+from|charged\s+(me\s+)?(the\s+)?full\s+price|paid\s+full\s+price)\b""",
         _FLAGS,
         lazy=True,
     ),
@@ -659,7 +693,8 @@ OUT_OF_SCOPE: dict[str, Phrases] = {
         |(corporate|company|business|b2b)\s+accounts?\s+for\s+(our|my|the)\s+(company|team|staff|employees|business|firm|office|organi[sz]ation)
         |central(i[sz]ed)?\s+invoicing|(quote|quotation)\s+for\s+(engraving|printing|branding|\d+)|payment\s+on\s+invoice\s+with\s+\d+\s+days
         |procurement\s+(team|department)|logo\s+(engraved|printed|embroidered)|(\d+|dozens\s+of)\s+(employees|staff\s+members|colleagues)\s+(ordering|who\s+order|will\s+order|to\s+order)
-        |(monthly|annual|per[\s-]user|individual)\s+spending\s+limits?|spending\s+limits?\s+(for|per)\s+(each|every)|consolidated\s+(invoice|invoicing|billing)|\d[\d,]{3,}\s+units|(hundreds|thousands)\s+of\s+units)\b""",
+        |(monthly|annual|per[\s-]user|individual)\s+spending\s+limits?|spending\s+limits?\s+(for|per)\s+(each|every)|consolidated\s+(invoice|invoicing|billing)|\d[\d,]{3,}\s+units|(hundreds|thousands)\s+of\s+units
+        |(our|my)\s+(company\s+)?(vat|eori)\s+(number|id|no|registration)\s+(at|during|on|in)\s+(the\s+)?(checkout|order)|reverse[\s-]charge)\b""",
         _FLAGS,
         lazy=True,
     ),

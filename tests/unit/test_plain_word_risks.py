@@ -77,11 +77,26 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Our son is allergic to sesame, and the crackers listed none.",
         "The inner seal on the protein tub had been pierced before it got to us.",
         "The foil under the cap had been cut round and pressed back down.",
+        # Round 24 (held out): heat, sparks and smells, loose magnets, symptoms, a shard in food, a pet, a blow
+        "The kettle base smells of hot plastic after a minute.",
+        "There was a bang and a blue flash at the socket, and the trip switch went.",
+        "The end of the cable has gone all soft and brown.",
+        "Two of the magnets fell out of the blocks, and my son is two.",
+        "An hour after the soup my lips were tingling and I felt dizzy.",
+        "I bit down on a sharp piece of plastic in the cereal.",
+        "I chipped a back tooth on it.",
+        "The vet bill came to £120 after the lead snapped.",
+        "The shelf dropped and hit my husband on the head.",
+        "Her foot went through the gap between the slats.",
+        "The stool gave way while my dad was sitting on it.",
+        "The hem caught light from a tea candle.",
     ],
     (Reason.SENSITIVE_TOPIC, "self_harm:"): [
         "Honestly I can't see the point in anything lately.",
         # Round 23 (held out)
         "Lately nothing seems worth the effort, to be honest.",
+        # Round 24 (held out)
+        "I won't be needing it, or anything else really.",
     ],
     (Reason.SENSITIVE_TOPIC, "safeguarding:"): [
         "She was hitting me, so I moved out last week.",
@@ -104,6 +119,11 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I don't want him knowing where I live now.",
         "Things are complicated at home, so plain packaging please.",
         "The courier who delivered it last week has since texted me twice.",
+        # Round 24 (held out): a driver's remarks, a home to keep hidden, a threat
+        "The driver made comments about me living alone.",
+        "He asked if I had a boyfriend.",
+        "This matters for my safety.",
+        "Sort it by Monday or I won't be leaving quietly.",
     ],
     (Reason.SENSITIVE_TOPIC, "vulnerability:"): [
         "Since the payment I'm over my limit and my rent payment bounced.",
@@ -135,6 +155,9 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "My student loan hasn't come in yet and I'm short.",
         "That left me overdrawn for a week.",
         "I have severe anxiety, so please write rather than ring.",
+        # Round 24 (held out)
+        "Now my direct debit for the gas won't go through.",
+        "That was basically all my money for the week.",
     ],
     (Reason.SENSITIVE_TOPIC, "bereavement:"): [
         "It was a gown for our little girl. We lost her on Sunday.",
@@ -183,6 +206,11 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "My bank flagged your payment as suspicious.",
         "Your site now says my account is on hold.",
         "Somebody changed the delivery address the night before it shipped.",
+        # Round 24 (held out): a stranger's order, a look-alike site, a giveaway that was not ours
+        "There is a charge for £64 of shoes on my card that I didn't make.",
+        "Two parcels came that I do not remember ordering.",
+        "I paid on what I thought was your website.",
+        "A message said I'd won your voucher giveaway.",
     ],
     (Reason.SENSITIVE_TOPIC, "data_protection:"): [
         "Could you tell me what address he used for it? Don't tell him I asked.",
@@ -203,6 +231,11 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Please remove whatever you hold about my daughter.",
         "I don't want to be on your systems at all any more.",
         "I'd like to know if his details have been shared with anyone.",
+        # Round 24 (held out): someone else's details, addresses in the To line, a number sold
+        "The saved address on my account is for someone called R. Diaz.",
+        "There were dozens of other people's email addresses in the To line.",
+        "Did you sell my number to a kitchen firm?",
+        "In the box was someone else's prescription with their name on.",
     ],
     (Reason.SENSITIVE_TOPIC, "legal:"): [
         "Under clause 7 of our framework agreement, late delivery costs you 2% a week.",
@@ -230,12 +263,19 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "It was cheaper the week after, so please refund me the difference.",
         "Do you offer price matching against other shops?",
         "Could you match their lower price for me?",
+        # Round 24 (held out)
+        "It showed £30 reduced from £50, but I was charged £50.",
+        "The discount code from your email failed, so I paid full price.",
     ],
     (Reason.SENSITIVE_TOPIC, "complaint:"): [
         "You have 48 hours to fix this before it goes online.",
         "Before I post my review, I'd like to hear your side.",
         "Your driver made jokes about my wheelchair.",
         "I felt humiliated at your counter.",
+        # Round 24 (held out)
+        "The driver was shouting at my son through the letterbox.",
+        "This is your last chance before I press post.",
+        "The internet might enjoy the video of your van.",
     ],
     (Reason.SENSITIVE_TOPIC, "chargeback:"): [
         "My bank wrote: we have opened a dispute for the transaction.",
@@ -247,6 +287,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         # Round 23 (held out)
         "The bank reversed the payment without asking me.",
         "My bank told me to check with the merchant before they cancel my card.",
+        # Round 24 (held out)
+        "Amex are now looking into the missing order.",
     ],
     (Reason.SENSITIVE_TOPIC, "refund_after_failure:"): [
         "The last box I got from you arrived empty.",
@@ -290,6 +332,11 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Inside the gift box was nothing at all.",
         "The house in the photo says they don't have it.",
         "Your warehouse signed for the return ten days ago.",
+        # Round 24 (held out): a signature not ours, a photo of another door, footage, holds on a card
+        "Tracking says it was signed for by 'PATEL', who is nobody here.",
+        "The photo on the delivery email is of a green door.",
+        "Our building CCTV shows no van that day.",
+        "There are now three holds on my card for the same basket.",
     ],
     (Reason.HUMAN_REQUESTED, ""): [
         "Please escalate to your account manager.",
@@ -312,6 +359,10 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "I'd like it passed to someone with the authority to decide.",
         "I'd love to talk it over with one of your team.",
         "If this is going to a bot again, please don't.",
+        # Round 24 (held out)
+        "Can I get a human on this, please?",
+        "Who do I write to about this?",
+        "Please don't send me the bot answer again.",
     ],
     (Reason.OUT_OF_SCOPE, "press:"): [
         "I'd like to interview your founder for our podcast.",
@@ -364,6 +415,8 @@ RISKS_BY_OUTCOME: dict[tuple[Reason, str], list[str]] = {
         "Can you send a quotation for 300 mugs?",
         "We'd like our logo printed on the lids.",
         "Our procurement team needs the terms.",
+        # Round 24 (held out)
+        "We gave our company VAT number at checkout.",
     ],
     (Reason.OUT_OF_SCOPE, "sales_pitch:"): [
         "Who looks after partnerships on your side?",
@@ -539,7 +592,7 @@ def test_fraud_words_of_a_quoted_signature_or_disclaimer_are_no_fraud() -> None:
         # "Any news?" on top of the customer's own first mail, which told of a hazard and a regulator ...
         (
             "On Fri, 27 Nov 2026, Sam wrote:",
-            (Reason.SENSITIVE_TOPIC, ("legal:trading standards", "safety:on fire")),
+            (Reason.SENSITIVE_TOPIC, ("legal:trading standards", "safety:melted", "safety:scorched")),
         ),
         # ... and the same words in our own newsletter, quoted: not the customer's.
         ("On Fri, 27 Nov 2026, Shop News <news@example.com> wrote:", (Reason.ROUTINE_INTENT, ())),
@@ -766,6 +819,16 @@ NEAR_MISSES = [
     ASK + "Could the driver hand it to someone at the office?",
     ASK + "Is the buyer protection the same for gift cards?",
     ASK + "My daughter follows you and loves the throws.",
+    ASK + "Will there be a hold on my card before dispatch?",
+    ASK + "Can I pay after payday?",
+    ASK + "Is VAT added to the invoice for business orders?",
+    ASK + "The prices went up really fast this year.",
+    ASK + "I feel a bit dizzy looking at all these options!",
+    ASK + "Did you pass it to the courier yet?",
+    ASK + "My door is blue, so please leave it in the porch.",
+    ASK + "Can I come to your store in person to return it?",
+    ASK + "Which courier brings the heavy sofas?",
+    ASK + "Thanks for everything, you've been great.",
 ]
 
 
