@@ -829,6 +829,9 @@ NEAR_MISSES = [
     ASK + "Can I come to your store in person to return it?",
     ASK + "Which courier brings the heavy sofas?",
     ASK + "Thanks for everything, you've been great.",
+    ASK + "Does the buyer pay the return postage?",
+    ASK + "Can the driver post it through the gap under the gate?",
+    ASK + "I spent all my money on your lovely candles last month.",
 ]
 
 
