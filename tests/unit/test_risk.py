@@ -221,8 +221,8 @@ def test_the_bundled_head_lets_routine_samples_through_and_stops_a_story(setting
     story = (
         b"From: Ruth Okafor <ruth.okafor@example.org>\nTo: support@example.com\nSubject: Tracking for order 77120\n"
         b"Message-ID: <stool-77120@example.org>\nDate: Sat, 28 Nov 2026 09:00:00 +0000\n"
-        b"Content-Type: text/plain; charset=utf-8\n\nHello,\n\nThe step stool from order 77120 gave way under my "
-        b"mother on Sunday and she went down hard on the kitchen floor. She is bruised all along one side. The "
+        b"Content-Type: text/plain; charset=utf-8\n\nHello,\n\nThe step stool from order 77120 folded under my "
+        b"mother on Sunday and she went down hard on the kitchen floor. She is sore all along one side. The "
         b"second stool in that order hasn't come yet. Could you tell me where it is?\n\nRuth\n"
     )
     message = read_email(story, settings)

@@ -335,7 +335,7 @@ def test_a_would_be_reply_the_bundled_risk_head_reads_as_a_persons_reaches_a_per
     tracking question is escalated, recorded and counted as person_likely, and nothing is sent."""
     r = rig()
     story = (
-        "Hello, the step stool from order A-7 gave way under my mother on Sunday and she went down hard on the "
+        "Hello, the step stool from order A-7 folded under my mother on Sunday and she went down hard on the "
         "kitchen floor. The second stool in that order hasn't come yet. Could you tell me where it is? Ruth"
     )
     result = r.worker.handle(order_question(7, text=story))
